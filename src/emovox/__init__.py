@@ -1,0 +1,59 @@
+"""emovox: speech emotion recognition from any voice recording.
+
+>>> import emovox
+>>> model = emovox.load_model()            # doctest: +SKIP
+>>> model.predict("clip.wav").emotion      # doctest: +SKIP
+'happy'
+
+Importing emovox is light: torch, transformers, fastapi and ray load only where they are needed.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+from .errors import AudioError, EmovoxError, MissingExtraError, ModelError
+from .result import ModelInfo, Prediction
+
+if TYPE_CHECKING:
+    from .audio import AudioSource
+    from .recognizer import Recognizer
+
+__version__ = "0.1.0"
+__all__ = [
+    "AudioError",
+    "EmovoxError",
+    "MissingExtraError",
+    "ModelError",
+    "ModelInfo",
+    "Prediction",
+    "__version__",
+    "analyze",
+    "load_model",
+]
+
+
+def load_model(
+    name_or_path: str | None = None,
+    *,
+    features: bool = True,
+    max_duration_s: float | None = 600.0,
+    **backend_options,
+) -> Recognizer:
+    """Load a model: None for the built-in default, a registry name, a folder, or a hub id."""
+    from .models.registry import load_backend
+    from .recognizer import Recognizer
+
+    backend = load_backend(name_or_path, **backend_options)
+    return Recognizer(backend, features=features, max_duration_s=max_duration_s)
+
+
+@lru_cache(maxsize=4)
+def _cached(name_or_path: str | None) -> Recognizer:
+    return load_model(name_or_path)
+
+
+def analyze(source: AudioSource, model: str | None = None) -> Prediction:
+    """One-call analysis with a cached model: ``emovox.analyze("clip.wav").emotion``."""
+    return _cached(model).predict(source)

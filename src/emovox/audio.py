@@ -1,0 +1,254 @@
+"""The one way in for audio: any accepted source -> float32 mono at 16 kHz, or a clear AudioError.
+
+Accepted sources: a path (str or Path), raw bytes, a binary file object, or a tuple
+``(array, sample_rate)``. Containers and codecs: wav, flac, ogg/vorbis/opus, mp3, webm, m4a/aac,
+mp4 audio. Decoding uses libsndfile (soundfile) and FFmpeg bundled in PyAV, so no system ffmpeg is
+needed; resampling uses soxr.
+
+>>> import numpy as np
+>>> x = load_audio((np.zeros(8000, dtype=np.float32), 8000))
+>>> x.shape, x.dtype
+((16000,), dtype('float32'))
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO, Union
+
+import numpy as np
+
+from .errors import AudioError
+
+SAMPLE_RATE = 16_000
+"""Every model and descriptor in emovox works on mono audio at this rate."""
+
+AUDIO_EXTENSIONS = (
+    ".wav", ".wave", ".flac", ".ogg", ".oga", ".opus", ".mp3", ".webm", ".m4a", ".aac", ".mp4",
+    ".mka", ".aif", ".aiff",
+)
+ACCEPTED = "wav, flac, ogg/vorbis/opus, mp3, webm, m4a/aac, mp4 audio; or (array, sample_rate)"
+SILENCE_DBFS = -60.0
+"""Audio whose RMS level is below this is treated as silent: it gets no emotion."""
+
+AudioSource = Union[str, os.PathLike, bytes, bytearray, memoryview, BinaryIO, tuple]
+
+
+@dataclass(frozen=True)
+class Decoded:
+    """Decoded audio before resampling: what the file held."""
+
+    signal: np.ndarray  # float32, mono
+    sample_rate: int
+    channels: int
+    codec: str
+
+
+def source_name(source: AudioSource) -> str:
+    """A short human name for an audio source, used in errors and results."""
+    if isinstance(source, (str, os.PathLike)):
+        return os.fspath(source)
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        return f"<{len(source)} bytes>"
+    if isinstance(source, tuple):
+        return "<array>"
+    return str(getattr(source, "name", "<file object>"))
+
+
+def load_audio(
+    source: AudioSource,
+    *,
+    sample_rate: int = SAMPLE_RATE,
+    max_duration_s: float | None = None,
+) -> np.ndarray:
+    """Decode ``source`` to float32 mono at ``sample_rate`` Hz.
+
+    Raises AudioError for empty, corrupt, unsupported, non-finite or too-long input.
+    """
+    decoded = decode(source, max_duration_s=max_duration_s)
+    return resample(decoded.signal, decoded.sample_rate, sample_rate)
+
+
+def decode(source: AudioSource, *, max_duration_s: float | None = None) -> Decoded:
+    """Decode without resampling (mono float32 at the source's own rate)."""
+    name = source_name(source)
+    if isinstance(source, tuple):
+        decoded = _from_array(source)
+    else:
+        data = _open(source, name)
+        decoded = _decode_soundfile(data, name, max_duration_s) or _decode_av(
+            data, name, max_duration_s
+        )
+    if decoded.signal.size == 0:
+        raise AudioError(f"{name} contains no audio samples (zero length)")
+    if not np.isfinite(decoded.signal).all():
+        raise AudioError(f"{name} contains NaN or infinite samples")
+    _check_duration(name, decoded.signal.size, decoded.sample_rate, max_duration_s)
+    return decoded
+
+
+def resample(signal: np.ndarray, orig_rate: int, target_rate: int = SAMPLE_RATE) -> np.ndarray:
+    """High-quality resampling with soxr; a no-op when the rates already match."""
+    signal = np.ascontiguousarray(signal, dtype=np.float32)
+    if orig_rate == target_rate:
+        return signal
+    import soxr
+
+    return soxr.resample(signal, orig_rate, target_rate, quality="HQ").astype(np.float32, copy=False)
+
+
+def rms_dbfs(signal: np.ndarray) -> float:
+    """RMS level in dB relative to full scale (-inf for digital silence)."""
+    if signal.size == 0:
+        return float("-inf")
+    rms = float(np.sqrt(np.mean(np.square(signal, dtype=np.float64))))
+    return 20.0 * np.log10(rms) if rms > 0 else float("-inf")
+
+
+def is_silent(signal: np.ndarray, threshold_dbfs: float = SILENCE_DBFS) -> bool:
+    """True when the whole signal is quieter than ``threshold_dbfs``."""
+    return rms_dbfs(signal) < threshold_dbfs
+
+
+def _check_duration(name: str, n: int, rate: int, max_duration_s: float | None) -> None:
+    if max_duration_s is not None and n > max_duration_s * rate:
+        raise AudioError(
+            f"{name} is longer than the maximum of {max_duration_s:g} s "
+            f"(use a timeline or raise the limit)"
+        )
+
+
+def _from_array(source: tuple) -> Decoded:
+    if len(source) != 2:
+        raise AudioError("an array source must be a tuple (array, sample_rate)")
+    array, rate = source
+    try:
+        signal = np.asarray(array, dtype=np.float32)
+    except (TypeError, ValueError) as exc:
+        raise AudioError(f"array source is not numeric: {exc}") from exc
+    if not isinstance(rate, (int, np.integer)) or isinstance(rate, bool) or rate <= 0:
+        raise AudioError(f"sample_rate must be a positive integer, got {rate!r}")
+    if signal.ndim == 2:
+        # (channels, samples) when the first axis is the short one, else (samples, channels)
+        axis = 0 if signal.shape[0] < signal.shape[1] and signal.shape[0] <= 16 else 1
+        channels = signal.shape[axis]
+        signal = signal.mean(axis=axis)
+    elif signal.ndim == 1:
+        channels = 1
+    else:
+        raise AudioError(f"array must be 1-D (samples) or 2-D (samples x channels), got shape {signal.shape}")
+    return Decoded(np.ascontiguousarray(signal, dtype=np.float32), int(rate), channels, "array")
+
+
+def _open(source: AudioSource, name: str) -> BinaryIO | str:
+    """Validate a path / bytes / file object and return something both decoders can read."""
+    if isinstance(source, (str, os.PathLike)):
+        path = Path(source)
+        if not path.exists():
+            raise AudioError(f"file not found: {name}")
+        if not path.is_file():
+            raise AudioError(f"not a file: {name}")
+        if path.stat().st_size == 0:
+            raise AudioError(f"{name} is empty (0 bytes)")
+        return str(path)
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        if len(source) == 0:
+            raise AudioError("empty input: 0 bytes of audio")
+        return io.BytesIO(bytes(source))
+    if hasattr(source, "read"):
+        if not (hasattr(source, "seekable") and source.seekable()):
+            source = io.BytesIO(source.read())
+        start = source.tell()
+        if not source.read(1):
+            raise AudioError(f"{name} is empty (0 bytes)")
+        source.seek(start)
+        return source
+    raise AudioError(
+        f"unsupported audio source of type {type(source).__name__}; accepted: a path, bytes, "
+        f"a binary file object, or (array, sample_rate)"
+    )
+
+
+def _rewind(data: BinaryIO | str) -> None:
+    if not isinstance(data, str):
+        data.seek(0)
+
+
+def _decode_soundfile(
+    data: BinaryIO | str, name: str, max_duration_s: float | None
+) -> Decoded | None:
+    """libsndfile handles wav/flac/ogg quickly; None means 'let FFmpeg try'."""
+    import soundfile as sf
+
+    try:
+        with sf.SoundFile(data) as f:
+            if max_duration_s is not None:
+                _check_duration(name, f.frames, f.samplerate, max_duration_s)
+            frames = f.read(dtype="float32", always_2d=True)
+            rate, channels, codec = f.samplerate, f.channels, f"{f.format}/{f.subtype}".lower()
+    except AudioError:
+        raise
+    except Exception:  # libsndfile cannot read it: not fatal, FFmpeg gets a turn
+        _rewind(data)
+        return None
+    return Decoded(frames.mean(axis=1).astype(np.float32), rate, channels, codec)
+
+
+def _decode_av(data: BinaryIO | str, name: str, max_duration_s: float | None) -> Decoded:
+    import av
+
+    _rewind(data)
+    try:
+        container = av.open(data, mode="r", metadata_errors="ignore")
+    except (av.FFmpegError, UnicodeDecodeError, ValueError) as exc:
+        raise AudioError(_undecodable(data, name, exc)) from exc
+    with container:
+        if not container.streams.audio:
+            kinds = ", ".join(sorted({s.type for s in container.streams})) or "none"
+            raise AudioError(f"{name} has no audio stream (streams found: {kinds})")
+        stream = container.streams.audio[0]
+        codec = stream.codec_context.name if stream.codec_context else "unknown"
+        rate = stream.rate or stream.codec_context.sample_rate
+        limit = None if max_duration_s is None else int(max_duration_s * rate) + 1
+        resampler = av.AudioResampler(format="fltp")
+        chunks: list[np.ndarray] = []
+        total = 0
+        try:
+            for frame in container.decode(stream):
+                for out in resampler.resample(frame):
+                    block = out.to_ndarray().mean(axis=0)
+                    chunks.append(block)
+                    total += block.size
+                if limit is not None and total > limit:
+                    _check_duration(name, total, rate, max_duration_s)
+        except av.FFmpegError as exc:
+            if not chunks:
+                raise AudioError(_undecodable(data, name, exc)) from exc
+            # a truncated tail: keep what decoded cleanly
+    signal = np.concatenate(chunks).astype(np.float32) if chunks else np.zeros(0, np.float32)
+    return Decoded(signal, int(rate), stream.channels or 1, codec)
+
+
+def _undecodable(data: BinaryIO | str, name: str, exc: Exception) -> str:
+    head = b""
+    size = None
+    try:
+        if isinstance(data, str):
+            size = os.path.getsize(data)
+            with open(data, "rb") as f:
+                head = f.read(12)
+        else:
+            data.seek(0, io.SEEK_END)
+            size = data.tell()
+            data.seek(0)
+            head = data.read(12)
+    except OSError:
+        pass
+    what = f"{size:,} bytes, starts with {head!r}" if size is not None else "unreadable"
+    return (
+        f"could not decode {name} ({what}): not a supported audio format or codec "
+        f"[{type(exc).__name__}]. Accepted: {ACCEPTED}"
+    )

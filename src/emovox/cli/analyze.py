@@ -1,0 +1,86 @@
+"""`emovox analyze FILE...`: dominant emotion, a bar per emotion and the acoustic descriptors."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+from ..errors import EmovoxError
+
+
+def register(sub) -> None:
+    p = sub.add_parser(
+        "analyze",
+        help="analyze recordings (table, or JSON Lines with --json)",
+        description="Analyze voice recordings: per-emotion scores, the dominant emotion and "
+        "acoustic descriptors. Exits 1 if any file failed; the others are still reported.",
+    )
+    p.add_argument("files", nargs="+", metavar="FILE", help="audio files (wav, flac, mp3, ogg, m4a, webm...)")
+    p.add_argument("--model", "-m", default=None, help="model name, folder or hub id (default: built-in)")
+    p.add_argument("--json", action="store_true", help="one JSON object per file (JSON Lines)")
+    p.add_argument("--top-k", type=_positive, default=None, help="show only the K most likely emotions")
+    p.add_argument("--no-features", action="store_true", help="skip the acoustic descriptors")
+    p.add_argument("--batch-size", type=_positive, default=8, help="clips per model call (default 8)")
+    p.add_argument("--max-duration", type=float, default=600.0, help="longest clip in seconds (default 600)")
+    p.set_defaults(func=run)
+
+
+def _positive(value: str) -> int:
+    import argparse
+
+    try:
+        n = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value!r}") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value!r}")
+    return n
+
+
+def run(args) -> int:
+    import emovox
+
+    model = emovox.load_model(args.model, features=not args.no_features, max_duration_s=args.max_duration)
+    failed = 0
+    results = model.iter_predict(args.files, batch_size=args.batch_size, errors="return")
+    for path, result in zip(args.files, results):
+        if isinstance(result, EmovoxError):
+            failed += 1
+            print(f"emovox: error: {path}: {result}", file=sys.stderr)
+            if args.json:
+                print(json.dumps({"file": path, "error": str(result)}), flush=True)
+            continue
+        if args.json:
+            print(json.dumps(result.to_dict(top_k=args.top_k), ensure_ascii=False), flush=True)
+        else:
+            print_prediction(result, args.top_k)
+    return 1 if failed else 0
+
+
+def print_prediction(p, top_k: int | None = None, console=None) -> None:
+    """A readable block: dominant emotion, one bar per emotion, the descriptors."""
+    from rich.console import Console, Group
+    from rich.panel import Panel
+    from rich.table import Table
+
+    from ..labels import emotion_info
+
+    console = console or Console()
+    if p.silent:
+        head = "[bold]silent[/] - no speech energy, so no emotion is given"
+    else:
+        info = emotion_info(p.emotion)
+        head = f"{info.emoji} [bold {info.color}]{info.label}[/]  {p.confidence:.0%} confidence"
+    bars = Table.grid(padding=(0, 1))
+    for label, score in p.top(top_k):
+        info = emotion_info(label)
+        bar = "█" * round(score * 30)
+        bars.add_row(f"{info.emoji} {info.label}", f"[{info.color}]{bar}[/]", f"{score:6.1%}")
+    parts = [head, bars]
+    if p.features:
+        desc = Table.grid(padding=(0, 2))
+        for key, value in p.features.items():
+            desc.add_row(key, "-" if value is None else f"{value:.4g}")
+        parts += ["", "[dim]acoustic descriptors[/]", desc]
+    title = f"{p.file or 'audio'}  ({p.duration_s:.2f} s, {p.model})"
+    console.print(Panel(Group(*parts), title=title, title_align="left"))

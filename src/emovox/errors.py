@@ -1,0 +1,33 @@
+"""The exception tree. The CLI prints one line for these; the server maps each to one 4xx body."""
+
+
+class EmovoxError(Exception):
+    """Base class for every error emovox raises on purpose."""
+
+
+class AudioError(EmovoxError):
+    """The audio could not be used: empty, corrupt, unsupported, too long..."""
+
+
+class ModelError(EmovoxError):
+    """A model could not be found, loaded or run."""
+
+
+class MissingExtraError(EmovoxError, ImportError):
+    """An optional dependency is missing; the message names the pip command that installs it."""
+
+    def __init__(self, extra: str, what: str, module: str | None = None) -> None:
+        self.extra = extra
+        self.command = f'pip install "emovox[{extra}]"'
+        missing = f" ({module} is not installed)" if module else ""
+        super().__init__(f"{what} needs the '{extra}' extra{missing}: {self.command}")
+
+
+def require(module: str, extra: str, what: str):
+    """Import `module` or raise MissingExtraError naming `pip install emovox[extra]`."""
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        raise MissingExtraError(extra, what, module) from exc

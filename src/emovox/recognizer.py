@@ -1,0 +1,191 @@
+"""Recognizer: decode -> preprocess -> forward -> postprocess, for one clip or many."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+from .audio import SAMPLE_RATE, AudioSource, is_silent, load_audio, source_name
+from .errors import AudioError, EmovoxError
+from .models.base import Backend
+from .result import ModelInfo, Prediction
+
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    z = np.asarray(logits, dtype=np.float64)
+    z = z - z.max(axis=-1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """A decoded clip cut into model-sized windows."""
+
+    name: str | None
+    signal: np.ndarray
+    windows: list[np.ndarray]
+    weights: np.ndarray  # seconds of real audio per window
+    silent: bool
+
+
+class Recognizer:
+    """A loaded model with the four-hop data path around it.
+
+    >>> # model = emovox.load_model(); model.predict("clip.wav").emotion
+    """
+
+    def __init__(
+        self,
+        backend: Backend,
+        *,
+        features: bool = True,
+        max_duration_s: float | None = 600.0,
+    ) -> None:
+        if max_duration_s is not None and max_duration_s <= 0:
+            raise ValueError("max_duration_s must be positive or None")
+        self.backend = backend
+        self.features = features
+        self.max_duration_s = max_duration_s
+
+    @property
+    def info(self) -> ModelInfo:
+        return self.backend.info
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return self.backend.info.labels
+
+    def __repr__(self) -> str:
+        return f"Recognizer({self.info.id}, labels={list(self.labels)})"
+
+    # --- public API -------------------------------------------------------------------------
+    def predict(self, source: AudioSource, *, features: bool | None = None) -> Prediction:
+        """Analyze one recording (path, bytes, file object or (array, sample_rate))."""
+        return self._run([self._prepare(source)], features)[0]
+
+    def predict_many(
+        self,
+        sources: Iterable[AudioSource],
+        *,
+        batch_size: int = 16,
+        features: bool | None = None,
+        errors: Literal["raise", "return"] = "raise",
+    ) -> list[Prediction | EmovoxError]:
+        """Analyze many recordings, ``batch_size`` at a time.
+
+        With ``errors="return"`` a bad input yields its AudioError in its place instead of raising.
+        """
+        return list(self.iter_predict(sources, batch_size=batch_size, features=features, errors=errors))
+
+    def iter_predict(
+        self,
+        sources: Iterable[AudioSource],
+        *,
+        batch_size: int = 16,
+        features: bool | None = None,
+        errors: Literal["raise", "return"] = "raise",
+    ) -> Iterator[Prediction | EmovoxError]:
+        """Like predict_many, yielding results in input order as batches finish."""
+        if batch_size < 1:
+            raise ValueError("batch_size must be >= 1")
+        if errors not in ("raise", "return"):
+            raise ValueError("errors must be 'raise' or 'return'")
+        pending: list[_Prepared | EmovoxError] = []
+        for source in sources:
+            try:
+                pending.append(self._prepare(source))
+            except EmovoxError as exc:
+                if errors == "raise":
+                    raise
+                pending.append(exc)
+            if len(pending) >= batch_size:
+                yield from self._run_mixed(pending, features)
+                pending = []
+        if pending:
+            yield from self._run_mixed(pending, features)
+
+    def predict_signal(self, signal: np.ndarray, *, name: str | None = None, features: bool | None = None) -> Prediction:
+        """Analyze float32 mono audio already at 16 kHz (used by timelines and streams)."""
+        return self._run([self._prepare_signal(np.asarray(signal, np.float32), name)], features)[0]
+
+    # --- the hops -----------------------------------------------------------------------------
+    def _prepare(self, source: AudioSource) -> _Prepared:
+        signal = load_audio(source, max_duration_s=self.max_duration_s)
+        name = source_name(source) if not isinstance(source, tuple) else None
+        return self._prepare_signal(signal, name)
+
+    def _prepare_signal(self, signal: np.ndarray, name: str | None) -> _Prepared:
+        if signal.size == 0:
+            raise AudioError("no audio samples")
+        windows, weights = self._windows(signal)
+        return _Prepared(name, signal, windows, weights, is_silent(signal))
+
+    def _windows(self, signal: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
+        """Cut to the backend's maximum, pad each piece to its minimum."""
+        size = self.backend.max_samples or signal.size
+        pieces = [signal[i : i + size] for i in range(0, signal.size, size)]
+        if len(pieces) > 1 and pieces[-1].size < self.backend.min_samples:
+            pieces[-2] = np.concatenate([pieces[-2], pieces.pop()])  # fold a short tail back in
+        weights = np.array([p.size for p in pieces], dtype=np.float64) / SAMPLE_RATE
+        padded = [
+            np.pad(p, (0, self.backend.min_samples - p.size)) if p.size < self.backend.min_samples else p
+            for p in pieces
+        ]
+        return padded, weights
+
+    def _run_mixed(self, items: list[_Prepared | EmovoxError], features: bool | None) -> Iterator:
+        good = [x for x in items if isinstance(x, _Prepared)]
+        results = iter(self._run(good, features)) if good else iter(())
+        for item in items:
+            yield item if isinstance(item, EmovoxError) else next(results)
+
+    def _run(self, prepared: list[_Prepared], features: bool | None) -> list[Prediction]:
+        want_features = self.features if features is None else features
+        active = [p for p in prepared if not p.silent]
+        windows = [w for p in active for w in p.windows]
+        probs = softmax(self.backend.forward(windows)) if windows else np.zeros((0, len(self.labels)))
+        out, row = [], 0
+        for p in prepared:
+            feats = _describe(p.signal) if want_features else None
+            if p.silent:
+                out.append(self._silent(p, feats))
+                continue
+            clip = probs[row : row + len(p.windows)]
+            row += len(p.windows)
+            out.append(self._postprocess(p, np.average(clip, axis=0, weights=p.weights), feats))
+        return out
+
+    def _postprocess(self, p: _Prepared, probs: np.ndarray, feats: dict | None) -> Prediction:
+        probs = probs / probs.sum()
+        best = int(np.argmax(probs))
+        return Prediction(
+            emotion=self.labels[best],
+            confidence=float(probs[best]),
+            scores={label: float(v) for label, v in zip(self.labels, probs)},
+            duration_s=p.signal.size / SAMPLE_RATE,
+            model=self.info.id,
+            features=feats,
+            file=p.name,
+        )
+
+    def _silent(self, p: _Prepared, feats: dict | None) -> Prediction:
+        return Prediction(
+            emotion=None,
+            confidence=0.0,
+            scores={},
+            duration_s=p.signal.size / SAMPLE_RATE,
+            model=self.info.id,
+            features=feats,
+            file=p.name,
+            silent=True,
+        )
+
+
+def _describe(signal: np.ndarray) -> dict[str, float]:
+    from .features import describe
+
+    return describe(signal, SAMPLE_RATE)

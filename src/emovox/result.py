@@ -1,0 +1,75 @@
+"""Typed results: what every front end (CLI, HTTP, batch, evaluation) formats or aggregates."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from .labels import emotion_info
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """One recording's result.
+
+    ``scores`` maps every label of the model to a probability (they sum to 1). For silent audio
+    ``silent`` is True, ``emotion`` is None and ``scores`` is empty: no emotion is invented.
+    """
+
+    emotion: str | None
+    confidence: float
+    scores: dict[str, float]
+    duration_s: float
+    model: str
+    features: dict[str, float] | None = None
+    file: str | None = None
+    silent: bool = False
+
+    def top(self, k: int | None = None) -> list[tuple[str, float]]:
+        """(label, probability) pairs, highest first."""
+        ranked = sorted(self.scores.items(), key=lambda kv: kv[1], reverse=True)
+        return ranked if k is None else ranked[:k]
+
+    def to_dict(self, top_k: int | None = None, display: bool = False) -> dict[str, Any]:
+        scores = dict(self.top(top_k))
+        out: dict[str, Any] = {
+            "file": self.file,
+            "duration_s": round(self.duration_s, 3),
+            "emotion": self.emotion,
+            "confidence": self.confidence,
+            "scores": scores,
+            "silent": self.silent,
+            "features": self.features,
+            "model": self.model,
+        }
+        if display:
+            out["display"] = {name: emotion_info(name).to_dict() for name in scores}
+        return out
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """What a loaded model is: shown by `emovox models` and `GET /v1/models`."""
+
+    name: str
+    version: str
+    labels: tuple[str, ...]
+    backend: str
+    source: str
+    sample_rate: int = 16_000
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def id(self) -> str:
+        return f"{self.name}@{self.version}" if self.version else self.name
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "version": self.version,
+            "labels": list(self.labels),
+            "backend": self.backend,
+            "source": self.source,
+            "sample_rate": self.sample_rate,
+            **self.extra,
+        }
