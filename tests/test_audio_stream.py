@@ -2,8 +2,8 @@
 
 import numpy as np
 import pytest
-from conftest import speech_like
 
+from conftest import speech_like
 from emovox.audio import iter_audio, load_audio
 from emovox.errors import AudioError
 

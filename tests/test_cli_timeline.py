@@ -5,6 +5,7 @@ import io
 import json
 
 import pytest
+
 from conftest import run_emovox, speech_like
 from test_timeline import parse_vtt
 from timeline_helpers import layout, speech_truth

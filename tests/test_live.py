@@ -2,11 +2,11 @@
 
 import numpy as np
 import pytest
-from conftest import SR
-from timeline_helpers import layout, pitch_model, speech_truth
 
+from conftest import SR
 from emovox.errors import AudioError
 from emovox.live import SpeechEnd, SpeechStart, StreamResult
+from timeline_helpers import layout, pitch_model, speech_truth
 
 TOL = 0.3
 

@@ -3,7 +3,14 @@
 import numpy as np
 import pytest
 
-from emovox.segmenter import AudioRing, check_window, plan_windows, smooth_region, step_scores, viterbi
+from emovox.segmenter import (
+    AudioRing,
+    check_window,
+    plan_windows,
+    smooth_region,
+    step_scores,
+    viterbi,
+)
 
 
 def test_plan_covers_the_region_with_hop_spaced_windows():

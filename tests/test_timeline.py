@@ -6,12 +6,12 @@ import json
 
 import numpy as np
 import pytest
-from conftest import SR, speech_like
-from timeline_helpers import PitchBackend, layout, pitch_model, speech_truth
 
 import emovox
+from conftest import SR, speech_like
 from emovox.recognizer import Recognizer
 from emovox.segmenter import AudioRing
+from timeline_helpers import PitchBackend, layout, pitch_model, speech_truth
 
 TOL = 0.3
 

@@ -8,8 +8,8 @@ change, and the timeline's windows, smoothing and boundaries can be checked agai
 from __future__ import annotations
 
 import numpy as np
-from conftest import SR, speech_like
 
+from conftest import SR, speech_like
 from emovox.recognizer import Recognizer
 from emovox.result import ModelInfo
 
