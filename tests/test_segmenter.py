@@ -24,9 +24,10 @@ def test_plan_covers_the_region_with_hop_spaced_windows():
 def test_step_scores_weight_by_overlap():
     edges = np.array([0.0, 1.0, 2.0])
     windows = [(0.0, 2.0, np.array([1.0, 0.0])), (1.0, 2.0, np.array([0.0, 1.0])), (0.0, 2.0, None)]
-    scores = step_scores(edges, windows)
+    scores = step_scores(edges, windows, 2)
     np.testing.assert_allclose(scores, [[1.0, 0.0], [0.5, 0.5]])
-    assert np.isnan(step_scores(edges, [(0.0, 1.0, np.array([1.0, 0.0]))])[1]).all()
+    assert np.isnan(step_scores(edges, [(0.0, 1.0, np.array([1.0, 0.0]))], 2)[1]).all()
+    assert step_scores(edges, [(0.0, 2.0, None)], 2).shape == (2, 2)  # no scored window at all
 
 
 def test_one_odd_step_does_not_flip_but_a_real_change_does():
@@ -42,8 +43,8 @@ def test_one_odd_step_does_not_flip_but_a_real_change_does():
 def test_one_odd_window_flips_steps_only_without_smoothing():
     windows = [(float(s), s + 3.0, np.array([0.7, 0.3])) for s in range(10)]
     windows[5] = (5.0, 8.0, np.array([0.05, 0.95]))  # one odd window among steady ones
-    raw, _, _ = smooth_region(0.0, 12.0, windows, 1.0, 0.0)
-    smooth, _, _ = smooth_region(0.0, 12.0, windows, 1.0, 0.3)
+    raw, _, _ = smooth_region(0.0, 12.0, windows, 1.0, 0.0, 2)
+    smooth, _, _ = smooth_region(0.0, 12.0, windows, 1.0, 0.3, 2)
     assert [r.label for r in raw] == [0, 1, 0]
     assert [(r.label, r.start, r.end) for r in smooth] == [(0, 0.0, 12.0)]
 
@@ -51,7 +52,7 @@ def test_one_odd_window_flips_steps_only_without_smoothing():
 def test_runs_carry_mean_scores_and_their_argmax():
     windows = [(s, s + 3.0, np.array(p)) for s, p in
                [(0, [0.9, 0.1]), (1, [0.8, 0.2]), (2, [0.2, 0.8]), (3, [0.1, 0.9]), (4, [0.1, 0.9])]]
-    runs, edges, scores = smooth_region(0.0, 7.0, windows, 1.0, 0.3)
+    runs, edges, scores = smooth_region(0.0, 7.0, windows, 1.0, 0.3, 2)
     assert len(edges) == 8 and scores.shape == (7, 2)
     assert [r.label for r in runs] == [0, 1]
     assert runs[0].start == 0.0 and runs[-1].end == 7.0 and runs[0].end == runs[1].start

@@ -158,3 +158,13 @@ def test_bad_options_fail_before_any_work():
         model.timeline((np.zeros(0, np.float32), SR))
     with pytest.raises(emovox.AudioError, match="longer than the maximum"):
         model.timeline((np.zeros(5 * SR, np.float32), SR), max_duration_s=2.0, chunk_s=1.0)
+
+
+def test_speech_below_the_silence_threshold_gets_no_emotion():
+    # the second voice is quieter than -60 dBFS: neither the VAD nor the model call it speech
+    signal, _ = layout([("silence", 1.0), ("high", 5.0), ("silence", 1.0), ("low", 5.0), ("silence", 1.0)])
+    signal[7 * SR :] *= 0.01
+    tl = pitch_model().timeline((signal, SR))
+    _covering(tl)
+    assert [(s.emotion, s.speech) for s in tl.segments] == [(None, False), ("happy", True), (None, False)]
+    assert tl.segments[1].end == pytest.approx(6.0, abs=TOL)

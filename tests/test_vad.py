@@ -29,6 +29,13 @@ def test_silence_and_near_silence_have_no_speech():
     assert speech_regions(quiet) == []
 
 
+def test_frames_below_the_level_gate_are_not_speech():
+    signal, _ = layout([("silence", 1.0), ("high", 2.0), ("silence", 1.0)])
+    quiet = signal * 0.01  # 40 dB down: WebRTC alone hears it; past the -70 dBFS gate too few frames remain
+    assert speech_regions(quiet) == []
+    assert len(speech_regions(quiet, min_dbfs=-90.0)) == 1
+
+
 @pytest.mark.parametrize("chunk", [160, 333, 480, 16000])
 def test_streaming_in_any_chunk_size_equals_one_shot(chunk):
     signal, _ = _layout()

@@ -57,10 +57,11 @@ def step_edges(start: float, end: float, hop_s: float) -> np.ndarray:
     return np.linspace(start, end, n + 1)
 
 
-def step_scores(edges: np.ndarray, windows: list[tuple[float, float, np.ndarray | None]]) -> np.ndarray:
-    """(steps, labels) overlap-weighted mean of window probabilities; NaN rows where none cover."""
+def step_scores(
+    edges: np.ndarray, windows: list[tuple[float, float, np.ndarray | None]], width: int
+) -> np.ndarray:
+    """(steps, width) overlap-weighted mean of window probabilities; NaN rows where none cover."""
     scored = [(a, b, p) for a, b, p in windows if p is not None]
-    width = scored[0][2].size if scored else 1
     total = np.zeros((edges.size - 1, width))
     weight = np.zeros(edges.size - 1)
     lo, hi = edges[:-1], edges[1:]
@@ -101,10 +102,11 @@ def smooth_region(
     windows: list[tuple[float, float, np.ndarray | None]],
     hop_s: float,
     switch_penalty: float,
+    width: int,
 ) -> tuple[list[Run], np.ndarray, np.ndarray]:
-    """Runs of one speech region, plus its step edges and step scores (for plots)."""
+    """Runs of one speech region, plus its step edges and (steps, width) scores (for plots)."""
     edges = step_edges(start, end, hop_s)
-    scores = step_scores(edges, windows)
+    scores = step_scores(edges, windows, width)
     durations = np.diff(edges) / hop_s
     known = ~np.isnan(scores).any(axis=1)
     labels = np.full(edges.size - 1, -1, dtype=np.int64)

@@ -320,7 +320,7 @@ def assemble(
             continue
         if start > t + 1e-6:
             segments.append(Segment(t, start, None, 0.0, {}, False))
-        runs, edges, scores = smooth_region(start, end, r.windows, hop_s, switch_penalty)
+        runs, edges, scores = smooth_region(start, end, r.windows, hop_s, switch_penalty, len(labels))
         for run in runs:
             if run.label is None:
                 segments.append(Segment(run.start, run.end, None, 0.0, {}, False))

@@ -1,6 +1,7 @@
 """Voice activity: where the speech is, with WebRTC's VAD (``webrtcvad``; no torch).
 
-The detector classifies 30 ms frames, then turns the frame decisions into speech regions with a
+The detector classifies 30 ms frames (frames quieter than ``min_dbfs``, -70 dBFS by default, are
+non-speech without asking WebRTC, which otherwise fires on breaths and clicks far below speech), then turns the frame decisions into speech regions with a
 hysteresis: a region starts once ``min_speech_s`` of audio is mostly voiced, ends after
 ``hangover_s`` without a voiced frame (shorter pauses are bridged), and is widened by ``pad_s`` on
 both sides. It is streaming: feed it chunks, get events back as soon as they are certain.
@@ -50,6 +51,7 @@ class VoiceActivityDetector:
         hangover_s: float = 0.3,
         pad_s: float = 0.1,
         voiced_ratio: float = 0.6,
+        min_dbfs: float = -70.0,
     ) -> None:
         import webrtcvad
 
@@ -62,6 +64,8 @@ class VoiceActivityDetector:
         self._vad = webrtcvad.Vad(aggressiveness)
         self.sample_rate = sample_rate
         self.frame = int(round(FRAME_S * sample_rate))
+        # mean square of int16 samples below which a frame is too quiet to be speech
+        self._floor = (32768.0 * 10 ** (min_dbfs / 20)) ** 2
         self.hangover_s, self.pad_s = hangover_s, pad_s
         self._onset = deque(maxlen=max(1, int(round(min_speech_s / FRAME_S))))
         self._needed = max(1, int(np.ceil(voiced_ratio * self._onset.maxlen)))
@@ -91,9 +95,11 @@ class VoiceActivityDetector:
         pcm = np.concatenate([self._rest, to_int16(chunk)])
         n = pcm.size // self.frame
         self._rest = pcm[n * self.frame :]
+        frames = pcm[: n * self.frame].reshape(n, self.frame)
+        loud = np.mean(np.square(frames, dtype=np.float64), axis=1) >= self._floor
         events: list[VadEvent] = []
         for i in range(n):
-            voiced = self._vad.is_speech(pcm[i * self.frame : (i + 1) * self.frame].tobytes(), self.sample_rate)
+            voiced = bool(loud[i]) and self._vad.is_speech(frames[i].tobytes(), self.sample_rate)
             self.frames += 1
             event = self._step(voiced)
             if event is not None:
