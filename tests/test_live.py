@@ -104,6 +104,6 @@ def test_bad_chunks(chunk, message):
 
 def test_bad_options():
     with pytest.raises(AudioError, match="sample_rate"):
-        list(pitch_model().stream([], sample_rate=0))
+        pitch_model().stream([], sample_rate=0)  # raised at the call, before any chunk
     with pytest.raises(ValueError, match="hop_s"):
-        list(pitch_model().stream([], hop_s=0))
+        pitch_model().stream([], hop_s=0)

@@ -104,9 +104,12 @@ def stream_events(
     sample_rate: int = SAMPLE_RATE,
     vad: dict | None = None,
 ) -> Iterator[StreamEvent]:
-    """Events for a stream of PCM chunks at ``sample_rate`` (resampled to 16 kHz with soxr)."""
+    """Events for a stream of PCM chunks at ``sample_rate`` (resampled to 16 kHz with soxr).
+
+    Options are checked here, before the first chunk is read; chunk errors raise while iterating.
+    """
     check_window(window_s, hop_s)
-    if not isinstance(sample_rate, int) or sample_rate <= 0:
+    if not isinstance(sample_rate, int) or isinstance(sample_rate, bool) or sample_rate <= 0:
         raise AudioError(f"sample_rate must be a positive integer, got {sample_rate!r}")
     live = _Live(recognizer, window_s, hop_s, VoiceActivityDetector(**(vad or {})))
     resampler = None
@@ -114,6 +117,10 @@ def stream_events(
         import soxr
 
         resampler = soxr.ResampleStream(sample_rate, SAMPLE_RATE, 1, dtype="float32", quality="HQ")
+    return _events(live, chunks, resampler)
+
+
+def _events(live: _Live, chunks: Iterable[Any], resampler) -> Iterator[StreamEvent]:
     for chunk in chunks:
         pcm = as_pcm(chunk)
         yield from live.feed(pcm if resampler is None else resampler.resample_chunk(pcm))
