@@ -286,7 +286,7 @@ def main() -> None:
     p.add_argument("--model", default=None, help="model name or folder (default: built-in)")
     p.add_argument("--minutes", type=float, default=30.0, help="length of the speed file")
     p.add_argument("--window", type=float, default=3.0)
-    p.add_argument("--hop", type=float, default=1.0)
+    p.add_argument("--hop", type=float, default=1.5, help="seconds between windows (library default 1.5)")
     p.add_argument("--batch-size", type=int, default=16)
     p.add_argument("--threads", type=int, default=None)
     p.add_argument("--corpus", default="ravdess")
@@ -300,10 +300,13 @@ def main() -> None:
     if args.child_speed:
         return child_speed(args)
     folder, rows = corpus_rows(args.corpus, args.fold)
+    before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="emovox-bench-timeline-") as tmp:
         speed = [] if args.skip_speed else run_speed(args, Path(tmp), folder, rows)
         accuracy = [] if args.skip_accuracy else run_accuracy(args, Path(tmp), folder, rows)
     print_tables(args, speed, accuracy)
+    print(f"load average (1 min) before/after: {before:.1f} / {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs "
+          "(timings are only comparable on an otherwise idle machine)")
 
 
 if __name__ == "__main__":

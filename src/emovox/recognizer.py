@@ -121,7 +121,7 @@ class Recognizer:
         return self._run([self._prepare_signal(np.asarray(s, np.float32), None) for s in signals], features)
 
     def timeline(
-        self, source: AudioSource, *, window_s: float = 3.0, hop_s: float = 1.0, **options
+        self, source: AudioSource, *, window_s: float = 3.0, hop_s: float = 1.5, **options
     ) -> Timeline:
         """Emotion over time for a recording of any length: speech segments with emotions, and
         non-speech segments with none. Options: batch_size, switch_penalty, vad, progress.

@@ -28,7 +28,10 @@ def register(sub) -> None:
     t = p.add_argument_group("timeline (long recordings: emotion over time)")
     t.add_argument("--timeline", action="store_true", help="segments of speech with emotions, and silences")
     t.add_argument("--window", type=_seconds, default=3.0, help="window length in seconds (default 3)")
-    t.add_argument("--hop", type=_seconds, default=1.0, help="seconds between windows (default 1)")
+    t.add_argument(
+        "--hop", type=_seconds, default=1.5,
+        help="seconds between windows (default 1.5; 1 gives finer steps at 1.5x the model time)",
+    )
     t.add_argument("--csv", action="store_true", help="CSV: one row per segment")
     t.add_argument("--vtt", action="store_true", help="WebVTT captions of the speech segments")
     t.add_argument("--plot", metavar="FILE.png", default=None, help="also write a PNG chart")
