@@ -168,3 +168,15 @@ def test_speech_below_the_silence_threshold_gets_no_emotion():
     _covering(tl)
     assert [(s.emotion, s.speech) for s in tl.segments] == [(None, False), ("happy", True), (None, False)]
     assert tl.segments[1].end == pytest.approx(6.0, abs=TOL)
+
+
+def test_plot_writes_a_png_and_needs_matplotlib(tmp_path, monkeypatch):
+    signal, _ = layout(PARTS)
+    tl = pitch_model().timeline((signal, SR))
+    assert emovox.Timeline is type(tl) and emovox.Segment is type(tl.segments[0])
+    tl.plot(tmp_path / "tl.png")
+    assert (tmp_path / "tl.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    monkeypatch.setitem(__import__("sys").modules, "matplotlib", None)
+    with pytest.raises(emovox.MissingExtraError, match=r"emovox\[plot\]"):
+        tl.plot(tmp_path / "again.png")
+    assert not (tmp_path / "again.png").exists()
