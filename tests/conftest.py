@@ -145,7 +145,14 @@ def run_emovox(*args: str, timeout: float = 300, **kwargs):
 
 
 def corpora_root() -> Path:
-    return Path(os.environ.get("EMOVOX_CORPORA", Path(__file__).resolve().parents[2] / "shared" / "corpora"))
+    """EMOVOX_CORPORA, else the nearest `shared/corpora` beside the checkout or one of its parents."""
+    if os.environ.get("EMOVOX_CORPORA"):
+        return Path(os.environ["EMOVOX_CORPORA"])
+    here = Path(__file__).resolve()
+    for parent in here.parents[1:]:
+        if (parent / "shared" / "corpora").is_dir():
+            return parent / "shared" / "corpora"
+    return here.parents[2] / "shared" / "corpora"
 
 
 @pytest.fixture(scope="session")
