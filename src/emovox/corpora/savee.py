@@ -1,0 +1,50 @@
+"""SAVEE, Surrey Audio-Visual Expressed Emotion (Haq & Jackson 2009).
+
+``AudioData/<speaker>/<emotion><nn>.wav`` (e.g. ``AudioData/DC/sa01.wav``), or the flat
+``<speaker>_<emotion><nn>.wav`` of common re-packagings. Four male English speakers.
+The file names do not give the sentence text, so `sentence` stays empty.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+from ._common import UnknownCode, audio_duration, collect
+from .manifest import ManifestRow
+
+EMOTIONS = {
+    "a": "angry", "d": "disgust", "f": "fearful", "h": "happy",
+    "n": "neutral", "sa": "sad", "su": "surprised",
+}
+SPEAKERS = ("DC", "JE", "JK", "KL")
+EXPECTED = "AudioData/<DC|JE|JK|KL>/<a|d|f|h|n|sa|su><nn>.wav such as AudioData/DC/sa01.wav"
+_NAME = re.compile(r"^(?:([A-Za-z]{2})_)?([a-z]+)(\d{2})$")
+
+
+def prepare_savee(root: str | os.PathLike) -> list[ManifestRow]:
+    """Manifest rows for the SAVEE clips under `root` (AudioData/<speaker>/ or flat)."""
+    return collect("SAVEE", root, EXPECTED, _parse)
+
+
+def _parse(path: Path) -> ManifestRow:
+    match = _NAME.match(path.stem)
+    if match is None:
+        raise UnknownCode("not named <emotion><nn>")
+    prefix, code, _number = match.groups()
+    speaker = (prefix or path.parent.name).upper()
+    if speaker not in SPEAKERS:
+        raise UnknownCode(f"speaker {speaker!r} (from name or folder) not in {', '.join(SPEAKERS)}")
+    if code not in EMOTIONS:
+        raise UnknownCode(f"emotion code {code!r} not in {', '.join(EMOTIONS)}")
+    return ManifestRow(
+        path=path,
+        corpus="savee",
+        speaker=f"savee_{speaker}",
+        gender="male",
+        language="en",
+        emotion=EMOTIONS[code],
+        original_label=code,
+        duration_s=audio_duration(path),
+    )
