@@ -165,6 +165,13 @@ def test_recipe_parses_documented_names(corpus, tmp_path):
         assert row.duration_s == pytest.approx(SECONDS, abs=1e-3)
 
 
+def test_unreadable_audio_is_skipped_with_a_warning(tmp_path):
+    make_tree(tmp_path, ["Actor_01/03-01-05-02-01-01-01.wav"])
+    (tmp_path / "Actor_01" / "03-01-02-01-01-01-01.wav").write_bytes(b"")
+    rows = prepare("ravdess", tmp_path, skipped=1)
+    assert [r.emotion for r in rows] == ["angry"]
+
+
 def test_crema_d_without_demographics_leaves_gender_empty(tmp_path):
     rows = prepare("cremad", make_tree(tmp_path, ["AudioWAV/1001_DFA_ANG_XX.wav"]), 0)
     assert [(r.speaker, r.gender) for r in rows] == [("cremad_1001", "")]

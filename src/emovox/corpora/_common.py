@@ -17,8 +17,8 @@ class SkippedFilesWarning(UserWarning):
     """Some files under a corpus root did not follow the corpus' naming and were left out."""
 
 
-class UnknownCode(ValueError):
-    """A file name (or label line) carries a code the corpus documentation does not define."""
+class Skip(ValueError):
+    """Leave one item out: its name carries an undefined code, or its audio is missing/unreadable."""
 
 
 def check_root(root: str | os.PathLike, corpus: str) -> Path:
@@ -37,23 +37,23 @@ def find_audio(root: Path) -> list[Path]:
     )
 
 
-def audio_duration(path: Path) -> float | None:
-    """Duration in seconds (3 decimals) from the file header: soundfile, else PyAV; None if unreadable."""
+def audio_duration(path: Path) -> float:
+    """Duration in seconds (3 decimals) from the file header (soundfile, else PyAV), or Skip."""
     import soundfile as sf
 
     try:
         return round(sf.info(str(path)).duration, 3)
-    except RuntimeError:  # soundfile.LibsndfileError
+    except RuntimeError:  # soundfile.LibsndfileError: not a format libsndfile reads
         pass
-    try:
-        import av
+    import av
 
+    try:
         with av.open(str(path)) as container:
-            if container.duration is not None:
+            if container.duration:
                 return round(container.duration / 1_000_000, 3)
     except (OSError, av.FFmpegError):
         pass
-    return None
+    raise Skip("audio unreadable or empty")
 
 
 class Collector:
@@ -72,7 +72,7 @@ class Collector:
         if self.skipped:
             examples = "; ".join(self.skipped[:3])
             warnings.warn(
-                f"{self.corpus}: skipped {len(self.skipped)} item(s) off its documented layout, e.g. {examples}",
+                f"{self.corpus}: skipped {len(self.skipped)} item(s) (undefined codes, missing or unreadable audio), e.g. {examples}",
                 SkippedFilesWarning,
                 stacklevel=3,
             )
@@ -88,14 +88,14 @@ def collect(corpus: str, root: str | os.PathLike, expected: str, parse) -> list[
     """Run `parse(path) -> ManifestRow | None` on every audio file under `root`.
 
     `parse` returns None for files the corpus documents but the manifest leaves out (e.g. songs),
-    and raises UnknownCode for names that do not follow the documented convention.
+    and raises Skip for names that do not follow the documented convention.
     """
     folder = check_root(root, corpus)
     collector = Collector(corpus, folder, expected)
     for path in find_audio(folder):
         try:
             row = parse(path)
-        except UnknownCode as exc:
+        except Skip as exc:
             collector.skip(path.name, str(exc))
             continue
         if row is not None:
@@ -104,7 +104,7 @@ def collect(corpus: str, root: str | os.PathLike, expected: str, parse) -> list[
 
 
 def lookup(table: dict[str, str], code: str, what: str) -> str:
-    """`table[code]`, or UnknownCode naming the code and the accepted ones."""
+    """`table[code]`, or Skip naming the code and the accepted ones."""
     if code not in table:
-        raise UnknownCode(f"{what} code {code!r} not in {', '.join(table)}")
+        raise Skip(f"{what} code {code!r} not in {', '.join(table)}")
     return table[code]

@@ -11,7 +11,7 @@ import os
 import re
 from pathlib import Path
 
-from ._common import UnknownCode, audio_duration, check_root, collect, lookup
+from ._common import Skip, audio_duration, check_root, collect, lookup
 from .manifest import ManifestRow
 
 EMOTIONS = {
@@ -57,7 +57,7 @@ def read_demographics(root: Path) -> dict[str, str]:
 def _parse(path: Path, genders: dict[str, str]) -> ManifestRow:
     match = _NAME.match(path.stem)
     if match is None:
-        raise UnknownCode("not named <actor>_<sentence>_<emotion>_<level>")
+        raise Skip("not named <actor>_<sentence>_<emotion>_<level>")
     actor, sentence, emotion, level = match.groups()
     return ManifestRow(
         path=path,

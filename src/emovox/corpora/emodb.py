@@ -6,7 +6,7 @@ import os
 import re
 from pathlib import Path
 
-from ._common import UnknownCode, audio_duration, collect, lookup
+from ._common import Skip, audio_duration, collect, lookup
 from .manifest import ManifestRow
 
 # letter -> (canonical emotion, German word as documented)
@@ -43,10 +43,10 @@ def prepare_emodb(root: str | os.PathLike) -> list[ManifestRow]:
 def _parse(path: Path) -> ManifestRow:
     match = _NAME.match(path.stem)
     if match is None:
-        raise UnknownCode("not named SSTTTEV")
+        raise Skip("not named SSTTTEV")
     speaker, text, letter, _version = match.groups()
     if letter not in EMOTIONS:
-        raise UnknownCode(f"emotion code {letter!r} not in {', '.join(EMOTIONS)}")
+        raise Skip(f"emotion code {letter!r} not in {', '.join(EMOTIONS)}")
     emotion, word = EMOTIONS[letter]
     return ManifestRow(
         path=path,

@@ -16,7 +16,7 @@ import os
 import re
 from pathlib import Path
 
-from ._common import Collector, UnknownCode, audio_duration, check_root, lookup
+from ._common import Collector, Skip, audio_duration, check_root, lookup
 from .manifest import ManifestRow
 
 EMOTIONS = {
@@ -44,7 +44,7 @@ def prepare_iemocap(root: str | os.PathLike) -> list[ManifestRow]:
             wav = session / "sentences" / "wav" / evaluation.stem / f"{turn}.wav"
             try:
                 row = _row(turn, code, wav, texts.get(turn, ""))
-            except UnknownCode as exc:
+            except Skip as exc:
                 collector.skip(turn, str(exc))
                 continue
             if row is not None:
@@ -71,10 +71,10 @@ def _row(turn: str, code: str, wav: Path, text: str) -> ManifestRow | None:
         return None
     match = _TURN.match(turn)
     if match is None:
-        raise UnknownCode("turn name not like Ses01F_impro01_F000")
+        raise Skip("turn name not like Ses01F_impro01_F000")
     emotion = lookup(EMOTIONS, code, "emotion")
     if not wav.is_file():
-        raise UnknownCode(f"audio {wav.name} missing")
+        raise Skip(f"audio {wav.name} missing")
     session, gender = match.groups()
     return ManifestRow(
         path=wav,

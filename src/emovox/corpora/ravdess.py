@@ -10,7 +10,7 @@ import os
 import re
 from pathlib import Path
 
-from ._common import UnknownCode, audio_duration, collect, lookup
+from ._common import Skip, audio_duration, collect, lookup
 from .manifest import ManifestRow
 
 EMOTIONS = {
@@ -31,14 +31,14 @@ def prepare_ravdess(root: str | os.PathLike) -> list[ManifestRow]:
 def _parse(path: Path) -> ManifestRow | None:
     match = _NAME.match(path.stem)
     if match is None:
-        raise UnknownCode("not named MM-VV-EE-II-SS-RR-AA")
+        raise Skip("not named MM-VV-EE-II-SS-RR-AA")
     modality, channel, emotion, intensity, statement, _repetition, actor = match.groups()
     if modality not in ("01", "02", "03") or channel not in ("01", "02"):
-        raise UnknownCode(f"modality {modality!r} / vocal channel {channel!r} undefined")
+        raise Skip(f"modality {modality!r} / vocal channel {channel!r} undefined")
     if modality != "03" or channel != "01":
         return None  # video or song: documented, but not audio-only speech
     if actor == "00":
-        raise UnknownCode("actor 00 undefined")
+        raise Skip("actor 00 undefined")
     return ManifestRow(
         path=path,
         corpus="ravdess",

@@ -11,7 +11,7 @@ import os
 import re
 from pathlib import Path
 
-from ._common import UnknownCode, audio_duration, collect
+from ._common import Skip, audio_duration, collect
 from .manifest import ManifestRow
 
 EMOTIONS = {
@@ -31,13 +31,13 @@ def prepare_savee(root: str | os.PathLike) -> list[ManifestRow]:
 def _parse(path: Path) -> ManifestRow:
     match = _NAME.match(path.stem)
     if match is None:
-        raise UnknownCode("not named <emotion><nn>")
+        raise Skip("not named <emotion><nn>")
     prefix, code, _number = match.groups()
     speaker = (prefix or path.parent.name).upper()
     if speaker not in SPEAKERS:
-        raise UnknownCode(f"speaker {speaker!r} (from name or folder) not in {', '.join(SPEAKERS)}")
+        raise Skip(f"speaker {speaker!r} (from name or folder) not in {', '.join(SPEAKERS)}")
     if code not in EMOTIONS:
-        raise UnknownCode(f"emotion code {code!r} not in {', '.join(EMOTIONS)}")
+        raise Skip(f"emotion code {code!r} not in {', '.join(EMOTIONS)}")
     return ManifestRow(
         path=path,
         corpus="savee",

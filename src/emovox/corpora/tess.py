@@ -10,7 +10,7 @@ import os
 import re
 from pathlib import Path
 
-from ._common import UnknownCode, audio_duration, collect, lookup
+from ._common import Skip, audio_duration, collect, lookup
 from .manifest import ManifestRow
 
 EMOTIONS = {
@@ -30,10 +30,10 @@ def prepare_tess(root: str | os.PathLike) -> list[ManifestRow]:
 def _parse(path: Path) -> ManifestRow:
     match = _NAME.match(path.stem)
     if match is None:
-        raise UnknownCode("not named <speaker>_<word>_<emotion>")
+        raise Skip("not named <speaker>_<word>_<emotion>")
     speaker, word, code = match.group(1).upper(), match.group(2), match.group(3).lower()
     if speaker not in SPEAKERS:
-        raise UnknownCode(f"speaker {speaker!r} not in {', '.join(SPEAKERS)}")
+        raise Skip(f"speaker {speaker!r} not in {', '.join(SPEAKERS)}")
     return ManifestRow(
         path=path,
         corpus="tess",

@@ -11,7 +11,7 @@ import os
 import re
 from pathlib import Path
 
-from ._common import UnknownCode, audio_duration, collect, lookup
+from ._common import Skip, audio_duration, collect, lookup
 from .manifest import ManifestRow
 
 EMOTIONS = {"kz": "angry", "sk": "calm", "mt": "happy", "hl": "sad"}
@@ -28,12 +28,12 @@ def prepare_turev(root: str | os.PathLike) -> list[ManifestRow]:
 def _parse(path: Path) -> ManifestRow:
     match = _NAME.match(path.stem)
     if match is None:
-        raise UnknownCode("not named <speaker>_<code>_<word>")
+        raise Skip("not named <speaker>_<code>_<word>")
     speaker, code, word = match.groups()
     emotion = lookup(EMOTIONS, code, "emotion")
     folder = path.parent.name.lower()
     if folder in EMOTIONS.values() and folder != emotion:
-        raise UnknownCode(f"folder {path.parent.name} disagrees with code {code!r}")
+        raise Skip(f"folder {path.parent.name} disagrees with code {code!r}")
     return ManifestRow(
         path=path,
         corpus="turev_db",
