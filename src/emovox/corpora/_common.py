@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import warnings
 from pathlib import Path
+from typing import TypeVar
 
 from ..errors import EmovoxError
 from .manifest import ManifestRow
@@ -103,7 +104,10 @@ def collect(corpus: str, root: str | os.PathLike, expected: str, parse) -> list[
     return collector.finish()
 
 
-def lookup(table: dict[str, str], code: str, what: str) -> str:
+T = TypeVar("T")
+
+
+def lookup(table: dict[str, T], code: str, what: str) -> T:
     """`table[code]`, or Skip naming the code and the accepted ones."""
     if code not in table:
         raise Skip(f"{what} code {code!r} not in {', '.join(table)}")

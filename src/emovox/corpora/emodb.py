@@ -45,9 +45,7 @@ def _parse(path: Path) -> ManifestRow:
     if match is None:
         raise Skip("not named SSTTTEV")
     speaker, text, letter, _version = match.groups()
-    if letter not in EMOTIONS:
-        raise Skip(f"emotion code {letter!r} not in {', '.join(EMOTIONS)}")
-    emotion, word = EMOTIONS[letter]
+    emotion, word = lookup(EMOTIONS, letter, "emotion")
     return ManifestRow(
         path=path,
         corpus="emodb",

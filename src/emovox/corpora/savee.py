@@ -11,7 +11,7 @@ import os
 import re
 from pathlib import Path
 
-from ._common import Skip, audio_duration, collect
+from ._common import Skip, audio_duration, collect, lookup
 from .manifest import ManifestRow
 
 EMOTIONS = {
@@ -36,15 +36,13 @@ def _parse(path: Path) -> ManifestRow:
     speaker = (prefix or path.parent.name).upper()
     if speaker not in SPEAKERS:
         raise Skip(f"speaker {speaker!r} (from name or folder) not in {', '.join(SPEAKERS)}")
-    if code not in EMOTIONS:
-        raise Skip(f"emotion code {code!r} not in {', '.join(EMOTIONS)}")
     return ManifestRow(
         path=path,
         corpus="savee",
         speaker=f"savee_{speaker}",
         gender="male",
         language="en",
-        emotion=EMOTIONS[code],
+        emotion=lookup(EMOTIONS, code, "emotion"),
         original_label=code,
         duration_s=audio_duration(path),
     )
