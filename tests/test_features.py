@@ -7,8 +7,8 @@ import math
 
 import numpy as np
 import pytest
-from conftest import SR, speech_like, tone
 
+from conftest import SR, speech_like, tone
 from emovox import features
 from emovox.errors import AudioError
 from emovox.features import FEATURE_KEYS, describe
