@@ -29,12 +29,41 @@ def glide(f_start: float, f_end: float, seconds: float = 3.0, sr: int = SR) -> n
     return (0.3 * np.sin(2 * np.pi * np.cumsum(freq) / sr)).astype(np.float32)
 
 
-def bursts(rate_hz: float = 4.0, seconds: float = 3.0, f0: float = 180.0, sr: int = SR) -> np.ndarray:
-    """Voiced bursts (a harmonic buzz) switched on and off `rate_hz` times per second."""
+def bursts(
+    rate_hz: float = 4.0, seconds: float = 3.0, f0: float | None = 180.0, sr: int = SR
+) -> np.ndarray:
+    """Bursts switched on and off `rate_hz` times per second: a harmonic buzz, or noise (f0=None)."""
     t = np.arange(int(seconds * sr)) / sr
-    buzz = sum(np.sin(2 * np.pi * k * f0 * t) / k for k in range(1, 10))
+    if f0 is None:
+        source = np.random.default_rng(0).standard_normal(t.size)
+    else:
+        source = sum(np.sin(2 * np.pi * k * f0 * t) / k for k in range(1, 10))
     gate = (np.sin(2 * np.pi * rate_hz * t - np.pi / 2) > 0.2).astype(float)
-    return (0.2 * buzz * gate).astype(np.float32)
+    return (0.2 * source * gate).astype(np.float32)
+
+
+def pulses(f0: float, jitter: float, shimmer: float, seconds: float = 2.0, seed: int = 0):
+    """A glottal-like pulse train (each pulse rings a 700 Hz resonance) with random period and
+    amplitude perturbations; returns it with its true local jitter and shimmer (Praat's formulas:
+    mean absolute difference of consecutive periods / amplitudes over their mean)."""
+    rng = np.random.default_rng(seed)
+    n = int(seconds * SR)
+    x = np.zeros(n)
+    t, periods, amps = 0.01, [], []
+    while t < seconds - 0.02:
+        amp = 1 + shimmer * rng.standard_normal()
+        start = int(np.ceil(t * SR))
+        idx = np.arange(start, min(n, start + int(0.012 * SR)))
+        tau = idx / SR - t
+        x[idx] += amp * np.exp(-tau / 0.0015) * np.sin(2 * np.pi * 700 * tau)
+        period = (1 + jitter * rng.standard_normal()) / f0
+        periods.append(period)
+        amps.append(amp)
+        t += period
+    p, a = np.array(periods[:-1]), np.array(amps)
+    true_jitter = np.mean(np.abs(np.diff(p))) / p.mean()
+    true_shimmer = np.mean(np.abs(np.diff(a))) / a.mean()
+    return (0.3 * x / np.abs(x).max()).astype(np.float32), true_jitter, true_shimmer
 
 
 def test_result_has_exactly_the_keys_in_order_and_is_json():
@@ -71,6 +100,15 @@ def test_noisy_voice_has_more_jitter_and_shimmer_than_a_clean_one():
     assert noisy["shimmer_local"] > clean["shimmer_local"] + 0.01
 
 
+@pytest.mark.parametrize("f0, jitter, shimmer", [(120, 0.005, 0.05), (200, 0.01, 0.03), (260, 0.02, 0.1)])
+def test_jitter_and_shimmer_match_a_pulse_train_with_known_perturbations(f0, jitter, shimmer):
+    signal, true_jitter, true_shimmer = pulses(f0, jitter, shimmer)
+    result = describe(signal, SR)
+    assert abs(result["pitch_mean_hz"] - f0) < 0.02 * f0
+    assert result["jitter_local"] == pytest.approx(true_jitter, rel=0.15)
+    assert result["shimmer_local"] == pytest.approx(true_shimmer, rel=0.2)
+
+
 def test_energy_of_a_sine_is_its_rms_level():
     result = describe(tone(220.0, 2.0, amp=0.1), SR)
     expected = 20 * math.log10(0.1 / math.sqrt(2))  # -23.0 dB
@@ -79,7 +117,8 @@ def test_energy_of_a_sine_is_its_rms_level():
 
 
 def test_energy_ignores_silent_frames_and_tracks_level():
-    quiet_and_loud = np.concatenate([np.zeros(SR, np.float32), tone(220.0, 1.0, amp=0.1)])
+    hiss = noise(1.0, amp=3e-5)  # -90 dB: silence next to a -23 dB tone
+    quiet_and_loud = np.concatenate([hiss, tone(220.0, 1.0, amp=0.1), hiss])
     result = describe(quiet_and_loud, SR)
     assert abs(result["energy_mean_db"] - 20 * math.log10(0.1 / math.sqrt(2))) < 0.5
     louder = describe(tone(220.0, 1.0, amp=0.2), SR)["energy_mean_db"]
@@ -90,6 +129,13 @@ def test_energy_ignores_silent_frames_and_tracks_level():
 def test_spectral_centroid_of_a_tone_is_its_frequency(freq):
     result = describe(tone(freq, 2.0), SR)
     assert abs(result["spectral_centroid_hz"] - freq) < 0.02 * freq
+
+
+def test_spectral_centroid_weights_frequencies_by_magnitude():
+    t = np.arange(2 * SR) / SR
+    two_tones = (0.3 * np.sin(2 * np.pi * 500 * t) + 0.1 * np.sin(2 * np.pi * 2000 * t)).astype(np.float32)
+    expected = (0.3 * 500 + 0.1 * 2000) / 0.4  # 875 Hz (a power-weighted centroid would be 650)
+    assert abs(describe(two_tones, SR)["spectral_centroid_hz"] - expected) < 10
 
 
 def test_white_noise_centroid_is_half_the_band_and_it_has_no_pitch():
@@ -123,9 +169,18 @@ def test_voiced_bursts_give_their_rate(rate):
     assert abs(result["tempo_syllables_per_s"] - rate) < 0.15 * rate + 0.3
 
 
-def test_steady_tone_and_noise_have_no_syllables():
+def test_voiced_bursts_keep_a_clean_voice_quality():
+    result = describe(bursts(4.0), SR)
+    assert result["hnr_db"] > 20.0  # the silent gaps between bursts are not averaged in
+    assert result["jitter_local"] < 0.005
+    assert 0.4 < result["voiced_fraction"] < 0.7  # the gate is open 43 % of the time
+
+
+def test_steady_tone_and_unvoiced_bursts_have_no_syllables():
     assert describe(tone(220.0, 2.0), SR)["tempo_syllables_per_s"] == 0.0
-    assert describe(noise(), SR)["tempo_syllables_per_s"] == 0.0  # loud but never voiced
+    whispered = describe(bursts(4.0, f0=None), SR)  # clear intensity peaks, but never voiced
+    assert whispered["tempo_syllables_per_s"] == 0.0
+    assert whispered["pitch_mean_hz"] is None
 
 
 def test_silence_gives_none_and_no_crash():
