@@ -281,3 +281,30 @@ def test_real_speech_has_plausible_values(corpora):
         assert 0.0 < result["jitter_local"] < 0.1, path.name
         assert 0.0 < result["shimmer_local"] < 0.4, path.name
         assert -5.0 < result["hnr_db"] < 40.0, path.name
+
+
+class _FixedBackend:
+    """A test double with the Backend contract: equal logits, so only the descriptors matter."""
+
+    def __init__(self):
+        from emovox.result import ModelInfo
+
+        self.info = ModelInfo("fixed", "0", ("neutral", "happy"), "test", "in-process")
+        self.min_samples = 1600
+        self.max_samples = None
+
+    def forward(self, batch):
+        return np.zeros((len(batch), 2))
+
+
+def test_predictions_carry_descriptors_that_serialise():
+    from emovox.recognizer import Recognizer
+
+    model = Recognizer(_FixedBackend())
+    prediction = model.predict((speech_like(2.0, sr=22050), 22050))  # resampled to 16 kHz first
+    assert tuple(prediction.features) == FEATURE_KEYS
+    assert abs(prediction.features["pitch_mean_hz"] - 140.0) < 5.0
+    json.dumps(prediction.to_dict(), allow_nan=False)
+    silent = model.predict((np.zeros(SR, np.float32), SR))
+    assert silent.silent and silent.features["pitch_mean_hz"] is None
+    json.dumps(silent.to_dict(), allow_nan=False)
