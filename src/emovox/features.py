@@ -330,7 +330,7 @@ def _round(value, digits: int) -> float | None:
     if value is None:
         return None
     value = float(value)
-    return round(value, digits) if np.isfinite(value) else None
+    return round(value, digits) + 0.0 if np.isfinite(value) else None  # + 0.0: no "-0.0"
 
 
 def _validate(signal: np.ndarray, sampling_rate: int) -> tuple[np.ndarray, int]:
