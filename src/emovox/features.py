@@ -44,6 +44,17 @@ import numpy as np
 
 from .errors import AudioError
 
+__all__ = [
+    "FEATURE_KEYS",
+    "Analysis",
+    "describe",
+    "energy_features",
+    "pitch_features",
+    "spectral_features",
+    "tempo_features",
+    "voice_quality_features",
+]
+
 FEATURE_KEYS = (
     "duration_s",
     "pitch_mean_hz",
