@@ -283,6 +283,22 @@ def test_real_speech_has_plausible_values(corpora):
         assert -5.0 < result["hnr_db"] < 40.0, path.name
 
 
+@pytest.mark.slow
+@pytest.mark.corpus
+def test_syllable_count_of_ravdess_sentences(corpora):
+    """Both RAVDESS sentences ("Kids/Dogs are talking/sitting by the door") have 7 syllables."""
+    from emovox.audio import load_audio
+
+    counts = []
+    for path in sorted((corpora / "ravdess" / "audio").glob("*.flac"))[7::60]:
+        a = features.Analysis(load_audio(path), SR)
+        rate = features.tempo_features(a.signal, SR)["tempo_syllables_per_s"]
+        counts.append(rate * (a.speech_span[1] - a.speech_span[0]) / SR)
+    counts = np.round(counts)
+    assert 6.0 <= counts.mean() <= 8.5
+    assert np.mean(np.abs(counts - 7) <= 2) >= 0.7
+
+
 class _FixedBackend:
     """A test double with the Backend contract: equal logits, so only the descriptors matter."""
 

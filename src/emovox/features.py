@@ -16,9 +16,9 @@ Methods (what each number is):
   ``voiced_fraction`` is voiced time over the whole clip.
 * Energy: mean and standard deviation of the frame RMS level in dB re full scale over active
   frames (a 0.1-amplitude sine is 20*log10(0.1/sqrt(2)) = -23.0 dB).
-* Tempo: syllable nuclei per second, after de Jong & Wempe (2009): peaks of the smoothed
-  intensity envelope at most 25 dB under its 99th percentile, followed by a dip of at least 2 dB,
-  in a voiced frame; divided by the speech span (first to last active frame, so leading and
+* Tempo: syllable nuclei per second, after de Jong & Wempe (2009): peaks of the intensity
+  envelope (frame power, Hann-smoothed over 9 frames) at most 25 dB under its 99th percentile,
+  followed by a dip of at least 2 dB, in a voiced frame; divided by the speech span (first to last active frame, so leading and
   trailing silence do not dilute it). None for less than ``MIN_TEMPO_SPAN_S`` of speech.
 * Spectral centroid: magnitude-weighted mean frequency of each Hann-windowed active frame,
   averaged over active frames (librosa's definition), at the input's own rate.
@@ -88,6 +88,7 @@ SILENCE_FLOOR_DB = -100.0
 """Frames below this level (dB re full scale) are silence whatever the loudest frame."""
 NUCLEUS_RANGE_DB = 25.0  # de Jong & Wempe: peaks within 25 dB of the 99th percentile
 NUCLEUS_DIP_DB = 2.0  # ... followed by a dip of at least 2 dB
+NUCLEUS_SMOOTH_FRAMES = 9  # Hann-smoothing of the frame power (about 80 ms); tuned on RAVDESS
 MIN_TEMPO_SPAN_S = 0.5
 """Below this much speech a syllable rate means nothing: tempo is None."""
 # Praat's standard voice-report settings: period floor/ceiling (s), max period and amplitude factor
@@ -299,8 +300,9 @@ def _tempo(a: Analysis) -> dict[str, float | None]:
 
 def _nucleus_times(a: Analysis) -> np.ndarray:
     """Times (s) of intensity peaks that qualify as syllable nuclei, before the voicing check."""
-    kernel = np.hanning(7)[1:-1]  # 5 frames: an intensity window of about 65 ms
-    power = np.convolve(a.frame_power, kernel / kernel.sum(), mode="same")
+    kernel = np.hanning(NUCLEUS_SMOOTH_FRAMES + 2)[1:-1]
+    weight = np.convolve(np.ones_like(a.frame_power), kernel, mode="same")  # no dip at the ends
+    power = np.convolve(a.frame_power, kernel, mode="same") / weight
     with np.errstate(divide="ignore"):
         env = 10.0 * np.log10(power)
     if env.size < 3 or not np.isfinite(env).any():
