@@ -18,8 +18,9 @@ Methods (what each number is):
   frames (a 0.1-amplitude sine is 20*log10(0.1/sqrt(2)) = -23.0 dB).
 * Tempo: syllable nuclei per second, after de Jong & Wempe (2009): peaks of the intensity
   envelope (frame power, Hann-smoothed over 9 frames) at most 25 dB under its 99th percentile,
-  followed by a dip of at least 2 dB, in a voiced frame; divided by the speech span (first to last active frame, so leading and
-  trailing silence do not dilute it). None for less than ``MIN_TEMPO_SPAN_S`` of speech.
+  followed by a dip of at least 2 dB, in a voiced frame; divided by the speech span (first to
+  last active frame, so leading and trailing silence do not dilute it). None for less than
+  ``MIN_TEMPO_SPAN_S`` of speech.
 * Spectral centroid: magnitude-weighted mean frequency of each Hann-windowed active frame,
   averaged over active frames (librosa's definition), at the input's own rate.
 * Voice quality: glottal pulses from Praat's ``To PointProcess (cc)`` on the Sound and the Pitch
