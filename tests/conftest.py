@@ -133,14 +133,14 @@ def subprocess_env(**extra: str) -> dict[str, str]:
     return env
 
 
-def run_emovox(*args: str, timeout: float = 300, **kwargs):
+def run_emovox(*args: str, timeout: float = 300, env_extra: dict | None = None, **kwargs):
     """Run the real `emovox` entry point (python -m emovox) of this checkout in a child process."""
     import subprocess
     import sys
 
     return subprocess.run(
         [sys.executable, "-m", "emovox", *args],
-        capture_output=True, text=True, timeout=timeout, env=subprocess_env(), **kwargs,
+        capture_output=True, text=True, timeout=timeout, env=subprocess_env(**(env_extra or {})), **kwargs,
     )
 
 
