@@ -3,8 +3,8 @@
 import json
 
 import pytest
-from conftest import encode, run_emovox, speech_like
 
+from conftest import encode, run_emovox, speech_like
 from emovox import __version__
 
 
