@@ -80,6 +80,7 @@ function setupUpload() {
 
 async function analyze(blob, filename) {
   clearError();
+  ui.results.hidden = true; // never show one file's results under another file's name
   setStatus(`Analyzing ${filename}…`);
   const form = new FormData();
   form.append("file", blob, filename);
