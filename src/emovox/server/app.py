@@ -6,7 +6,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -90,19 +89,15 @@ def load_server_model(settings: Settings) -> Recognizer:
 
 def _load_state(settings: Settings, metrics: Metrics, model: Recognizer | None) -> ServerState:
     """Load the model and run one short synthetic clip through it (blocking; runs in a thread)."""
-    features = importlib.util.find_spec("emovox.features") is not None
-    if not features:
-        log.warning("emovox.features is not available: responses will carry no descriptors")
     model = model or load_server_model(settings)
     t = np.arange(16_000) / 16_000
     warm = (0.1 * np.sin(2 * np.pi * 220 * t)).astype(np.float32)
-    model.predict((warm, 16_000), features=features)
+    model.predict((warm, 16_000))  # also warms the descriptors (Praat, soxr)
     return ServerState(
         settings=settings,
         model=model,
         metrics=metrics,
         limiter=anyio.CapacityLimiter(INFERENCE_CONCURRENCY),
-        features_available=features,
     )
 
 

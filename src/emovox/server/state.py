@@ -27,7 +27,6 @@ class ServerState:
     model: Recognizer
     metrics: Metrics
     limiter: anyio.CapacityLimiter
-    features_available: bool = True
     started: float = field(default_factory=time.time)
 
     async def predict(self, data: bytes, filename: str | None, *, features: bool = True) -> Prediction:
@@ -37,8 +36,7 @@ class ServerState:
             raise AudioError(f"{name} is empty: 0 bytes of audio were received")
         source = io.BytesIO(data)
         source.name = name
-        want = features and self.features_available
-        run = partial(self.model.predict, source, features=want)
+        run = partial(self.model.predict, source, features=features)
         prediction = await anyio.to_thread.run_sync(run, limiter=self.limiter)
         prediction = dataclasses.replace(prediction, file=filename)
         self.metrics.observe_prediction(prediction.emotion, prediction.duration_s)
