@@ -23,6 +23,7 @@ def register(sub) -> None:
         "--cors-origin", action="append", default=None, metavar="ORIGIN",
         help="allow this origin through CORS (repeatable; default none)",
     )
+    p.add_argument("--concurrency", type=int, default=None, help="recordings analyzed at once (default 2)")
     p.add_argument("--log-level", default=None, help="critical, error, warning, info (default), debug")
     p.set_defaults(func=run)
 
@@ -40,6 +41,7 @@ def settings_from_args(args):
         "max_duration_s": args.max_duration,
         "cors_origins": args.cors_origin,
         "log_level": args.log_level,
+        "concurrency": args.concurrency,
     }
     try:
         return Settings(**{k: v for k, v in given.items() if v is not None})

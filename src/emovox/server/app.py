@@ -26,9 +26,6 @@ from .settings import Settings
 from .state import ServerState, audio_error_status
 
 log = logging.getLogger("emovox.server")
-INFERENCE_CONCURRENCY = 2
-"""Clips analyzed at once; more requests wait their turn in the event loop, not in threads."""
-
 DESCRIPTION = """Speech emotion recognition over HTTP.
 
 `POST /v1/analyze` takes a recording (multipart field `file`, or the raw file as the body) and
@@ -97,7 +94,7 @@ def _load_state(settings: Settings, metrics: Metrics, model: Recognizer | None) 
         settings=settings,
         model=model,
         metrics=metrics,
-        limiter=anyio.CapacityLimiter(INFERENCE_CONCURRENCY),
+        limiter=anyio.CapacityLimiter(settings.concurrency),
     )
 
 

@@ -28,6 +28,9 @@ class Settings(BaseSettings):
         default_factory=list, description="origins allowed by CORS (comma list or JSON); none by default"
     )
     log_level: str = Field("info", description="uvicorn / logging level")
+    concurrency: int = Field(
+        2, ge=1, description="recordings analyzed at once; further requests wait their turn"
+    )
 
     @field_validator("cors_origins", mode="before")
     @classmethod
