@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import tempfile
 
 import numpy as np
@@ -12,7 +14,7 @@ pytest.importorskip("fastapi")
 from fastapi.testclient import TestClient  # noqa: E402
 from prometheus_client.parser import text_string_to_metric_families  # noqa: E402
 
-from conftest import SR, encode, speech_like  # noqa: E402
+from conftest import SR, encode, speech_like, subprocess_env  # noqa: E402
 from emovox.labels import EMOTIONS  # noqa: E402
 from emovox.server import Settings, create_app  # noqa: E402
 
@@ -195,6 +197,10 @@ def test_cors_when_configured(tiny_hf_model):
         assert pre.status_code == 200
         other = c.get("/healthz", headers={"origin": "http://evil.example"})
         assert "access-control-allow-origin" not in other.headers
+        too_big = c.post("/v1/analyze", content=bytes(26 * 1024 * 1024),
+                         headers={"origin": "http://app.example", "content-type": "audio/wav"})
+        assert too_big.status_code == 413  # and the browser may read why
+        assert too_big.headers["access-control-allow-origin"] == "http://app.example"
 
 
 def test_settings_from_environment(monkeypatch):
@@ -251,3 +257,14 @@ def test_no_temp_files_or_descriptors_leak(tiny_hf_model):
             assert post_file(c, data[:-4000] + os.urandom(4000), path="/predict").status_code == 200
         assert len(os.listdir("/proc/self/fd")) <= before_fds
         assert set(os.listdir(tempfile.gettempdir())) - before_tmp == set()
+
+
+def test_missing_server_extra_names_the_pip_command():
+    code = (
+        "import sys; sys.modules['fastapi'] = None\n"
+        "try:\n    import emovox.server\n"
+        "except ImportError as exc:\n    print(type(exc).__name__, exc)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env=subprocess_env(), check=True).stdout
+    assert out.startswith("MissingExtraError") and 'pip install "emovox[server]"' in out

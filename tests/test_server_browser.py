@@ -6,6 +6,7 @@ skips with the reason when either is missing.
 
 from __future__ import annotations
 
+import base64
 import shutil
 from pathlib import Path
 
@@ -19,7 +20,7 @@ sync_api = pytest.importorskip("playwright.sync_api", reason="Python Playwright 
 from conftest import SR, encode, speech_like  # noqa: E402
 from server_support import running_server  # noqa: E402
 
-CHROMIUM = "/usr/bin/chromium"
+CHROMIUM = "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else shutil.which("chromium")
 ARTIFACTS = Path(__file__).resolve().parents[1] / "build" / "artifacts"
 BASE_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
              "--disable-component-update"]
@@ -33,8 +34,8 @@ def server(tiny_hf_model, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def playwright():
-    if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
-        pytest.skip(f"Chromium not found at {CHROMIUM} (apt-get install chromium)")
+    if not CHROMIUM:
+        pytest.skip("Chromium not found at /usr/bin/chromium or on PATH (apt-get install chromium)")
     with sync_api.sync_playwright() as p:
         yield p
 
@@ -115,6 +116,21 @@ def test_keyboard_and_phone_layout(server, playwright, tmp_path):
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= 390, f"page scrolls sideways on a phone: {width}px"
         shot(page, "browser-phone.png")
+
+        drop = tmp_path / "dropped.wav"  # drag and drop onto the drop zone
+        drop.write_bytes(encode(speech_like(1.0, seed=5), SR, "wav"))
+        transfer = page.evaluate_handle(
+            """(b64) => {
+                const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+                const dt = new DataTransfer();
+                dt.items.add(new File([bytes], "dropped.wav", { type: "audio/wav" }));
+                return dt;
+            }""",
+            base64.b64encode(drop.read_bytes()).decode(),
+        )
+        page.dispatch_event("#dropzone", "drop", {"dataTransfer": transfer})
+        page.wait_for_function("document.getElementById('status').textContent === 'Analyzed dropped.wav.'")
+        assert page.is_visible("#results")
     finally:
         browser.close()
 

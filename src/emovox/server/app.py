@@ -64,7 +64,9 @@ def create_app(settings: Settings | None = None, *, model: Recognizer | None = N
     app.include_router(routes_compat.router)
     app.mount("/static", StaticFiles(directory=routes_compat.STATIC), name="static")
     _add_error_handlers(app)
-    if settings.cors_origins:
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_upload_bytes)
+    app.add_middleware(MetricsMiddleware, metrics=metrics)
+    if settings.cors_origins:  # outermost, so that 413s from the size limit carry CORS headers too
         from fastapi.middleware.cors import CORSMiddleware
 
         app.add_middleware(
@@ -73,8 +75,6 @@ def create_app(settings: Settings | None = None, *, model: Recognizer | None = N
             allow_methods=["GET", "POST", "HEAD", "OPTIONS"],
             allow_headers=["*"],
         )
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_upload_bytes)
-    app.add_middleware(MetricsMiddleware, metrics=metrics)
     return app
 
 
