@@ -233,7 +233,7 @@ def test_page_and_status_routes(client):
     assert client.get("/", headers={"accept": "application/json"}).json() == {"status": "ok"}
     page = client.get("/", headers={"accept": "text/html,application/xhtml+xml,*/*;q=0.8"})
     assert page.headers["content-type"].startswith("text/html")
-    assert 'id="record"' in page.text and "/static/app.js" in page.text and "https://" not in page.text
+    assert 'id="record"' in page.text and "static/app.js" in page.text and "https://" not in page.text
     head = client.head("/")
     assert head.status_code == 200 and head.content == b""
     assert client.get("/favicon.ico").status_code == 204

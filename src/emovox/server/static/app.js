@@ -35,7 +35,7 @@ document.addEventListener("DOMContentLoaded", () => {
   setupUpload();
   ui.record.addEventListener("click", () => (rec.recorder ? stopRecording() : startRecording()));
   drawIdle();
-  fetch("/healthz").then((r) => r.json()).then((h) => {
+  fetch("healthz").then((r) => r.json()).then((h) => {
     ui["server-model"].textContent = `Model: ${h.model} · emovox ${h.version}`;
   }).catch(() => { ui["server-model"].textContent = "Server not reachable"; });
 });
@@ -86,7 +86,7 @@ async function analyze(blob, filename) {
   form.append("file", blob, filename);
   let response;
   try {
-    response = await fetch("/v1/analyze?features=true", { method: "POST", body: form });
+    response = await fetch("v1/analyze?features=true", { method: "POST", body: form });
   } catch (err) {
     setStatus("");
     showError(`Could not reach the server: ${err.message}`);
