@@ -133,19 +133,26 @@ def subprocess_env(**extra: str) -> dict[str, str]:
     return env
 
 
-def run_emovox(*args: str, timeout: float = 300, **kwargs):
+def run_emovox(*args: str, timeout: float = 300, env_extra: dict | None = None, **kwargs):
     """Run the real `emovox` entry point (python -m emovox) of this checkout in a child process."""
     import subprocess
     import sys
 
     return subprocess.run(
         [sys.executable, "-m", "emovox", *args],
-        capture_output=True, text=True, timeout=timeout, env=subprocess_env(), **kwargs,
+        capture_output=True, text=True, timeout=timeout, env=subprocess_env(**(env_extra or {})), **kwargs,
     )
 
 
 def corpora_root() -> Path:
-    return Path(os.environ.get("EMOVOX_CORPORA", Path(__file__).resolve().parents[2] / "shared" / "corpora"))
+    """EMOVOX_CORPORA, else the nearest `shared/corpora` beside the checkout or one of its parents."""
+    if os.environ.get("EMOVOX_CORPORA"):
+        return Path(os.environ["EMOVOX_CORPORA"])
+    here = Path(__file__).resolve()
+    for parent in here.parents[1:]:
+        if (parent / "shared" / "corpora").is_dir():
+            return parent / "shared" / "corpora"
+    return here.parents[2] / "shared" / "corpora"
 
 
 @pytest.fixture(scope="session")

@@ -50,7 +50,7 @@ _ALIASES: dict[str, str] = {
     "sadness": "sad",
     "ang": "angry", "anger": "angry", "mad": "angry",
     "fea": "fearful", "fear": "fearful", "afraid": "fearful", "scared": "fearful",
-    "dis": "disgust", "disgusted": "disgust", 
+    "dis": "disgust", "disgusted": "disgust",
     "sur": "surprised", "surprise": "surprised",
     "bored": "boredom", "bor": "boredom", "boring": "boredom",
 }

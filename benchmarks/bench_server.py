@@ -1,0 +1,169 @@
+"""Load test: a real `emovox serve` process, N concurrent clients x M requests of a 3 s clip.
+
+    python benchmarks/bench_server.py --model MODEL [--clients 8] [--requests 50] [--concurrency 1 2 4]
+
+Starts one server per ``--concurrency`` value (uvicorn in a child process on a free loopback
+port), posts the clip to ``--route`` from ``--clients`` threads (httpx, keep-alive), and prints
+errors, requests/s and p50/p95 latency as a table. The model defaults to the built-in one when it
+is installed. Run from the repository root; nothing is asserted here, it only measures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+SR = 16_000
+
+
+def speech_like(seconds: float = 3.0, f0: float = 140.0, seed: int = 0) -> np.ndarray:
+    """A voiced buzz with a gliding pitch and a 4 Hz syllable envelope (as in the tests)."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(int(seconds * SR)) / SR
+    phase = 2 * np.pi * np.cumsum(f0 * (1 + 0.1 * np.sin(2 * np.pi * 0.7 * t))) / SR
+    voiced = sum(np.sin(k * phase) / k for k in range(1, 20))
+    x = voiced * 0.5 * (1 - np.cos(2 * np.pi * 4 * t)) ** 2 + 0.01 * rng.standard_normal(t.size)
+    return (0.3 * x / np.abs(x).max()).astype(np.float32)
+
+
+def wav_bytes(signal: np.ndarray) -> bytes:
+    import soundfile as sf
+
+    buf = io.BytesIO()
+    sf.write(buf, signal, SR, format="WAV", subtype="PCM_16")
+    return buf.getvalue()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(model: str, concurrency: int, threads: int | None) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    cmd = [sys.executable, "-m", "emovox", "serve", "--port", str(port), "--model", model,
+           "--concurrency", str(concurrency), "--log-level", "warning"]
+    if threads:
+        cmd += ["--threads", str(threads)]
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT / "src"), os.environ.get("PYTHONPATH", "")]))
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"server failed to start:\n{proc.stderr.read()}")
+        try:
+            if httpx.get(url + "/healthz", timeout=2).status_code == 200:
+                return proc, url
+        except httpx.HTTPError:
+            time.sleep(0.25)
+    proc.kill()
+    raise SystemExit("server did not start within 300 s")
+
+
+def stop_server(proc: subprocess.Popen) -> None:
+    proc.send_signal(signal.SIGINT)
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+def client_loop(url: str, route: str, clip: bytes, n: int) -> tuple[list[float], list[str]]:
+    latencies, errors = [], []
+    with httpx.Client(timeout=120) as client:
+        for _ in range(n):
+            start = time.perf_counter()
+            try:
+                r = client.post(url + route, files={"file": ("clip.wav", clip, "audio/wav")})
+                if r.status_code != 200:
+                    errors.append(f"{r.status_code}: {r.text[:200]}")
+            except httpx.HTTPError as exc:
+                errors.append(f"{type(exc).__name__}: {exc}")
+            latencies.append(time.perf_counter() - start)
+    return latencies, errors
+
+
+def run_load(url: str, route: str, clip: bytes, clients: int, requests: int) -> dict:
+    client_loop(url, route, clip, 2)  # warm the connection path
+    start = time.perf_counter()
+    with ThreadPoolExecutor(clients) as pool:
+        results = list(pool.map(lambda _: client_loop(url, route, clip, requests), range(clients)))
+    wall = time.perf_counter() - start
+    latencies = np.array([x for lat, _ in results for x in lat]) * 1000
+    errors = [e for _, errs in results for e in errs]
+    return {
+        "requests": latencies.size, "errors": errors, "wall_s": wall, "rps": latencies.size / wall,
+        "p50": float(np.percentile(latencies, 50)), "p95": float(np.percentile(latencies, 95)),
+        "mean": float(latencies.mean()),
+    }
+
+
+def default_model() -> str | None:
+    sys.path.insert(0, str(ROOT / "src"))
+    from emovox.models.registry import default_spec, is_installed
+
+    spec = default_spec()
+    return spec.name if is_installed(spec) else None
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--model", help="model name or folder (default: the built-in model, if installed)")
+    ap.add_argument("--clients", type=int, default=8)
+    ap.add_argument("--requests", type=int, default=50, help="requests per client")
+    ap.add_argument("--seconds", type=float, default=3.0, help="clip length")
+    ap.add_argument("--route", default="/v1/analyze", help="route to post to (multipart field 'file')")
+    ap.add_argument("--concurrency", type=int, nargs="+", default=[2], help="server settings to compare")
+    ap.add_argument("--threads", type=int, default=None, help="model CPU threads (server --threads)")
+    args = ap.parse_args()
+    model = args.model or default_model()
+    if model is None:
+        ap.error("the built-in model is not installed in this checkout: pass --model NAME_OR_DIR")
+    clip = wav_bytes(speech_like(args.seconds))
+    rows = []
+    for conc in args.concurrency:
+        proc, url = start_server(model, conc, args.threads)
+        try:
+            rows.append((conc, run_load(url, args.route, clip, args.clients, args.requests)))
+        finally:
+            stop_server(proc)
+    print_table(rows, model, args)
+    return 1 if any(r["errors"] for _, r in rows) else 0
+
+
+def print_table(rows: list[tuple[int, dict]], model: str, args) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"emovox serve: {args.clients} clients x {args.requests} requests, "
+                        f"{args.seconds:g} s clip, POST {args.route}, model {model}")
+    for col in ("server concurrency", "requests", "errors", "wall s", "requests/s", "p50 ms", "p95 ms",
+                "mean ms"):
+        table.add_column(col, justify="right")
+    for conc, r in rows:
+        table.add_row(str(conc), str(r["requests"]), str(len(r["errors"])), f"{r['wall_s']:.1f}",
+                      f"{r['rps']:.1f}", f"{r['p50']:.0f}", f"{r['p95']:.0f}", f"{r['mean']:.0f}")
+    console = Console(width=120)
+    console.print(table)
+    console.print(f"machine: {os.cpu_count()} CPUs, Python {sys.version.split()[0]}")
+    for conc, r in rows:
+        for e in sorted(set(r["errors"]))[:10]:
+            console.print(f"[red]concurrency {conc} error:[/] {e}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,65 @@
+"""`emovox serve`: the HTTP service and web page, served by uvicorn.
+
+Flags override ``EMOVOX_*`` environment variables, which override the defaults.
+"""
+
+from __future__ import annotations
+
+
+def register(sub) -> None:
+    p = sub.add_parser(
+        "serve",
+        help="run the HTTP API and web page",
+        description="Serve the emotion-analysis API (/v1/analyze, compatible routes, /docs) and the "
+        "web page at /. Settings also come from EMOVOX_* environment variables.",
+    )
+    p.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8000, help="TCP port (default 8000)")
+    p.add_argument("--model", "-m", default=None, help="model name, folder or hub id (default: built-in)")
+    p.add_argument("--threads", type=int, default=None, help="CPU threads for the model")
+    p.add_argument("--max-upload-mb", type=float, default=None, help="largest upload in MB (default 25)")
+    p.add_argument("--max-duration", type=float, default=None, help="longest recording in s (default 600)")
+    p.add_argument(
+        "--cors-origin", action="append", default=None, metavar="ORIGIN",
+        help="allow this origin through CORS (repeatable; default none)",
+    )
+    p.add_argument("--concurrency", type=int, default=None, help="recordings analyzed at once (default 2)")
+    p.add_argument("--log-level", default=None, help="critical, error, warning, info (default), debug")
+    p.set_defaults(func=run)
+
+
+def settings_from_args(args):
+    """Settings from the environment, with every flag that was given taken over them."""
+    from pydantic import ValidationError
+
+    from ..server.settings import Settings
+
+    given = {
+        "model": args.model,
+        "threads": args.threads,
+        "max_upload_mb": args.max_upload_mb,
+        "max_duration_s": args.max_duration,
+        "cors_origins": args.cors_origin,
+        "log_level": args.log_level,
+        "concurrency": args.concurrency,
+    }
+    try:
+        return Settings(**{k: v for k, v in given.items() if v is not None})
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise SystemExit(f"emovox serve: error: invalid settings (flags or EMOVOX_* variables): {problems}") from None
+
+
+def run(args) -> int:
+    from ..errors import require
+
+    uvicorn = require("uvicorn", "server", "emovox serve")
+    from ..server import create_app
+    from ..server.app import load_server_model
+
+    settings = settings_from_args(args)
+    model = load_server_model(settings)  # a bad --model fails here with one line, before binding
+    app = create_app(settings, model=model)
+    print(f"emovox: serving on http://{args.host}:{args.port}/  (API docs at /docs)", flush=True)
+    uvicorn.run(app, host=args.host, port=args.port, log_level=settings.log_level, access_log=False)
+    return 0

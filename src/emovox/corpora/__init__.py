@@ -1,0 +1,37 @@
+"""Corpus recipes: ``prepare_<corpus>(root) -> list[ManifestRow]`` from each original download.
+
+>>> sorted(set(PREPARERS.values()), key=lambda f: f.__name__)[0].__name__
+'prepare_crema_d'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from .crema_d import prepare_crema_d
+from .emodb import prepare_emodb
+from .iemocap import prepare_iemocap
+from .manifest import MANIFEST_COLUMNS, ManifestRow, read_folds, read_manifest, write_manifest
+from .ravdess import prepare_ravdess
+from .savee import prepare_savee
+from .tess import prepare_tess
+from .turev import prepare_turev
+
+# name (and aliases) -> recipe; the CLI offers these names.
+PREPARERS: dict[str, Callable[..., list[ManifestRow]]] = {
+    "ravdess": prepare_ravdess,
+    "crema-d": prepare_crema_d,
+    "cremad": prepare_crema_d,
+    "tess": prepare_tess,
+    "emodb": prepare_emodb,
+    "savee": prepare_savee,
+    "iemocap": prepare_iemocap,
+    "turev": prepare_turev,
+    "turev-db": prepare_turev,
+}
+
+__all__ = [
+    "MANIFEST_COLUMNS", "PREPARERS", "ManifestRow", "read_folds", "read_manifest", "write_manifest",
+    "prepare_crema_d", "prepare_emodb", "prepare_iemocap", "prepare_ravdess", "prepare_savee",
+    "prepare_tess", "prepare_turev",
+]

@@ -1,0 +1,104 @@
+"""The versioned API: /v1/analyze, /v1/models, /v1/emotions, plus /healthz and /metrics."""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request, Response
+
+from .. import __version__
+from ..labels import EMOTIONS, emotion_info
+from ..models.registry import REGISTRY, is_installed
+from .schemas import (
+    ERROR_RESPONSES,
+    AnalyzeResponse,
+    EmotionsResponse,
+    HealthResponse,
+    ModelsResponse,
+)
+from .state import StateDep
+from .uploads import read_upload
+
+router = APIRouter()
+
+AUDIO_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "description": "the recording: multipart field `file`, or the raw file as the body",
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file"],
+                    "properties": {"file": {"type": "string", "format": "binary"}},
+                }
+            },
+            "audio/*": {"schema": {"type": "string", "format": "binary"}},
+            "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
+        },
+    }
+}
+
+
+@router.post(
+    "/v1/analyze",
+    response_model=AnalyzeResponse,
+    responses=ERROR_RESPONSES,
+    openapi_extra=AUDIO_BODY,
+    tags=["v1"],
+    summary="Analyze one recording",
+)
+async def analyze(
+    request: Request,
+    state: StateDep,
+    top_k: Annotated[int | None, Query(ge=1, description="keep only the K most likely emotions")] = None,
+    features: Annotated[bool, Query(description="compute the acoustic descriptors")] = True,
+) -> dict[str, Any]:
+    """Emotion, confidence, per-emotion scores, descriptors and display metadata.
+
+    A silent clip is not an error: it answers 200 with `emotion: null` and `silent: true`.
+    """
+    data, filename = await read_upload(request, "file")
+    prediction = await state.predict(data, filename, features=features)
+    return prediction.to_dict(top_k=top_k, display=True)
+
+
+@router.get("/v1/models", response_model=ModelsResponse, tags=["v1"], summary="Loaded and known models")
+async def models(state: StateDep) -> dict[str, Any]:
+    available = [{**s.to_dict(), "installed": is_installed(s)} for s in REGISTRY.values()]
+    return {"loaded": state.model.info.to_dict(), "available": available}
+
+
+@router.get("/v1/emotions", response_model=EmotionsResponse, tags=["v1"], summary="Emotion vocabulary")
+async def emotions(state: StateDep) -> dict[str, Any]:
+    """Every emotion with label, colour, emoji and music mood; `supported` marks the model's own."""
+    labels = state.model.labels
+    names = list(EMOTIONS) + [name for name in labels if name not in EMOTIONS]
+    return {
+        "emotions": [
+            {**emotion_info(name).to_dict(), "supported": name in labels} for name in names
+        ]
+    }
+
+
+@router.get("/healthz", response_model=HealthResponse, tags=["ops"], summary="Liveness and model id")
+async def healthz(state: StateDep) -> dict[str, Any]:
+    return {
+        "status": "ok",
+        "model": state.model.info.id,
+        "version": __version__,
+        "uptime_s": round(time.time() - state.started, 3),
+    }
+
+
+@router.get(
+    "/metrics",
+    tags=["ops"],
+    summary="Prometheus metrics",
+    response_class=Response,
+    responses={200: {"content": {"text/plain": {}}, "description": "Prometheus text format"}},
+)
+async def metrics(state: StateDep) -> Response:
+    """Request counts, a latency histogram and the seconds of audio processed."""
+    return Response(state.metrics.render(), media_type=state.metrics.content_type)

@@ -1,0 +1,74 @@
+"""What the routes share: the loaded model, settings and metrics, and the one inference path."""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import time
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Annotated
+
+import anyio
+from fastapi import Depends, HTTPException, Request
+
+from ..errors import AudioError
+from ..recognizer import Recognizer
+from ..result import Prediction
+from .metrics import Metrics
+from .settings import Settings
+
+
+@dataclass
+class ServerState:
+    """Built once in the app's lifespan and reached by routes through ``StateDep``."""
+
+    settings: Settings
+    model: Recognizer
+    metrics: Metrics
+    limiter: anyio.CapacityLimiter
+    started: float = field(default_factory=time.time)
+
+    async def predict(self, data: bytes, filename: str | None, *, features: bool = True) -> Prediction:
+        """Decode and analyze one upload in a worker thread; AudioError for unusable audio."""
+        name = filename or "upload"
+        if not data:
+            raise AudioError(f"{name} is empty: 0 bytes of audio were received")
+        source = io.BytesIO(data)
+        source.name = name
+        run = partial(self.model.predict, source, features=features)
+        prediction = await anyio.to_thread.run_sync(run, limiter=self.limiter)
+        prediction = dataclasses.replace(prediction, file=filename)
+        self.metrics.observe_prediction(prediction.emotion, prediction.duration_s)
+        return prediction
+
+
+def get_state(request: Request) -> ServerState:
+    state = getattr(request.app.state, "emovox", None)
+    if state is None:  # only when the app is used without running its lifespan
+        raise HTTPException(503, "the model is not loaded yet")
+    return state
+
+
+StateDep = Annotated[ServerState, Depends(get_state)]
+
+
+def require_speech(prediction: Prediction) -> Prediction:
+    """Compatible routes cannot say 'no emotion': a silent clip answers 422 there."""
+    if prediction.silent or prediction.emotion is None:
+        raise HTTPException(
+            422,
+            "no speech detected: the recording is silent (level below -60 dBFS), "
+            "so no emotion can be given",
+        )
+    return prediction
+
+
+def audio_error_status(exc: AudioError) -> int:
+    """415 for audio we cannot decode, 413 for too long, 422 for decodable but unusable audio."""
+    text = str(exc).lower()
+    if "longer than the maximum" in text:
+        return 413
+    if any(k in text for k in ("could not decode", "no audio stream", "unsupported", "not a supported")):
+        return 415
+    return 422

@@ -1,0 +1,1 @@
+"""Training, evaluation and export (needs the ``train`` extra: torch, scikit-learn, matplotlib...)."""
