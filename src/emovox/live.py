@@ -8,6 +8,8 @@ arrives, so it is never more than one hop (plus one model call) behind the audio
 >>> import numpy as np
 >>> [e.type for e in stream_events(None, [np.zeros(16000, np.int16)], hop_s=0.5)]
 ['result', 'result']
+
+``LiveSession`` is the same, push-style, for servers: ``feed(chunk) -> events``, ``close()``.
 """
 
 from __future__ import annotations
@@ -108,25 +110,67 @@ def stream_events(
 
     Options are checked here, before the first chunk is read; chunk errors raise while iterating.
     """
-    check_window(window_s, hop_s)
-    if not isinstance(sample_rate, int) or isinstance(sample_rate, bool) or sample_rate <= 0:
-        raise AudioError(f"sample_rate must be a positive integer, got {sample_rate!r}")
-    live = _Live(recognizer, window_s, hop_s, VoiceActivityDetector(**(vad or {})))
-    resampler = None
-    if sample_rate != SAMPLE_RATE:
-        import soxr
-
-        resampler = soxr.ResampleStream(sample_rate, SAMPLE_RATE, 1, dtype="float32", quality="HQ")
-    return _events(live, chunks, resampler)
+    session = LiveSession(recognizer, window_s=window_s, hop_s=hop_s, sample_rate=sample_rate, vad=vad)
+    return _events(session, chunks)
 
 
-def _events(live: _Live, chunks: Iterable[Any], resampler) -> Iterator[StreamEvent]:
+def _events(session: LiveSession, chunks: Iterable[Any]) -> Iterator[StreamEvent]:
     for chunk in chunks:
+        yield from session.iter_feed(chunk)
+    yield from session.iter_close()
+
+
+class LiveSession:
+    """Push-style live analysis: ``feed`` each chunk as it arrives, get the events it completed.
+
+    >>> import numpy as np
+    >>> session = LiveSession(None, hop_s=0.5)
+    >>> [e.type for e in session.feed(np.zeros(8000, np.int16))] + [e.type for e in session.close()]
+    ['result']
+    """
+
+    def __init__(
+        self,
+        recognizer: Recognizer | None,
+        *,
+        window_s: float = 3.0,
+        hop_s: float = 1.0,
+        sample_rate: int = SAMPLE_RATE,
+        vad: dict | None = None,
+    ) -> None:
+        check_window(window_s, hop_s)
+        if not isinstance(sample_rate, int) or isinstance(sample_rate, bool) or sample_rate <= 0:
+            raise AudioError(f"sample_rate must be a positive integer, got {sample_rate!r}")
+        self.sample_rate = sample_rate
+        self._live = _Live(recognizer, window_s, hop_s, VoiceActivityDetector(**(vad or {})))
+        self._resampler = None
+        if sample_rate != SAMPLE_RATE:
+            import soxr
+
+            self._resampler = soxr.ResampleStream(sample_rate, SAMPLE_RATE, 1, dtype="float32", quality="HQ")
+
+    @property
+    def time(self) -> float:
+        """Seconds of (16 kHz) audio received so far."""
+        return self._live.ring.end / SAMPLE_RATE
+
+    def feed(self, chunk: Any) -> list[StreamEvent]:
+        """Take one chunk (float or int16 array, or PCM16 little-endian bytes)."""
+        return list(self.iter_feed(chunk))
+
+    def close(self) -> list[StreamEvent]:
+        """End of the stream: flush the resampler and close an open speech region."""
+        return list(self.iter_close())
+
+    def iter_feed(self, chunk: Any) -> Iterator[StreamEvent]:
         pcm = as_pcm(chunk)
-        yield from live.feed(pcm if resampler is None else resampler.resample_chunk(pcm))
-    if resampler is not None:
-        yield from live.feed(resampler.resample_chunk(np.zeros(0, np.float32), last=True))
-    yield from live.close()
+        yield from self._live.feed(pcm if self._resampler is None else self._resampler.resample_chunk(pcm))
+
+    def iter_close(self) -> Iterator[StreamEvent]:
+        if self._resampler is not None:
+            yield from self._live.feed(self._resampler.resample_chunk(np.zeros(0, np.float32), last=True))
+            self._resampler = None
+        yield from self._live.close()
 
 
 class _Live:

@@ -19,7 +19,7 @@ from fastapi.staticfiles import StaticFiles
 from .. import __version__, load_model
 from ..errors import AudioError, EmovoxError, ModelError
 from ..recognizer import Recognizer
-from . import routes_compat, routes_v1
+from . import routes_compat, routes_v1, stream
 from .limits import BodySizeLimit
 from .metrics import Metrics, MetricsMiddleware
 from .settings import Settings
@@ -62,6 +62,7 @@ def create_app(settings: Settings | None = None, *, model: Recognizer | None = N
     )
     app.include_router(routes_v1.router)
     app.include_router(routes_compat.router)
+    app.include_router(stream.router)
     app.mount("/static", StaticFiles(directory=routes_compat.STATIC), name="static")
     _add_error_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_upload_bytes)
