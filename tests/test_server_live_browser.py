@@ -1,0 +1,65 @@
+"""The page's Live mode in headless Chromium: the fake microphone streams to /v1/stream.
+
+Needs Debian's chromium and Python Playwright (skips with the reason otherwise); the screenshot
+goes to build/artifacts/ like the other browser tests'.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+pytestmark = pytest.mark.browser
+pytest.importorskip("fastapi")
+sync_api = pytest.importorskip("playwright.sync_api", reason="Python Playwright is not installed")
+
+from conftest import SR, encode, speech_like  # noqa: E402
+from server_support import running_server  # noqa: E402
+from test_server_browser import CHROMIUM, launch, shot  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def server(tiny_hf_model, tmp_path_factory):
+    with running_server(tiny_hf_model, tmp_path_factory.mktemp("live-server")) as s:
+        yield s
+
+
+@pytest.fixture(scope="module")
+def playwright():
+    if not CHROMIUM:
+        pytest.skip("Chromium not found at /usr/bin/chromium or on PATH (apt-get install chromium)")
+    with sync_api.sync_playwright() as p:
+        yield p
+
+
+def test_live_mode_charts_emotions_from_the_fake_microphone(server, playwright, tmp_path):
+    voice = tmp_path / "live.wav"  # looped by Chromium: 1 s pause, 3 s voice, 1 s pause
+    signal = np.concatenate([np.zeros(SR, np.float32), speech_like(3.0, seed=4), np.zeros(SR, np.float32)])
+    voice.write_bytes(encode(signal, SR, "wav"))
+    browser = launch(playwright, "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+                     f"--use-file-for-fake-audio-capture={voice}")
+    try:
+        context = browser.new_context(viewport={"width": 1200, "height": 1000})
+        context.grant_permissions(["microphone"], origin=server.url)
+        page = context.new_page()
+        page.goto(server.url + "/")
+        page.click("#live-toggle")
+        page.wait_for_function("document.getElementById('live-toggle').getAttribute('aria-pressed') === 'true'")
+        page.wait_for_function(
+            "Number(document.getElementById('live-chart').dataset.speechResults || 0) >= 2", timeout=30_000
+        )
+        assert page.is_hidden("#live-error"), page.inner_text("#live-error")
+        emotion = page.get_attribute("#live-now", "data-emotion")
+        results = int(page.get_attribute("#live-chart", "data-results"))
+        assert results >= 2
+        legend = page.eval_on_selector_all("#live-legend li", "els => els.map(e => e.textContent)")
+        assert len(legend) == 4 and any("Happy" in x for x in legend)
+        page.wait_for_function("document.getElementById('live-now').textContent.length > 0")
+        assert emotion in {"", "angry", "happy", "neutral", "sad"}
+        shot(page, "browser-live.png")
+        page.click("#live-toggle")
+        page.wait_for_function("document.getElementById('live-toggle').getAttribute('aria-pressed') === 'false'")
+        assert page.inner_text("#live-state") == "Stopped"
+        assert page.is_hidden("#live-error"), page.inner_text("#live-error")
+    finally:
+        browser.close()
