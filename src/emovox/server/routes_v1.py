@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, HTTPException, Query, Request, Response
 
 from .. import __version__
 from ..labels import EMOTIONS, emotion_info
@@ -16,6 +16,7 @@ from .schemas import (
     EmotionsResponse,
     HealthResponse,
     ModelsResponse,
+    TimelineResponse,
 )
 from .state import StateDep
 from .uploads import read_upload
@@ -43,7 +44,7 @@ AUDIO_BODY: dict[str, Any] = {
 
 @router.post(
     "/v1/analyze",
-    response_model=AnalyzeResponse,
+    response_model=AnalyzeResponse | TimelineResponse,
     responses=ERROR_RESPONSES,
     openapi_extra=AUDIO_BODY,
     tags=["v1"],
@@ -54,12 +55,22 @@ async def analyze(
     state: StateDep,
     top_k: Annotated[int | None, Query(ge=1, description="keep only the K most likely emotions")] = None,
     features: Annotated[bool, Query(description="compute the acoustic descriptors")] = True,
+    timeline: Annotated[bool, Query(description="answer a timeline: segments and a summary")] = False,
+    window_s: Annotated[float, Query(gt=0, le=30, description="timeline window, seconds")] = 3.0,
+    hop_s: Annotated[float, Query(gt=0, le=30, description="timeline hop, seconds")] = 1.5,
 ) -> dict[str, Any]:
     """Emotion, confidence, per-emotion scores, descriptors and display metadata.
 
     A silent clip is not an error: it answers 200 with `emotion: null` and `silent: true`.
+    With `timeline=true`: segments (`start`, `end`, `emotion`, `confidence`, `scores`, `speech`;
+    silence has `emotion: null`) covering the recording, a summary, and display metadata.
     """
+    if timeline and hop_s > window_s:
+        raise HTTPException(422, f"hop_s ({hop_s:g}) must not exceed window_s ({window_s:g})")
     data, filename = await read_upload(request, "file")
+    if timeline:
+        tl = await state.timeline(data, filename, window_s=window_s, hop_s=hop_s)
+        return {**tl.to_dict(), "display": {name: emotion_info(name).to_dict() for name in tl.labels}}
     prediction = await state.predict(data, filename, features=features)
     return prediction.to_dict(top_k=top_k, display=True)
 

@@ -57,6 +57,54 @@ class AnalyzeResponse(BaseModel):
     )
 
 
+class SegmentOut(BaseModel):
+    """One stretch of a timeline: speech with an emotion, or non-speech with none."""
+
+    start: float
+    end: float
+    emotion: str | None = Field(description="null for silence / non-speech")
+    confidence: float
+    scores: dict[str, float]
+    speech: bool
+
+
+class TimelineSummaryOut(BaseModel):
+    speech_s: float
+    shares: dict[str, float] = Field(description="share of speech time per emotion")
+    dominant: str | None
+    changes: int = Field(description="changes of emotion between consecutive speech segments")
+    top_segments: dict[str, list[SegmentOut]] = Field(description="most confident segments per emotion")
+
+
+class TimelineResponse(BaseModel):
+    """``POST /v1/analyze?timeline=true``: segments covering the recording, and a summary."""
+
+    file: str | None = None
+    duration_s: float
+    model: str
+    window_s: float
+    hop_s: float
+    labels: list[str]
+    segments: list[SegmentOut]
+    summary: TimelineSummaryOut
+    display: dict[str, EmotionMeta]
+    model_config = _example(
+        {
+            "file": "call.mp3", "duration_s": 9.5, "model": "emovox-base@1.0", "window_s": 3.0,
+            "hop_s": 1.5, "labels": ["happy", "sad"],
+            "segments": [
+                {"start": 0.0, "end": 1.2, "emotion": None, "confidence": 0.0, "scores": {}, "speech": False},
+                {"start": 1.2, "end": 9.5, "emotion": "happy", "confidence": 0.8,
+                 "scores": {"happy": 0.8, "sad": 0.2}, "speech": True},
+            ],
+            "summary": {"speech_s": 8.3, "shares": {"happy": 1.0, "sad": 0.0}, "dominant": "happy",
+                        "changes": 0, "top_segments": {}},
+            "display": {"happy": {"name": "happy", "label": "Happy", "color": "#22c55e",
+                                  "emoji": "😄", "music_mood": "upbeat"}},
+        }
+    )
+
+
 class LoadedModel(BaseModel):
     name: str
     version: str

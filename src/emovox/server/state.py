@@ -15,6 +15,7 @@ from fastapi import Depends, HTTPException, Request
 from ..errors import AudioError
 from ..recognizer import Recognizer
 from ..result import Prediction
+from ..timeline import Timeline
 from .metrics import Metrics
 from .settings import Settings
 
@@ -41,6 +42,20 @@ class ServerState:
         prediction = dataclasses.replace(prediction, file=filename)
         self.metrics.observe_prediction(prediction.emotion, prediction.duration_s)
         return prediction
+
+
+    async def timeline(self, data: bytes, filename: str | None, *, window_s: float, hop_s: float) -> Timeline:
+        """A timeline of one upload, in a worker thread (same limits as ``predict``)."""
+        name = filename or "upload"
+        if not data:
+            raise AudioError(f"{name} is empty: 0 bytes of audio were received")
+        source = io.BytesIO(data)
+        source.name = name
+        run = partial(self.model.timeline, source, window_s=window_s, hop_s=hop_s,
+                      max_duration_s=self.settings.max_duration_s)
+        tl = await anyio.to_thread.run_sync(run, limiter=self.limiter)
+        self.metrics.observe_prediction(tl.summary.dominant, tl.duration_s)
+        return dataclasses.replace(tl, file=filename)
 
 
 def get_state(request: Request) -> ServerState:
