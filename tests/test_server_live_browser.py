@@ -63,3 +63,32 @@ def test_live_mode_charts_emotions_from_the_fake_microphone(server, playwright, 
         assert page.is_hidden("#live-error"), page.inner_text("#live-error")
     finally:
         browser.close()
+
+
+def test_timeline_view_of_an_uploaded_file(server, playwright, tmp_path):
+    import httpx
+
+    from timeline_helpers import layout
+
+    signal, _ = layout([("silence", 1.5), ("high", 4.0), ("silence", 2.0), ("low", 5.0), ("silence", 1.0)])
+    path = tmp_path / "call.flac"
+    path.write_bytes(encode(signal, SR, "flac"))
+    expected = httpx.post(server.url + "/v1/analyze?timeline=true",
+                          files={"file": ("call.flac", path.read_bytes())}, timeout=60).json()
+    browser = launch(playwright)
+    try:
+        page = browser.new_page(viewport={"width": 1200, "height": 1000})
+        page.goto(server.url + "/")
+        page.check("#timeline-mode")
+        page.set_input_files("#file-input", str(path))
+        page.wait_for_selector("#timeline-results:not([hidden])", timeout=30_000)
+        assert page.is_hidden("#results") and page.is_hidden("#error")
+        rows = page.eval_on_selector_all("#timeline-segments tr", "els => els.map(e => e.dataset.emotion)")
+        assert rows == [s["emotion"] or "" for s in expected["segments"]]
+        assert rows[0] == "" and "silence" in page.inner_text("#timeline-segments tr:first-child")
+        assert page.get_attribute("#timeline-chart", "data-segments") == str(len(expected["segments"]))
+        assert "call.flac" in page.inner_text("#timeline-file")
+        assert "s of speech" in page.inner_text("#timeline-summary")
+        shot(page, "browser-timeline.png")
+    finally:
+        browser.close()

@@ -84,9 +84,13 @@ async function analyze(blob, filename) {
   setStatus(`Analyzing ${filename}…`);
   const form = new FormData();
   form.append("file", blob, filename);
+  const timelineBox = $("timeline-mode");
+  const asTimeline = Boolean(timelineBox && timelineBox.checked && window.emovoxTimeline);
+  if (window.emovoxTimeline) window.emovoxTimeline.hide();
   let response;
   try {
-    response = await fetch("v1/analyze?features=true", { method: "POST", body: form });
+    const url = asTimeline ? "v1/analyze?timeline=true" : "v1/analyze?features=true";
+    response = await fetch(url, { method: "POST", body: form });
   } catch (err) {
     setStatus("");
     showError(`Could not reach the server: ${err.message}`);
@@ -100,7 +104,8 @@ async function analyze(blob, filename) {
     return;
   }
   setStatus(`Analyzed ${filename}.`);
-  render(body);
+  if (asTimeline) window.emovoxTimeline.render(body);
+  else render(body);
 }
 
 function errorText(status, body) {
