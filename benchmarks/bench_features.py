@@ -2,6 +2,7 @@
 
     python benchmarks/bench_features.py                 # speed table
     python benchmarks/bench_features.py --accuracy      # + known-answer and Praat-reference tables
+    python benchmarks/bench_features.py --alternatives  # + the Praat steps considered, timed
 
 Each descriptor group is timed as its public function run alone (so each pays for the shared
 analysis it needs), then ``describe`` (all groups, shared analysis computed once) against the
@@ -134,6 +135,49 @@ def _verdict(ms: float) -> str:
     return "PASS" if ms <= AIM_MS else f"PASS (> {AIM_MS:g} aim)"
 
 
+def alternatives_table(clips: list[np.ndarray], repeats: int) -> Table:
+    """CPU ms of the Praat steps emovox could have used, on the same clips (the choice marked *)."""
+    import parselmouth
+    import soxr
+    from parselmouth.praat import call
+
+    pitch_kw = {"pitch_floor": 75.0, "pitch_ceiling": 600.0}
+    prepared = []
+    for clip in clips:
+        s16 = parselmouth.Sound(clip.astype(np.float64), SAMPLE_RATE)
+        s8 = parselmouth.Sound(soxr.resample(clip, SAMPLE_RATE, 8000).astype(np.float64), 8000)
+        p16, p8 = s16.to_pitch_ac(**pitch_kw), s8.to_pitch_ac(max_number_of_candidates=6, **pitch_kw)
+        prepared.append((s16, s8, p16, p8))
+    steps = {
+        "To Pitch (ac), 16 kHz, 15 candidates": lambda s16, s8, p16, p8: s16.to_pitch_ac(**pitch_kw),
+        "To Pitch (ac), 8 kHz, 6 candidates *": lambda s16, s8, p16, p8: s8.to_pitch_ac(
+            max_number_of_candidates=6, **pitch_kw),
+        "To Pitch (cc), 16 kHz": lambda s16, s8, p16, p8: s16.to_pitch_cc(**pitch_kw),
+        "To PointProcess (periodic, cc), 16 kHz": lambda s16, s8, p16, p8: call(
+            s16, "To PointProcess (periodic, cc)", 75.0, 600.0),
+        "Sound+Pitch: To PointProcess (cc), 16 kHz": lambda s16, s8, p16, p8: call(
+            [s16, p16], "To PointProcess (cc)"),
+        "Sound+Pitch: To PointProcess (cc), 8 kHz *": lambda s16, s8, p16, p8: call(
+            [s8, p8], "To PointProcess (cc)"),
+        "Sound+Pitch: To PointProcess (peaks), 16 kHz": lambda s16, s8, p16, p8: call(
+            [s16, p16], "To PointProcess (peaks)", "yes", "no"),
+        "To Harmonicity (cc), 16 kHz": lambda s16, s8, p16, p8: s16.to_harmonicity_cc(),
+        "HNR from the Pitch strengths *": lambda s16, s8, p16, p8: p8.selected_array["strength"],
+    }
+    table = Table(title=f"Praat steps on {len(clips)} whole real 3 s clips, CPU ms (* = used by emovox)")
+    for col in ("step", "median", "p95"):
+        table.add_column(col, justify="left" if col == "step" else "right")
+    for name, step in steps.items():
+        cpu = []
+        for _ in range(repeats):
+            for args in prepared:
+                c = time.process_time()
+                step(*args)
+                cpu.append((time.process_time() - c) * 1e3)
+        table.add_row(name, f"{np.median(cpu):.2f}", f"{np.percentile(cpu, 95):.2f}")
+    return table
+
+
 def pulses(f0: float, jitter: float, shimmer: float, seed: int, seconds: float = 2.0):
     """Pulse train with random period/amplitude perturbations and its true jitter and shimmer."""
     rng = np.random.default_rng(seed)
@@ -208,6 +252,8 @@ def main() -> None:
     parser.add_argument("--clips", type=int, default=20, help="real clips (default 20)")
     parser.add_argument("--repeats", type=int, default=5, help="timed runs per clip (default 5)")
     parser.add_argument("--accuracy", action="store_true", help="also print accuracy tables")
+    parser.add_argument("--alternatives", action="store_true",
+                        help="also time the Praat steps that were considered")
     args = parser.parse_args()
     console = Console(width=118)
     synthetic = [speech_like(CLIP_S, seed) for seed in range(args.clips)]
@@ -220,6 +266,8 @@ def main() -> None:
                   f"{os.cpu_count()} CPUs, load average {load:.2f}; 1 thread; "
                   f"PITCH_RATE={features.PITCH_RATE}, PITCH_CANDIDATES={features.PITCH_CANDIDATES}")
     console.print(speed_table(sets, args.repeats))
+    if args.alternatives:
+        console.print(alternatives_table(real or synthetic, max(1, args.repeats // 2)))
     if args.accuracy:
         for table in accuracy_tables(real or synthetic):
             console.print(table)
