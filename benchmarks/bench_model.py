@@ -62,34 +62,47 @@ def write_clips(folder: Path, n: int) -> str:
     return source
 
 
+_FALLBACK = """
+import sys, torch
+from emovox.training.encoder import WhisperEncoder
+from emovox.training.export import write_model_folder
+
+class EncoderHead(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        torch.manual_seed(0)
+        self.encoder, self.head = WhisperEncoder.from_ct2(), torch.nn.Linear(384, 8)
+
+    def forward(self, mel):
+        return self.head(self.encoder(mel)[-1].mean(dim=1))
+
+labels = ["neutral", "calm", "happy", "sad", "angry", "fearful", "disgust", "surprised"]
+write_model_folder(sys.argv[1], EncoderHead().eval(), labels, name="whisper-random-head", version="bench",
+                   weights="fp16", description="RANDOM head, benchmark only")
+"""
+
+
 def resolve_model(arg: str | None, tmp: Path) -> tuple[str, str]:
-    """(location, label): the built-in emovox-base if installed, else the encoder + a random head."""
-    from emovox.models.registry import REGISTRY, default_spec, is_installed
+    """(location, label): the built-in emovox-base if installed, else the encoder + a random head.
+
+    The fallback is exported in a child process so that this process never imports torch before
+    the RSS measurements (a child's ru_maxrss starts from its parent's RSS at spawn).
+    """
+    from emovox.models.registry import default_spec, is_installed
 
     if arg:
         return arg, arg
     spec = default_spec()
     if is_installed(spec):
         return spec.name, f"{spec.name} (built-in)"
-    import torch
-
-    from emovox.training.encoder import WhisperEncoder
-    from emovox.training.export import write_model_folder
-
-    class EncoderHead(torch.nn.Module):
-        def __init__(self):
-            super().__init__()
-            torch.manual_seed(0)
-            self.encoder, self.head = WhisperEncoder.from_ct2(), torch.nn.Linear(384, 8)
-
-        def forward(self, mel):
-            return self.head(self.encoder(mel)[-1].mean(dim=1))
-
-    labels = ["neutral", "calm", "happy", "sad", "angry", "fearful", "disgust", "surprised"]
-    folder = write_model_folder(tmp / "random-head", EncoderHead().eval(), labels, name="whisper-random-head",
-                                version="bench", weights="fp16", description="RANDOM head, benchmark only")
-    assert REGISTRY  # the registry is importable; the default is just not built yet
+    folder = tmp / "random-head"
+    subprocess.run([sys.executable, "-c", _FALLBACK, str(folder)], check=True, env=child_env(),
+                   stdout=subprocess.DEVNULL)
     return str(folder), "Whisper tiny.en encoder + RANDOM linear head, fp16 storage (emovox-base not installed)"
+
+
+def child_env() -> dict[str, str]:
+    return dict(os.environ, PYTHONPATH=os.pathsep.join([str(SRC), os.environ.get("PYTHONPATH", "")]))
 
 
 def timed(fn, runs: int) -> tuple[list[float], object]:
@@ -157,11 +170,14 @@ def bench_peer(clips: list[Path], rounds: int, threads: int, tmp: Path) -> dict:
     return res
 
 
-def save_peer(tmp: Path) -> Path:
+PEER_DIR = "wav2vec2-base-random"
+
+
+def save_peer(tmp: Path | str) -> Path:
     import torch
     import transformers
 
-    folder = tmp / "wav2vec2-base-random"
+    folder = Path(tmp) / PEER_DIR
     if not folder.is_dir():
         torch.manual_seed(0)
         transformers.Wav2Vec2ForSequenceClassification(transformers.Wav2Vec2Config(num_labels=8)).save_pretrained(folder)
@@ -169,7 +185,15 @@ def save_peer(tmp: Path) -> Path:
     return folder
 
 
-_RSS_OURS = """
+_HWM = """
+def _hwm():  # Linux: this process's own peak resident set (VmHWM), a cross-check of ru_maxrss
+    try:
+        line = next(x for x in open("/proc/self/status") if x.startswith("VmHWM"))
+        return int(line.split()[1]) / 1024
+    except (OSError, StopIteration):
+        return None
+"""
+_RSS_OURS = _HWM + """
 import json, resource, sys, emovox
 try:
     import emovox.features
@@ -180,23 +204,23 @@ m = emovox.load_model(sys.argv[1], threads=int(sys.argv[2]), features=feats)
 for p in sys.argv[3:]:
     m.predict(p)
 print(json.dumps({"rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-                  "torch_loaded": "torch" in sys.modules}))
+                  "hwm_mb": _hwm(), "torch_loaded": "torch" in sys.modules}))
 """
-_RSS_PEER = """
+_RSS_PEER = _HWM + """
 import json, resource, sys, torch, transformers
 from emovox.audio import load_audio
 torch.set_num_threads(int(sys.argv[2]))
 pipe = transformers.pipeline("audio-classification", model=sys.argv[1], device=-1)
 for p in sys.argv[3:]:
     pipe({"raw": load_audio(p), "sampling_rate": 16000})
-print(json.dumps({"rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "torch_loaded": True}))
+print(json.dumps({"rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                  "hwm_mb": _hwm(), "torch_loaded": True}))
 """
 
 
 def peak_rss(code: str, location: str, clips: list[Path], threads: int) -> dict:
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(SRC), os.environ.get("PYTHONPATH", "")]))
     out = subprocess.run([sys.executable, "-c", code, location, str(threads), *map(str, clips)],
-                         capture_output=True, text=True, env=env, timeout=600)
+                         capture_output=True, text=True, env=child_env(), timeout=600)
     if out.returncode != 0:
         return {"rss_mb": float("nan"), "error": out.stderr.strip().splitlines()[-1:]}
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -222,12 +246,17 @@ def main() -> None:
         clips = sorted((tmp / "clips").glob("*.flac"))
         location, label = resolve_model(args.model, tmp)
         before = load_avg()
-        ours = bench_emovox(location, clips, args.rounds, args.threads)
+        # RSS first, while this process is still light (no torch): see resolve_model.
         ours_rss = peak_rss(_RSS_OURS, location, clips, args.threads)
         peer = peer_rss = None
         if not args.no_peer:
+            subprocess.run([sys.executable, "-c", f"import bench_model; bench_model.save_peer({str(tmp)!r})"],
+                           check=True, env=dict(child_env(), PYTHONPATH=os.pathsep.join(
+                               [str(SRC), str(Path(__file__).parent)])), capture_output=True)
+            peer_rss = peak_rss(_RSS_PEER, str(tmp / PEER_DIR), clips, args.threads)
+        ours = bench_emovox(location, clips, args.rounds, args.threads)
+        if not args.no_peer:
             peer = bench_peer(clips, args.rounds, args.threads, tmp)
-            peer_rss = peak_rss(_RSS_PEER, str(save_peer(tmp)), clips, args.threads)
         report(label, source, args, ours, ours_rss, peer, peer_rss, before, load_avg())
 
 
@@ -245,13 +274,18 @@ def report(label, source, args, ours, ours_rss, peer, peer_rss, before, after) -
         o = stats(ours.get(key))
         p = stats(peer.get(key)) if peer and key != "descriptors" else ("n/a", "n/a")
         print(f"| {name} | {o[0]} | {o[1]} | {p[0]} | {p[1]} | {target} |")
-    prss = f"{peer_rss['rss_mb']:.0f}" if peer_rss else "n/a"
-    print(f"| peak RSS MB (fresh process) | {ours_rss['rss_mb']:.0f} | | {prss} | | <= {TARGETS['rss']:.0f} MB |")
+    for key, name in (("rss_mb", "peak RSS MB, ru_maxrss (fresh process)"), ("hwm_mb", "peak RSS MB, VmHWM")):
+        o = f"{ours_rss[key]:.0f}" if ours_rss.get(key) is not None else "n/a"
+        p = f"{peer_rss[key]:.0f}" if peer_rss and peer_rss.get(key) is not None else "n/a"
+        print(f"| {name} | {o} | | {p} | | <= {TARGETS['rss']:.0f} MB |")
     if peer:
         ratio = statistics.median(peer["total"]) / statistics.median(ours["total"])
         fwd = statistics.median(peer["forward"]) / statistics.median(ours["forward"])
         print(f"| speed ratio peer/emovox, total | {ratio:.1f}x | | | | >= {TARGETS['ratio']:.0f}x |")
         print(f"| speed ratio peer/emovox, model only | {fwd:.1f}x | | | | |")
+    for who, res in (("emovox", ours_rss), ("peer", peer_rss)):
+        if res and res.get("error"):
+            print(f"\nRSS child of {who} failed: {res['error']}")
     if ours_rss.get("torch_loaded"):
         print("\nWARNING: the emovox process imported torch")
 
