@@ -98,11 +98,11 @@ def main() -> None:
         variants = {
             "fp32": fp32,
             "fp16": export_onnx(model, Path(tmp) / "fp16.onnx", weights="fp16"),
-            "int8": export_onnx(model, Path(tmp) / "int8.onnx", weights="int8"),
+            "int8 (export: MatMul only, per-channel)": export_onnx(model, Path(tmp) / "int8.onnx", weights="int8"),
         }
-        for name, options in (("int8 per-channel", {"per_channel": True}),
-                              ("int8 MatMul only", {"op_types_to_quantize": ["MatMul"]}),
-                              ("int8 MatMul only, per-channel", {"op_types_to_quantize": ["MatMul"], "per_channel": True})):
+        for name, options in (("int8 all ops (ORT defaults)", {}),
+                              ("int8 all ops, per-channel", {"per_channel": True}),
+                              ("int8 MatMul only, per-tensor", {"op_types_to_quantize": ["MatMul"]})):
             variants[name] = Path(tmp) / f"{name.replace(' ', '_').replace(',', '')}.onnx"
             quantize_dynamic(str(fp32), str(variants[name]), weight_type=QuantType.QInt8, **options)
         for name, path in variants.items():

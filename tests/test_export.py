@@ -27,16 +27,18 @@ MB = 1_000_000
 
 
 class TinyMelNet(torch.nn.Module):
-    """Conv over mel, mean over time, linear: small, but with a real dynamic time axis."""
+    """Conv over mel, a per-frame linear layer (a MatMul), mean over time, linear head."""
 
     def __init__(self, n_labels: int = 4) -> None:
         super().__init__()
         torch.manual_seed(0)
         self.conv = torch.nn.Conv1d(80, 64, 3, padding=1)
+        self.frame = torch.nn.Linear(64, 64)
         self.head = torch.nn.Linear(64, n_labels)
 
     def forward(self, mel):
-        return self.head(torch.nn.functional.gelu(self.conv(mel)).mean(dim=2))
+        x = torch.nn.functional.gelu(self.conv(mel)).transpose(1, 2)
+        return self.head(torch.nn.functional.gelu(self.frame(x)).mean(dim=1))
 
 
 class TinyWaveNet(torch.nn.Module):
@@ -60,6 +62,8 @@ def test_export_parity_on_several_lengths(tmp_path, weights, tol):
     path = export_onnx(module, tmp_path / "m.onnx", weights=weights)
     result = parity(module, path, _mels(0.5, 1.0, 3.7))
     assert result.n == 3 and result.max_abs_diff < tol
+    ops = {n.op_type for n in onnx.load(str(path)).graph.node}
+    assert ("MatMulInteger" in ops) == (weights == "int8")
 
 
 def test_fp16_storage_halves_weights_and_ort_folds_the_casts(tmp_path):
@@ -68,8 +72,8 @@ def test_fp16_storage_halves_weights_and_ort_folds_the_casts(tmp_path):
     fp16 = export_onnx(module, tmp_path / "fp16.onnx", weights="fp16")
     graph = onnx.load(str(fp16)).graph
     halves = [i for i in graph.initializer if i.data_type == onnx.TensorProto.FLOAT16]
-    assert {i.name for i in halves} == {"conv.weight__fp16"}  # the 64-element biases stay float32
-    assert sum(n.op_type == "Cast" for n in graph.node) == 1
+    assert len(halves) == 2 and "conv.weight__fp16" in {i.name for i in halves}  # small biases stay fp32
+    assert sum(n.op_type == "Cast" for n in graph.node) == 2
     assert runtime_casts(fp16) == 0  # folded at load: onnxruntime computes in float32
     assert fp16.stat().st_size < 0.6 * fp32.stat().st_size
 
@@ -80,7 +84,9 @@ def test_store_fp16_keeps_values_beyond_float16_range(tmp_path):
         module.conv.weight[0, 0, 0] = 1e6
     path = export_onnx(module, tmp_path / "m.onnx", weights="fp32")
     model = onnx.load(str(path))
-    assert store_fp16(model) == 0
+    assert store_fp16(model) == 1  # the per-frame linear weight only
+    kinds = {i.name: i.data_type for i in model.graph.initializer}
+    assert kinds["conv.weight"] == onnx.TensorProto.FLOAT
 
 
 def test_export_rejects_bad_options_and_outputs(tmp_path):

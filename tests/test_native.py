@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -153,8 +154,12 @@ def test_long_audio_is_windowed_and_forward_refuses_overlong_input(debug_model):
         model.backend.forward([np.zeros(480_001, np.float32)])
 
 
-def test_threads_option_is_validated(debug_model):
-    assert load(debug_model, threads=1).session.get_session_options().intra_op_num_threads == 1
+def test_threads_and_spinning_options(debug_model):
+    options = load(debug_model, threads=1, spinning=False).session.get_session_options()
+    assert options.intra_op_num_threads == 1
+    assert options.get_session_config_entry("session.intra_op.allow_spinning") == "0"
+    default = load(debug_model).session.get_session_options()
+    assert default.intra_op_num_threads == min(2, os.cpu_count() or 1)
     with pytest.raises(ModelError, match="threads"):
         load(debug_model, threads=0)
 

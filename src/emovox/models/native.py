@@ -283,11 +283,17 @@ class NativeBackend:
         return out / np.float32(self.config.temperature)
 
 
-def session_options(threads: int | None = None):
-    """ORT options: ``threads`` (or min(2, cpus)) intra-op threads, sequential, all graph optimisations."""
+def session_options(threads: int | None = None, spinning: bool | None = None):
+    """ORT options: ``threads`` (or min(2, cpus)) intra-op threads, sequential, all graph optimisations.
+
+    ``spinning=False`` stops idle intra-op threads from busy-waiting (onnxruntime's default is to
+    spin): kinder to a CPU shared with other work, at the cost of a thread wake-up per parallel op.
+    """
     import onnxruntime as ort
 
     options = ort.SessionOptions()
+    if spinning is not None:
+        options.add_session_config_entry("session.intra_op.allow_spinning", "1" if spinning else "0")
     options.intra_op_num_threads = int(threads) if threads else min(2, os.cpu_count() or 1)
     options.inter_op_num_threads = 1
     options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
@@ -295,8 +301,17 @@ def session_options(threads: int | None = None):
     return options
 
 
-def load(folder: str | os.PathLike, name: str | None = None, threads: int | None = None, **_: object) -> NativeBackend:
-    """Load a native model folder (validated json, checked sha256) into an onnxruntime session."""
+def load(
+    folder: str | os.PathLike,
+    name: str | None = None,
+    threads: int | None = None,
+    spinning: bool | None = None,
+    **_: object,
+) -> NativeBackend:
+    """Load a native model folder (validated json, checked sha256) into an onnxruntime session.
+
+    ``threads``: intra-op threads (default min(2, cpus)); ``spinning``: see :func:`session_options`.
+    """
     import onnxruntime as ort
 
     folder = Path(folder)
@@ -305,7 +320,8 @@ def load(folder: str | os.PathLike, name: str | None = None, threads: int | None
     config = read_config(folder)
     try:
         session = ort.InferenceSession(
-            str(folder / config.onnx), sess_options=session_options(threads), providers=["CPUExecutionProvider"]
+            str(folder / config.onnx), sess_options=session_options(threads, spinning),
+            providers=["CPUExecutionProvider"],
         )
     except Exception as exc:  # onnxruntime raises its own exception types for bad graphs
         raise ModelError(f"onnxruntime could not load {folder / config.onnx}: {exc}") from exc
