@@ -121,7 +121,7 @@ def stats(times: list[float] | None) -> tuple[str, str]:
     return f"{statistics.median(s):.1f}", f"{s[min(len(s) - 1, int(round(0.95 * (len(s) - 1))))]:.1f}"
 
 
-def bench_emovox(location: str, clips: list[Path], rounds: int, threads: int, spinning: bool | None) -> dict:
+def bench_emovox(location: str, clips: list[Path], rounds: int, threads: int, spinning: bool) -> dict:
     import emovox
     from emovox.audio import load_audio
 
@@ -235,7 +235,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--no-peer", action="store_true", help="skip the transformers pipeline")
-    parser.add_argument("--no-spin", action="store_true", help="onnxruntime threads sleep instead of spinning")
+    parser.add_argument("--spin", action="store_true",
+                        help="let idle onnxruntime threads spin (onnxruntime's default; emovox's is off)")
     args = parser.parse_args()
     os.environ.setdefault("OMP_NUM_THREADS", str(args.threads))
     with tempfile.TemporaryDirectory() as tmpdir:
@@ -253,14 +254,14 @@ def main() -> None:
                            check=True, env=dict(child_env(), PYTHONPATH=os.pathsep.join(
                                [str(SRC), str(Path(__file__).parent)])), capture_output=True)
             peer_rss = peak_rss(_RSS_PEER, str(tmp / PEER_DIR), clips, args.threads)
-        ours = bench_emovox(location, clips, args.rounds, args.threads, False if args.no_spin else None)
+        ours = bench_emovox(location, clips, args.rounds, args.threads, args.spin)
         if not args.no_peer:
             peer = bench_peer(clips, args.rounds, args.threads, tmp)
         report(label, source, args, ours, ours_rss, peer, peer_rss, before, load_avg())
 
 
 def report(label, source, args, ours, ours_rss, peer, peer_rss, before, after) -> None:
-    spin = "off" if args.no_spin else "onnxruntime default (on)"
+    spin = "on (--spin)" if args.spin else "off (emovox default)"
     print(f"\nmodel: {label}\nclips: {source}, {args.rounds} rounds, {args.threads} threads, spinning {spin}")
     print(f"peer: transformers audio-classification pipeline, Wav2Vec2ForSequenceClassification("
           f"Wav2Vec2Config(num_labels=8)) random weights, torch threads={args.threads}")

@@ -160,6 +160,9 @@ def test_whisper_encoder_fp16_folder_fits_and_matches_torch(whisper_head, tmp_pa
     got = backend.forward(clips)
     assert np.abs(got - ref).max() < 5e-3
     assert (got.argmax(axis=1) == ref.argmax(axis=1)).all()
+    pair = [speech_like(2.0, seed=5), speech_like(2.0, seed=6)]  # equal lengths: one batched ORT call
+    np.testing.assert_allclose(backend.forward(pair), np.concatenate([backend.forward([c]) for c in pair]),
+                               atol=1e-4)
 
 
 @pytest.mark.slow

@@ -67,6 +67,14 @@ def test_logits_are_the_graph_applied_to_whisper_log_mel(debug_model):
     assert not np.allclose(expected[0], expected[1])  # the two inputs really differ
 
 
+def test_equal_length_clips_share_a_call_and_keep_their_order(debug_model):
+    backend = load(debug_model)
+    assert backend._batched  # the debug graph has a dynamic batch axis
+    clips = [speech_like(1.0, seed=1), speech_like(2.0, seed=2), speech_like(1.0, seed=3), tone(300.0, 2.0)]
+    one_by_one = np.concatenate([backend.forward([c]) for c in clips])
+    np.testing.assert_allclose(backend.forward(clips), one_by_one, rtol=1e-5, atol=1e-5)
+
+
 def test_temperature_divides_logits(debug_model, tmp_path):
     from emovox.models.debug import write_debug_model
 
@@ -155,11 +163,12 @@ def test_long_audio_is_windowed_and_forward_refuses_overlong_input(debug_model):
 
 
 def test_threads_and_spinning_options(debug_model):
-    options = load(debug_model, threads=1, spinning=False).session.get_session_options()
+    options = load(debug_model, threads=1, spinning=True).session.get_session_options()
     assert options.intra_op_num_threads == 1
-    assert options.get_session_config_entry("session.intra_op.allow_spinning") == "0"
+    assert options.get_session_config_entry("session.intra_op.allow_spinning") == "1"
     default = load(debug_model).session.get_session_options()
     assert default.intra_op_num_threads == min(2, os.cpu_count() or 1)
+    assert default.get_session_config_entry("session.intra_op.allow_spinning") == "0"
     with pytest.raises(ModelError, match="threads"):
         load(debug_model, threads=0)
 
@@ -195,6 +204,9 @@ def test_waveform_frontend_normalizes_when_asked(tmp_path):
         folder = write_folder(tmp_path / str(normalize), tmp_path / "m.onnx", labels=["happy", "sad"],
                               name="moments", version="1", frontend="waveform", normalize=normalize)
         np.testing.assert_allclose(load(folder).forward([x])[0], expected, atol=1e-4)
+    backend = load(folder)  # a graph with a fixed batch of 1 still takes several clips
+    assert not backend._batched
+    np.testing.assert_allclose(backend.forward([x, 2 * x, x])[[0, 2]], backend.forward([x, x]))
 
 
 def test_native_import_and_inference_pull_no_torch(debug_model):

@@ -37,8 +37,8 @@ def debug_graph(n_labels: int, seed: int = 0, opset: int = 17):
     graph = helper.make_graph(
         nodes,
         "emovox_debug",
-        [helper.make_tensor_value_info("mel", TensorProto.FLOAT, [1, N_MELS, "frames"])],
-        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, [1, n_labels])],
+        [helper.make_tensor_value_info("mel", TensorProto.FLOAT, ["batch", N_MELS, "frames"])],
+        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["batch", n_labels])],
         initializer=[
             onnx.numpy_helper.from_array(weight, "weight"),
             onnx.numpy_helper.from_array(bias, "bias"),

@@ -251,6 +251,7 @@ class NativeBackend:
         self.max_samples: int | None = config.max_samples
         self._input = session.get_inputs()[0].name
         self._output = session.get_outputs()[0].name
+        self._batched = not isinstance(session.get_inputs()[0].shape[0], int)  # dynamic batch axis
 
     def frontend(self, signal: np.ndarray) -> np.ndarray:
         """The model input for one 16 kHz clip, with its batch axis of 1."""
@@ -269,31 +270,43 @@ class NativeBackend:
         return x[None].astype(np.float32, copy=False)
 
     def forward(self, batch: list[np.ndarray]) -> np.ndarray:
-        """Logits (len(batch), len(labels)) divided by the temperature; clips run one at a time."""
+        """Logits (len(batch), len(labels)) divided by the temperature.
+
+        Clips of equal length share one onnxruntime call when the graph's batch axis is dynamic
+        (no padding, so no attention mask is needed); otherwise clips run one at a time.
+        """
         n = len(self.info.labels)
         out = np.empty((len(batch), n), dtype=np.float32)
-        for i, signal in enumerate(batch):
-            logits = self.session.run([self._output], {self._input: self.frontend(signal)})[0]
-            logits = np.asarray(logits, dtype=np.float32).reshape(-1)
-            if logits.size != n:
-                raise ModelError(f"{self.info.name}: the ONNX model returned {logits.size} logits for {n} labels")
-            out[i] = logits
+        inputs = [self.frontend(signal) for signal in batch]
+        groups: dict[tuple[int, ...], list[int]] = {}
+        for i, x in enumerate(inputs):
+            groups.setdefault(x.shape if self._batched else (i,), []).append(i)
+        for rows in groups.values():
+            x = np.concatenate([inputs[i] for i in rows]) if len(rows) > 1 else inputs[rows[0]]
+            logits = np.asarray(self.session.run([self._output], {self._input: x})[0], dtype=np.float32)
+            if logits.size != len(rows) * n:
+                raise ModelError(
+                    f"{self.info.name}: the ONNX model returned logits of shape {logits.shape} "
+                    f"for {len(rows)} clip(s) and {n} labels"
+                )
+            out[rows] = logits.reshape(len(rows), n)
         if not np.isfinite(out).all():
             raise ModelError(f"{self.info.name}: the ONNX model returned non-finite logits")
         return out / np.float32(self.config.temperature)
 
 
-def session_options(threads: int | None = None, spinning: bool | None = None):
+def session_options(threads: int | None = None, spinning: bool = False):
     """ORT options: ``threads`` (or min(2, cpus)) intra-op threads, sequential, all graph optimisations.
 
-    ``spinning=False`` stops idle intra-op threads from busy-waiting (onnxruntime's default is to
-    spin): kinder to a CPU shared with other work, at the cost of a thread wake-up per parallel op.
+    ``spinning=False`` (the emovox default; onnxruntime's own default is to spin) makes idle
+    intra-op threads sleep instead of busy-waiting. Spinning threads keep burning CPU after a run
+    returns, which slowed the descriptors computed right after the model (8 -> 34 ms) and the model
+    itself under load on the 2-core machine (benchmarks/bench_model.py --spin).
     """
     import onnxruntime as ort
 
     options = ort.SessionOptions()
-    if spinning is not None:
-        options.add_session_config_entry("session.intra_op.allow_spinning", "1" if spinning else "0")
+    options.add_session_config_entry("session.intra_op.allow_spinning", "1" if spinning else "0")
     options.intra_op_num_threads = int(threads) if threads else min(2, os.cpu_count() or 1)
     options.inter_op_num_threads = 1
     options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
@@ -305,7 +318,7 @@ def load(
     folder: str | os.PathLike,
     name: str | None = None,
     threads: int | None = None,
-    spinning: bool | None = None,
+    spinning: bool = False,
     **_: object,
 ) -> NativeBackend:
     """Load a native model folder (validated json, checked sha256) into an onnxruntime session.

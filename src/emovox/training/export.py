@@ -52,7 +52,11 @@ def export_onnx(
     weights: str = "fp16",
     opset: int = 17,
 ) -> Path:
-    """Export ``module`` (frontend output -> logits (1, C)) to ``path`` with a dynamic time axis."""
+    """Export ``module`` (frontend output -> logits (1, C)) to ``path`` with a dynamic time axis.
+
+    The batch axis is dynamic too: the native backend runs equal-length clips in one call (a module
+    that pools over time per clip gives the same logits batched or not).
+    """
     if frontend not in FRONTENDS:
         raise ValueError(f"frontend must be one of {FRONTENDS}, got {frontend!r}")
     if weights not in WEIGHTS:
@@ -73,7 +77,8 @@ def export_onnx(
             warnings.simplefilter("ignore")  # the TorchScript exporter's deprecation notice
             torch.onnx.export(
                 module, (example,), str(raw), input_names=[name], output_names=["logits"],
-                dynamic_axes={name: {axis: axis_name}}, opset_version=opset, dynamo=False,
+                dynamic_axes={name: {0: "batch", axis: axis_name}, "logits": {0: "batch"}},
+                opset_version=opset, dynamo=False,
                 do_constant_folding=True,
             )
         if weights == "fp32":
