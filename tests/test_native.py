@@ -73,6 +73,23 @@ def test_equal_length_clips_share_a_call_and_keep_their_order(debug_model):
     clips = [speech_like(1.0, seed=1), speech_like(2.0, seed=2), speech_like(1.0, seed=3), tone(300.0, 2.0)]
     one_by_one = np.concatenate([backend.forward([c]) for c in clips])
     np.testing.assert_allclose(backend.forward(clips), one_by_one, rtol=1e-5, atol=1e-5)
+    calls = []
+    backend.session = _Recording(backend.session, calls)
+    long = [speech_like(12.0, seed=i) for i in range(5)]  # 60 s: at most 30 s of audio per call
+    np.testing.assert_allclose(backend.forward(long), np.concatenate([backend.forward([c]) for c in long]),
+                               rtol=1e-5, atol=1e-5)
+    assert calls[:3] == [2, 2, 1]
+
+
+class _Recording:
+    """Wraps an InferenceSession and records the batch size of every run."""
+
+    def __init__(self, session, calls):
+        self._session, self._calls = session, calls
+
+    def run(self, outputs, feeds):
+        self._calls.append(next(iter(feeds.values())).shape[0])
+        return self._session.run(outputs, feeds)
 
 
 def test_temperature_divides_logits(debug_model, tmp_path):

@@ -269,11 +269,19 @@ class NativeBackend:
             x = (x - x.mean()) / np.sqrt(x.var() + 1e-7)
         return x[None].astype(np.float32, copy=False)
 
+    def _chunks(self, groups, batch: list[np.ndarray]):
+        """Split each equal-shape group so one call holds at most max_samples of audio."""
+        for rows in groups:
+            size = max(1, self.config.max_samples // max(1, len(batch[rows[0]])))
+            for start in range(0, len(rows), size):
+                yield rows[start : start + size]
+
     def forward(self, batch: list[np.ndarray]) -> np.ndarray:
         """Logits (len(batch), len(labels)) divided by the temperature.
 
         Clips of equal length share one onnxruntime call when the graph's batch axis is dynamic
-        (no padding, so no attention mask is needed); otherwise clips run one at a time.
+        (no padding, so no attention mask is needed), at most ``max_samples`` of audio per call
+        (bounds the attention memory); otherwise clips run one at a time.
         """
         n = len(self.info.labels)
         out = np.empty((len(batch), n), dtype=np.float32)
@@ -281,7 +289,7 @@ class NativeBackend:
         groups: dict[tuple[int, ...], list[int]] = {}
         for i, x in enumerate(inputs):
             groups.setdefault(x.shape if self._batched else (i,), []).append(i)
-        for rows in groups.values():
+        for rows in self._chunks(groups.values(), batch):
             x = np.concatenate([inputs[i] for i in rows]) if len(rows) > 1 else inputs[rows[0]]
             logits = np.asarray(self.session.run([self._output], {self._input: x})[0], dtype=np.float32)
             if logits.size != len(rows) * n:
