@@ -144,7 +144,10 @@ def test_unparseable_json_is_a_model_error(debug_model, tmp_path):
     folder = _copy(debug_model, tmp_path)
     (folder / "emovox.json").write_text("{not json")
     with pytest.raises(ModelError, match="not valid JSON"):
-        load(folder)
+        emovox.load_model(str(folder), features=False)
+    (folder / "emovox.json").write_text("[1, 2]")
+    with pytest.raises(ModelError, match="expected a JSON object"):
+        emovox.load_model(str(folder), features=False)
 
 
 def test_sha_mismatch_is_a_model_error(debug_model, tmp_path):
