@@ -162,3 +162,12 @@ def corpora() -> Path:
     if not (root / "ravdess" / "manifest.csv").is_file():
         pytest.skip(f"real corpora not found at {root} (set EMOVOX_CORPORA)")
     return root
+
+
+@pytest.fixture(scope="session")
+def debug_model(tmp_path_factory) -> Path:
+    """The native debug model (random weights, labels angry/happy/neutral/sad); needs onnx to build."""
+    pytest.importorskip("onnx", reason="building the debug model needs onnx (the train extra)")
+    from emovox.models.debug import write_debug_model
+
+    return write_debug_model(tmp_path_factory.mktemp("emovox-debug"))

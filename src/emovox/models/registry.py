@@ -109,7 +109,10 @@ def _resolve(name_or_path: str | None) -> ModelSpec:
     path = Path(key).expanduser()
     if path.is_dir():
         if (path / NATIVE_CONFIG).is_file():
-            name = json.loads((path / NATIVE_CONFIG).read_text()).get("name", path.name)
+            try:
+                name = str(json.loads((path / NATIVE_CONFIG).read_text()).get("name", path.name))
+            except (ValueError, AttributeError):  # bad json: native.load reports it as a ModelError
+                name = path.name
             return ModelSpec(name, "emovox", str(path), f"local emovox model {path}")
         if (path / "config.json").is_file():
             return ModelSpec(path.name, "hf", str(path), f"local Hugging Face model {path}")
