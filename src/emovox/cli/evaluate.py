@@ -1,0 +1,32 @@
+"""`emovox evaluate`: score a model on a manifest, or cross-validate its recipe by speaker."""
+
+from __future__ import annotations
+
+
+def register(sub) -> None:
+    p = sub.add_parser("evaluate", help="evaluate a model or cross-validate its recipe (needs emovox[train])")
+    p.add_argument("--model", help="model name or folder (default: the built-in model)")
+    p.add_argument("--manifest", required=True, metavar="CSV", help="test manifest")
+    group = p.add_mutually_exclusive_group()
+    group.add_argument("--folds", metavar="CSV", help="speaker,fold file: retrain per fold, test unseen speakers")
+    group.add_argument("--loso", action="store_true", help="leave one speaker out (retrain per speaker)")
+    p.add_argument("--train-manifest", action="append", default=[], metavar="CSV",
+                   help="extra training data for every fold (cross-validation only)")
+    p.add_argument("--labels", help="comma-separated labels to score; the model's other outputs are masked")
+    p.add_argument("--config", metavar="JSON", help="recipe for cross-validation (default: the model's own)")
+    p.add_argument("--seed", type=int, default=0, help="random seed for cross-validation")
+    p.add_argument("--report", required=True, metavar="DIR", help="folder for report.json/.md and plots")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    import sys
+
+    from ..training.run import evaluate_command
+
+    report = evaluate_command(args, command="emovox " + " ".join(sys.argv[1:]))
+    from ..training.report import fold_table
+
+    print(fold_table(report))
+    print(f"report: {args.report}/report.md")
+    return 0

@@ -1,0 +1,129 @@
+"""The emotion head on top of a frozen backbone, and the whole exportable model.
+
+``EmotionNet``: backbone inputs -> hidden states -> per-layer pooled statistics -> standardised ->
+an ensemble of small MLPs (logits averaged). It is exported as one graph (inputs -> logits); the
+temperature that calibrates it travels next to it in emovox.json.
+"""
+
+from __future__ import annotations
+
+from ..errors import require
+
+torch = require("torch", "train", "the emotion head")
+nn = torch.nn
+
+
+def pool_states(states, weights=None):
+    """Tuple of L states (B, T, D) -> (B, L * 2 * D): each layer's (weighted) mean and std over frames.
+
+    ``weights`` (B, T) >= 0: how much each frame counts (a padding mask, or soft speech weights).
+    """
+    x = torch.stack(states, dim=1).float()  # (B, L, T, D)
+    if weights is None:
+        mean = x.mean(dim=2)
+        var = (x * x).mean(dim=2) - mean * mean
+    else:
+        w = (weights / weights.sum(dim=1, keepdim=True))[:, None, :, None]
+        mean = (x * w).sum(dim=2)
+        var = (x * x * w).sum(dim=2) - mean * mean
+    std = torch.sqrt(torch.clamp(var, min=1e-6))
+    return torch.cat([mean, std], dim=-1).flatten(1)
+
+
+def frame_energy(x, frontend: str, frames: int):
+    """Per encoder frame loudness in log10(power) / 4 units, from the model's own input.
+
+    Log-mel input (B, 80, F): mean log-mel of each pair of mel frames (the encoder halves the rate).
+    Waveform input (B, N): log mean square of ``frames`` equal chunks.
+    """
+    if frontend == "whisper-logmel":
+        e = nn.functional.pad(x.mean(dim=1)[:, None], (0, 1), mode="replicate")[:, 0]
+        return e[:, : 2 * frames].reshape(x.shape[0], -1, 2).mean(dim=-1)
+    hop = x.shape[1] // frames
+    chunks = x[:, : frames * hop].reshape(x.shape[0], frames, -1)
+    return torch.log10((chunks * chunks).mean(dim=-1) + 1e-10) / 4
+
+
+def speech_weights(energy, margin: float = 0.5, sharpness: float = 20.0):
+    """Soft speech mask: ~1 for frames within ``margin`` (0.5 = 20 dB) of the clip's loudest, ~0 below."""
+    top = energy.max(dim=1, keepdim=True).values
+    return torch.sigmoid((energy - top + margin) * sharpness)
+
+
+def pool_clip(states, energy, pooling: str):
+    """The head's input: mean/std over all frames, plus (pooling "speech") over the loud frames."""
+    pooled = pool_states(states)
+    if pooling == "mean_std":
+        return pooled
+    return torch.cat([pooled, pool_states(states, speech_weights(energy))], dim=-1)
+
+
+class MLP(nn.Module):
+    """Standardised pooled features -> logits: dropout, one hidden GELU layer, dropout, linear
+    (``hidden=0``: dropout and a linear layer only)."""
+
+    def __init__(self, dim: int, classes: int, hidden: int = 256, dropout: float = 0.3, input_dropout: float = 0.1):
+        super().__init__()
+        if hidden <= 0:  # a linear (multinomial logistic) head
+            self.net = nn.Sequential(nn.Dropout(input_dropout), nn.Linear(dim, classes))
+            return
+        self.net = nn.Sequential(
+            nn.Dropout(input_dropout), nn.Linear(dim, hidden), nn.GELU(),
+            nn.Dropout(dropout), nn.Linear(hidden, classes),
+        )
+
+    def forward(self, x):
+        return self.net(x)
+
+
+class Head(nn.Module):
+    """Pooled features -> (x - shift) @ projection (standardise + PCA) -> mean of the members' logits."""
+
+    def __init__(self, shift, projection, members: list[nn.Module]) -> None:
+        super().__init__()
+        self.register_buffer("shift", torch.as_tensor(shift, dtype=torch.float32))
+        self.register_buffer("projection", torch.as_tensor(projection, dtype=torch.float32))
+        self.members = nn.ModuleList(members)
+
+    def forward(self, pooled):
+        z = (pooled - self.shift) @ self.projection
+        return torch.stack([m(z) for m in self.members]).mean(dim=0)
+
+    def compact(self) -> Head:
+        """The same function with fewer weights: linear members folded into the projection.
+
+        (x - shift) @ P @ W.T + b == (x - shift) @ (P @ W.T) + b, so the PCA matrix (features x
+        512) becomes a features x classes matrix; MLP heads are returned unchanged.
+        """
+        linears = [m.net[-1] for m in self.members if len(m.net) == 2]
+        if len(linears) != len(self.members):
+            return self
+        with torch.no_grad():
+            weight = torch.stack([lin.weight for lin in linears]).mean(dim=0)
+            bias = torch.stack([lin.bias for lin in linears]).mean(dim=0)
+            return Head(self.shift.clone(), self.projection @ weight.T, [_Bias(bias)]).eval()
+
+
+class _Bias(nn.Module):
+    def __init__(self, bias) -> None:
+        super().__init__()
+        self.bias = nn.Parameter(bias.clone())
+
+    def forward(self, z):
+        return z + self.bias
+
+
+class EmotionNet(nn.Module):
+    """Backbone inputs (1, 80, T) mel or (1, samples) waveform -> logits (1, classes)."""
+
+    def __init__(self, backbone: nn.Module, head: Head, frontend: str, pooling: str) -> None:
+        super().__init__()
+        self.backbone = backbone
+        self.head = head
+        self.frontend = frontend
+        self.pooling = pooling
+
+    def forward(self, x):
+        states = self.backbone(x)
+        energy = frame_energy(x, self.frontend, states[0].shape[1])
+        return self.head(pool_clip(states, energy, self.pooling))

@@ -1,0 +1,294 @@
+"""The training recipe: its settings (JSON), the speaker-held-out validation split, and the head fit.
+
+Fitting works on pooled backbone features (one vector per clip and augmentation copy):
+standardise -> PCA (a fixed linear map) -> a multinomial logistic regression (L-BFGS, L2), or an
+ensemble of small MLPs (one per seed, early-stopped on the validation speakers). Multi-corpus
+training masks the logits of labels a clip's corpus does not have; loss weights balance classes
+within each corpus and corpora against each other. A temperature is fitted on the validation
+speakers (calibration); then the head is fitted again on every training speaker (``refit``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import EmovoxError, require
+
+torch = require("torch", "train", "training")
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """Every setting that decides the trained model; saved with it so ``train --config`` reproduces it."""
+
+    backbone: str = "whisper-tiny.en"
+    pooling: str = "speech"  # "mean_std": over all frames; "speech": also over the loud frames
+    corpus_balance: str = "equal"  # corpora weigh the same ("equal") or by clip count ("size")
+    aug_copies: int = 2  # augmented copies per training clip (0: clean only)
+    aug_seed: int = 0
+    pca_dims: int = 512  # 0: no PCA
+    hidden: int = 0  # 0: linear head (L-BFGS); > 0: MLP ensemble (AdamW, early stopping)
+    dropout: float = 0.4
+    input_dropout: float = 0.2
+    epochs: int = 100  # L-BFGS iterations (linear head) or maximum epochs (MLP)
+    patience: int = 8
+    batch_size: int = 128
+    lr: float = 1e-3
+    weight_decay: float = 2e-4  # L2 penalty (linear) or AdamW decay (MLP)
+    label_smoothing: float = 0.0
+    seeds: int = 3  # MLP ensemble members, seeds seed, seed+1, ...
+    val_fraction: float = 0.15  # share of each corpus' training speakers held out for validation
+    calibrate: bool = True
+    refit: bool = True  # after validation, fit again on all training speakers (same epochs)
+    threads: int = 1
+    extra: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Recipe:
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise EmovoxError(f"unknown recipe setting(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+        return cls(**data)
+
+    @classmethod
+    def load(cls, path: str | Path) -> Recipe:
+        path = Path(path)
+        try:
+            data = json.loads(path.read_text())
+        except (OSError, json.JSONDecodeError) as exc:
+            raise EmovoxError(f"cannot read recipe {path}: {exc}") from exc
+        return cls.from_dict(data.get("recipe", data))
+
+
+def split_speakers(corpus: list[str], speaker: list[str], fraction: float, seed: int) -> set[str]:
+    """Validation speakers: a seeded ``fraction`` (at least one) of each corpus' speakers with >= 2 speakers."""
+    rng = np.random.default_rng(seed)
+    by_corpus: dict[str, list[str]] = {}
+    for c, s in sorted(set(zip(corpus, speaker))):
+        by_corpus.setdefault(c, []).append(s)
+    val: set[str] = set()
+    for _, speakers in sorted(by_corpus.items()):
+        if len(speakers) < 2 or fraction <= 0:
+            continue
+        n = max(1, int(round(fraction * len(speakers))))
+        val.update(rng.choice(speakers, size=min(n, len(speakers) - 1), replace=False).tolist())
+    return val
+
+
+def sample_weights(corpus: list[str], emotion: list[str], balance: str = "equal") -> np.ndarray:
+    """Within each corpus each emotion weighs the same; corpora weigh the same in total
+    (``balance="equal"``) or in proportion to their clip counts (``"size"``). Mean 1."""
+    pairs = Counter(zip(corpus, emotion))
+    classes = Counter(c for c, _ in pairs)
+    share = Counter(corpus) if balance == "size" else dict.fromkeys(classes, 1)
+    w = np.array([share[c] / (pairs[(c, e)] * classes[c]) for c, e in zip(corpus, emotion)])
+    return w * len(w) / w.sum()
+
+
+def label_masks(corpus: list[str], emotion: list[str], labels: list[str]) -> np.ndarray:
+    """(N, C) booleans: which labels each clip's corpus has (the others are masked out of its loss)."""
+    have: dict[str, set[str]] = {}
+    for c, e in zip(corpus, emotion):
+        have.setdefault(c, set()).add(e)
+    table = {c: np.array([lab in s for lab in labels]) for c, s in have.items()}
+    return np.stack([table[c] for c in corpus])
+
+
+@dataclass
+class FitData:
+    """Pooled features of the training clips: X (copies, N, F) with copy 0 the clean clip."""
+
+    X: np.ndarray
+    y: np.ndarray  # label indices
+    corpus: list[str]
+    speaker: list[str]
+    labels: list[str]
+
+
+def _standardiser(X: np.ndarray, pca_dims: int, seed: int):
+    """Training statistics -> (mean, projection) with z = (x - mean) @ projection."""
+    mean = X.mean(axis=0)
+    scale = X.std(axis=0) + 1e-5
+    Z = (X - mean) / scale
+    if not pca_dims or pca_dims >= min(Z.shape):
+        return mean, np.diag(1.0 / scale)
+    decomposition = require("sklearn.decomposition", "train", "PCA")
+    pca = decomposition.PCA(pca_dims, svd_solver="randomized", random_state=seed).fit(Z)
+    proj = pca.components_.T
+    # fold the mean of the standardised data into the shift: z = (x - mean') @ (diag(1/scale) @ proj)
+    mean = mean + pca.mean_ * scale
+    return mean, proj / scale[:, None]
+
+
+def _masked(logits, mask):
+    return logits.masked_fill(~mask, -1e4)
+
+
+def _balanced_accuracy(logits: np.ndarray, y: np.ndarray, corpus: np.ndarray) -> float:
+    """Mean over corpora of balanced accuracy (masked logits)."""
+    pred = logits.argmax(axis=1)
+    scores = []
+    for c in np.unique(corpus):
+        sel = corpus == c
+        recalls = [np.mean(pred[sel & (y == k)] == k) for k in np.unique(y[sel])]
+        scores.append(np.mean(recalls))
+    return float(np.mean(scores))
+
+
+@dataclass
+class _Set:
+    """Projected features and targets for one fit: Z (N, P), y, loss weights, label masks, corpus."""
+
+    Z: np.ndarray
+    y: np.ndarray
+    w: np.ndarray
+    m: np.ndarray
+    corpus: np.ndarray
+
+
+def _loss(recipe: Recipe):
+    ce = torch.nn.CrossEntropyLoss(reduction="none", label_smoothing=recipe.label_smoothing)
+    return lambda model, Z, y, w, m: (ce(_masked(model(Z), m), y) * w).mean()
+
+
+def train_linear(train: _Set, classes: int, recipe: Recipe, seed: int):
+    """Multinomial logistic regression, full batch L-BFGS with an L2 penalty (convex: seed-free)."""
+    from .head import MLP
+
+    torch.manual_seed(seed)
+    model = MLP(train.Z.shape[1], classes, hidden=0, input_dropout=0.0)
+    linear = model.net[-1]
+    torch.nn.init.zeros_(linear.weight)
+    torch.nn.init.zeros_(linear.bias)
+    Z, y, w, m = (torch.as_tensor(a) for a in (train.Z, train.y, train.w, train.m))
+    loss_fn = _loss(recipe)
+    opt = torch.optim.LBFGS(model.parameters(), lr=1.0, max_iter=recipe.epochs, history_size=20,
+                            line_search_fn="strong_wolfe", tolerance_grad=1e-6, tolerance_change=1e-9)
+
+    def closure():
+        opt.zero_grad()
+        loss = loss_fn(model, Z, y, w, m) + recipe.weight_decay * linear.weight.pow(2).sum()
+        loss.backward()
+        return loss
+
+    opt.step(closure)
+    return model.eval(), recipe.epochs
+
+
+def train_mlp(train: _Set, val: _Set | None, classes: int, recipe: Recipe, seed: int, epochs: int | None = None):
+    """One MLP, seeded, AdamW; early-stopped on the validation UA (or run for ``epochs``)."""
+    from .head import MLP
+
+    torch.manual_seed(seed)
+    gen = torch.Generator().manual_seed(seed)
+    Z, y, w, m = (torch.as_tensor(a) for a in (train.Z, train.y, train.w, train.m))
+    model = MLP(Z.shape[1], classes, recipe.hidden, recipe.dropout, recipe.input_dropout)
+    opt = torch.optim.AdamW(model.parameters(), lr=recipe.lr, weight_decay=recipe.weight_decay)
+    loss_fn = _loss(recipe)
+    best, best_state, best_epoch, waited = -1.0, None, epochs or recipe.epochs, 0
+    for epoch in range(epochs or recipe.epochs):
+        model.train()
+        for idx in torch.randperm(len(y), generator=gen).split(recipe.batch_size):
+            loss = loss_fn(model, Z[idx], y[idx], w[idx], m[idx])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+        if val is None or epochs:
+            continue
+        score = _balanced_accuracy(member_logits(model, val.Z, val.m), val.y, val.corpus)
+        if score > best:
+            best, best_epoch, waited = score, epoch + 1, 0
+            best_state = {k: v.clone() for k, v in model.state_dict().items()}
+        else:
+            waited += 1
+            if waited >= recipe.patience:
+                break
+    if best_state is not None:
+        model.load_state_dict(best_state)
+    return model.eval(), best_epoch
+
+
+@torch.no_grad()
+def member_logits(model, Z: np.ndarray, masks: np.ndarray) -> np.ndarray:
+    model.eval()
+    return _masked(model(torch.as_tensor(Z)), torch.as_tensor(masks)).numpy()
+
+
+def fit_temperature(logits: np.ndarray, y: np.ndarray) -> float:
+    """The temperature minimising the validation NLL (a fine log grid from 0.05 to 50)."""
+    grid = np.exp(np.linspace(np.log(0.05), np.log(50.0), 401))
+    z = logits - logits.max(axis=1, keepdims=True)
+    nll = [
+        float(np.mean(np.log(np.exp(z / t).sum(axis=1)) - z[np.arange(len(y)), y] / t)) for t in grid
+    ]
+    return float(grid[int(np.argmin(nll))])
+
+
+@dataclass
+class FitResult:
+    """The fitted head, its temperature, and what validation said about it."""
+
+    head: torch.nn.Module
+    temperature: float
+    val_speakers: list[str]
+    val: dict
+
+
+def _fit(data: FitData, rows: np.ndarray, recipe: Recipe, seed: int, val_rows=None, epochs=None):
+    """Standardise/PCA on every copy of ``rows`` (the distribution the head trains on), then train."""
+    from .head import Head
+
+    pooled = data.X[:, rows].reshape(-1, data.X.shape[-1])
+    shift, proj = (a.astype(np.float32) for a in _standardiser(pooled, recipe.pca_dims, seed))
+    corpus = np.array(data.corpus)
+    masks = label_masks(data.corpus, [data.labels[i] for i in data.y], data.labels)
+    weights = sample_weights(list(corpus[rows]), [data.labels[i] for i in data.y[rows]],
+                             recipe.corpus_balance).astype(np.float32)
+    copies = data.X.shape[0]
+    train = _Set(
+        np.concatenate([(data.X[k, rows] - shift) @ proj for k in range(copies)]).astype(np.float32),
+        np.tile(data.y[rows], copies).astype(np.int64), np.tile(weights, copies),
+        np.tile(masks[rows], (copies, 1)), np.tile(corpus[rows], copies),
+    )
+    val = None
+    if val_rows is not None and len(val_rows):
+        val = _Set(((data.X[0, val_rows] - shift) @ proj).astype(np.float32), data.y[val_rows], None,
+                   masks[val_rows], corpus[val_rows])
+    members, spans = [], []
+    for k in range(1 if recipe.hidden <= 0 else recipe.seeds):
+        if recipe.hidden <= 0:
+            member, span = train_linear(train, len(data.labels), recipe, seed + k)
+        else:
+            member, span = train_mlp(train, val, len(data.labels), recipe, seed + k, epochs and epochs[k])
+        members.append(member)
+        spans.append(span)
+    return Head(shift, proj, members).eval(), spans, val
+
+
+def fit_head(data: FitData, recipe: Recipe, seed: int = 0) -> FitResult:
+    """Fit on the training speakers minus validation speakers; calibrate and score on those; then
+    (``recipe.refit``) fit again on every training speaker with the same settings and epochs."""
+    torch.set_num_threads(recipe.threads)
+    val_speakers = split_speakers(data.corpus, data.speaker, recipe.val_fraction, seed)
+    is_val = np.isin(np.array(data.speaker), sorted(val_speakers))
+    head, spans, val = _fit(data, np.flatnonzero(~is_val), recipe, seed, np.flatnonzero(is_val))
+    temperature, report = 1.0, {}
+    if val is not None:
+        with torch.no_grad():
+            logits = _masked(head(torch.as_tensor(data.X[0, is_val])), torch.as_tensor(val.m)).numpy()
+        if recipe.calibrate:
+            temperature = fit_temperature(logits, val.y)
+        report = {"ua": _balanced_accuracy(logits, val.y, val.corpus), "clips": int(is_val.sum()),
+                  "epochs": spans}
+        if recipe.refit:
+            head, _, _ = _fit(data, np.arange(len(data.y)), recipe, seed, epochs=spans)
+    return FitResult(head, temperature, sorted(val_speakers), report)

@@ -1,0 +1,76 @@
+"""The evaluate command's work: resolve the model's recipe, score or cross-validate, write the report."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+from ..corpora.manifest import read_folds, read_manifest
+from ..errors import EmovoxError
+from .evaluate import cross_validate, score_model
+from .recipe import Recipe
+from .report import build_report, write_report
+
+
+def model_recipe(model: str | None, config: str | None) -> Recipe:
+    """The recipe to retrain per fold: ``config`` if given, else the one stored in the model folder."""
+    if config:
+        return Recipe.load(config)
+    from ..models.registry import NATIVE_CONFIG, _resolve, spec_path
+
+    folder = Path(spec_path(_resolve(model)))
+    file = folder / NATIVE_CONFIG
+    recipe = json.loads(file.read_text()).get("extra", {}).get("recipe") if file.is_file() else None
+    if not recipe:
+        raise EmovoxError(
+            f"model {model or 'default'} ({folder}) stores no training recipe; pass --config recipe.json"
+        )
+    return Recipe.from_dict(recipe)
+
+
+def parse_labels(text: str | None) -> list[str] | None:
+    """'angry, happy' -> ['angry', 'happy'] in canonical names."""
+    if not text:
+        return None
+    from ..labels import canonical
+
+    labels = [canonical(t) for t in text.split(",") if t.strip()]
+    if len(labels) < 2:
+        raise EmovoxError(f"--labels needs at least two labels, got {text!r}")
+    return labels
+
+
+def evaluate(model: str | None, manifest: str | os.PathLike, report_dir: str | os.PathLike, *,
+             folds: str | os.PathLike | None = None, loso: bool = False,
+             train_manifests: Sequence[str | os.PathLike] = (), labels: Sequence[str] | None = None,
+             config: str | None = None, seed: int = 0, command: str = "") -> dict:
+    """Score ``model`` on ``manifest`` (no folds) or cross-validate its recipe; write and return the report."""
+    rows = read_manifest(manifest)
+    if folds or loso:
+        recipe = model_recipe(model, config)
+        fold_map = read_folds(folds) if folds else None
+        extra = [r for m in train_manifests for r in read_manifest(m)]
+        records = cross_validate(recipe, rows, fold_map, extra, labels, seed)
+        protocol = "folds" if folds else "leave-one-speaker-out"
+        meta = {"protocol": protocol, "recipe": recipe.to_dict(), "seed": seed}
+    else:
+        if train_manifests:
+            raise EmovoxError("--train-manifest only applies to cross-validation (--folds or --loso)")
+        records = score_model(model, rows, labels)
+        meta = {"protocol": "score", "model": model or "default"}
+    used = labels or next(list(r.scores) for r in records if r.scores)
+    meta.update({"command": command, "manifest": str(manifest), "train_manifests": [str(m) for m in train_manifests]})
+    report = build_report(records, used, meta)
+    write_report(report, records, report_dir)
+    return report
+
+
+def evaluate_command(args, command: str = "") -> dict:
+    """Adapter from the CLI's argparse namespace."""
+    return evaluate(
+        args.model, args.manifest, args.report, folds=args.folds, loso=args.loso,
+        train_manifests=args.train_manifest, labels=parse_labels(args.labels), config=args.config,
+        seed=args.seed, command=command,
+    )

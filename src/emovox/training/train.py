@@ -1,0 +1,157 @@
+"""Train a model from manifests with a recipe, and write it as a native emovox model folder.
+
+>>> # model = train_model(read_rows(["ravdess/manifest.csv"]), Recipe(), seed=0)
+>>> # save_model(model, "models/my-model", name="my-model")
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..corpora.manifest import ManifestRow, read_manifest
+from ..errors import EmovoxError
+from ..labels import EMOTIONS
+from .features import Backbone, FeatureCache, load_backbone
+from .recipe import FitData, FitResult, Recipe, fit_head, torch
+
+CARD = "MODEL_CARD.md"
+RECIPE = "recipe.json"
+
+
+def read_rows(manifests: Sequence[str | os.PathLike]) -> list[ManifestRow]:
+    """All rows of the given manifests, in order."""
+    if not manifests:
+        raise EmovoxError("no manifest given: pass at least one --manifest CSV")
+    return [row for m in manifests for row in read_manifest(m)]
+
+
+def label_order(emotions) -> list[str]:
+    """Canonical display order (labels.EMOTIONS), then any other label alphabetically."""
+    present = set(emotions)
+    known = [e for e in EMOTIONS if e in present]
+    return known + sorted(present - set(known))
+
+
+def pooled_matrix(cache: FeatureCache, rows: Sequence[ManifestRow], copies: int, pooling: str,
+                  progress: bool = True) -> np.ndarray:
+    """(copies + 1, N, F) pooled features: the clean clips, then each augmented copy."""
+    from tqdm.auto import tqdm
+
+    out = []
+    for copy in range(copies + 1):
+        desc = "features" if copy == 0 else f"augmented copy {copy}"
+        out.append(np.stack([
+            cache.pooled(r.path, copy, pooling)
+            for r in tqdm(rows, desc=desc, disable=not progress, leave=False, mininterval=2)
+        ]))
+    return np.stack(out)
+
+
+@dataclass
+class Trained:
+    """A fitted head on a backbone, with what it was trained on."""
+
+    backbone: Backbone
+    fit: FitResult
+    labels: list[str]
+    recipe: Recipe
+    seed: int
+    data: dict
+
+    @torch.no_grad()
+    def logits(self, pooled: np.ndarray) -> np.ndarray:
+        """Calibrated logits (logits / temperature) for pooled features (N, F)."""
+        return self.fit.head(torch.as_tensor(pooled, dtype=torch.float32)).numpy() / self.fit.temperature
+
+    def module(self):
+        from .head import EmotionNet
+
+        head = self.fit.head.compact()
+        return EmotionNet(self.backbone.module, head, self.backbone.frontend, self.recipe.pooling).eval()
+
+
+def train_model(
+    rows: Sequence[ManifestRow],
+    recipe: Recipe,
+    seed: int = 0,
+    *,
+    backbone: Backbone | None = None,
+    cache: FeatureCache | None = None,
+    progress: bool = True,
+) -> Trained:
+    """Pooled features (cached) -> fitted head; labels are the union of the rows' emotions."""
+    torch.set_num_threads(recipe.threads)
+    backbone = backbone or load_backbone(recipe.backbone)
+    cache = cache or FeatureCache(backbone, aug_seed=recipe.aug_seed)
+    labels = label_order(r.emotion for r in rows)
+    X = pooled_matrix(cache, rows, recipe.aug_copies, recipe.pooling, progress)
+    return fit_rows(rows, X, labels, recipe, seed, backbone)
+
+
+def fit_rows(rows, X: np.ndarray, labels: list[str], recipe: Recipe, seed: int, backbone: Backbone) -> Trained:
+    """Fit the head on already pooled features X (copies, N, F) of ``rows``."""
+    y = np.array([labels.index(r.emotion) for r in rows])
+    data = FitData(X, y, [r.corpus for r in rows], [r.speaker for r in rows], labels)
+    fit = fit_head(data, recipe, seed)
+    summary = {
+        "clips": len(rows),
+        "speakers": len({r.speaker for r in rows}),
+        "corpora": dict(Counter(r.corpus for r in rows)),
+        "emotions": dict(Counter(r.emotion for r in rows)),
+    }
+    return Trained(backbone, fit, labels, recipe, seed, summary)
+
+
+def save_model(trained: Trained, out: str | os.PathLike, *, name: str, version: str = "1",
+               metrics: dict | None = None, weights: str = "fp16") -> Path:
+    """Export to ONNX + emovox.json (recipe, data, validation metrics inside) + recipe.json + card."""
+    from .export import write_model_folder
+
+    out = Path(out)
+    extra = {
+        "recipe": trained.recipe.to_dict(),
+        "seed": trained.seed,
+        "backbone": trained.backbone.name,
+        "data": trained.data,
+        "validation": {"speakers": trained.fit.val_speakers, **trained.fit.val},
+        "metrics": metrics or {},
+    }
+    write_model_folder(
+        out, trained.module(), trained.labels, name=name, version=version,
+        frontend=trained.backbone.frontend, temperature=trained.fit.temperature, weights=weights,
+        description=f"{trained.backbone.name} + pooled-statistics emotion head (emovox train)",
+        extra=extra,
+    )
+    (out / RECIPE).write_text(json.dumps(trained.recipe.to_dict(), indent=2) + "\n")
+    if not (out / CARD).is_file():
+        (out / CARD).write_text(basic_card(name, trained))
+    return out
+
+
+def basic_card(name: str, trained: Trained) -> str:
+    """A short model card: data, recipe, validation; evaluation numbers are added by the user."""
+    data = trained.data
+    lines = [
+        f"# {name}", "",
+        f"Backbone: {trained.backbone.name} (frozen). Head: per-layer mean+std pooling, standardise"
+        f"{' + PCA' if trained.recipe.pca_dims else ''}, ensemble of {trained.recipe.seeds} MLP(s); "
+        f"temperature {trained.fit.temperature:.3f} (fitted on held-out validation speakers).", "",
+        f"Labels: {', '.join(trained.labels)}", "",
+        "## Data", "",
+        f"{data['clips']} clips, {data['speakers']} speakers; per corpus: "
+        + ", ".join(f"{k} {v}" for k, v in data["corpora"].items()), "",
+        "## Validation (speakers held out of training)", "",
+        f"Speakers: {', '.join(trained.fit.val_speakers) or 'none'}; "
+        f"UA (mean over corpora): {trained.fit.val.get('ua', float('nan')):.4f}", "",
+        "## Recipe", "", "```json", json.dumps(trained.recipe.to_dict(), indent=2), "```", "",
+        "Licences: the model inherits the terms of its training data (RAVDESS CC BY-NC-SA 4.0 and "
+        "TurEV-DB CC BY-NC-ND 4.0 are non-commercial).", "",
+    ]
+    return "\n".join(lines)
