@@ -8,6 +8,7 @@ the audio files at the same paths (a shared filesystem).
 
 from __future__ import annotations
 
+import logging
 import math
 import os
 from pathlib import Path
@@ -37,6 +38,7 @@ def run_ray(
     workers: int,
     address: str | None = None,
     chunk_size: int = 256,
+    progress: bool = False,
 ) -> None:
     """Analyze ``paths`` on Ray and write Parquet parts into the writer's folder."""
     if not isinstance(writer, ParquetFolder):
@@ -45,6 +47,7 @@ def run_ray(
     require("ray.data", "ray", "the Ray engine")
     pq = require("pyarrow.parquet", "ray", "the Ray engine")
     started = _connect(ray, address, workers)
+    _quiet(ray, progress)
     try:
         before = set(writer.parts())
         _pipeline(ray, paths, options, workers, chunk_size).write_parquet(str(writer.folder))
@@ -64,9 +67,18 @@ def _pipeline(ray, paths: list[str], options: ModelOptions, workers: int, chunk_
         fn_constructor_args=(options,),
         batch_size=per_batch,
         batch_format="pyarrow",
-        concurrency=workers,
+        compute=ray.data.ActorPoolStrategy(size=workers),
         num_cpus=1,
     )
+
+
+def _quiet(ray, progress: bool) -> None:
+    """Ray Data's own progress bars only when asked; its INFO log lines never."""
+    context = ray.data.DataContext.get_current()
+    context.enable_progress_bars = progress
+    context.enable_operator_progress_bars = progress
+    for name in ("ray.data", "ray"):
+        logging.getLogger(name).setLevel(logging.WARNING)
 
 
 def _connect(ray, address: str | None, workers: int) -> bool:
@@ -74,12 +86,13 @@ def _connect(ray, address: str | None, workers: int) -> bool:
     if ray.is_initialized():
         return False
     if address:
-        ray.init(address=address, log_to_driver=False)
+        ray.init(address=address, log_to_driver=False, logging_level=logging.WARNING)
         return True
     ray.init(
         num_cpus=workers,
         include_dashboard=False,
         log_to_driver=False,
+        logging_level=logging.WARNING,
         runtime_env={"env_vars": {"PYTHONPATH": _package_root()}},
     )
     return True

@@ -86,7 +86,7 @@ def _run_engine(todo, options, writer, tally, engine, workers, address, chunk_si
         from .ray_engine import run_ray
 
         run_ray(todo, options, writer, tally, workers=max(workers, 1), address=address,
-                chunk_size=chunk_size)
+                chunk_size=chunk_size, progress=progress)
         return
     bar, task = progress_bar(len(todo), progress)
     with bar:
