@@ -28,6 +28,8 @@ __all__ = [
     "ModelError",
     "ModelInfo",
     "Prediction",
+    "Segment",
+    "Timeline",
     "__version__",
     "analyze",
     "load_model",
@@ -57,3 +59,12 @@ def _cached(name_or_path: str | None) -> Recognizer:
 def analyze(source: AudioSource, model: str | None = None) -> Prediction:
     """One-call analysis with a cached model: ``emovox.analyze("clip.wav").emotion``."""
     return _cached(model).predict(source)
+
+
+def __getattr__(name: str):
+    """``emovox.Timeline`` / ``emovox.Segment``, imported on first use."""
+    if name in ("Timeline", "Segment"):
+        from . import timeline
+
+        return getattr(timeline, name)
+    raise AttributeError(f"module 'emovox' has no attribute {name!r}")

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import io
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Union
@@ -100,6 +101,105 @@ def resample(signal: np.ndarray, orig_rate: int, target_rate: int = SAMPLE_RATE)
     return soxr.resample(signal, orig_rate, target_rate, quality="HQ").astype(np.float32, copy=False)
 
 
+def iter_audio(
+    source: AudioSource, *, chunk_s: float = 30.0, sample_rate: int = SAMPLE_RATE
+) -> AudioStream:
+    """Decode ``source`` block by block: float32 mono at ``sample_rate``, about ``chunk_s`` each.
+
+    The same sources and the same AudioError checks as ``load_audio``, without holding the whole
+    file: FFmpeg/libsndfile decode lazily and soxr resamples as a stream. Opening problems (missing
+    file, corrupt bytes) raise here; problems found later (NaN samples, no samples) raise while
+    iterating.
+
+    >>> import numpy as np
+    >>> [b.size for b in iter_audio((np.zeros(40000, np.float32), 16000), chunk_s=1.0)]
+    [16000, 16000, 8000]
+    """
+    return AudioStream(source, chunk_s=chunk_s, sample_rate=sample_rate)
+
+
+class AudioStream(Iterator[np.ndarray]):
+    """The iterator ``iter_audio`` returns; ``duration_s`` is the container's estimate or None."""
+
+    def __init__(self, source: AudioSource, *, chunk_s: float, sample_rate: int) -> None:
+        if not chunk_s > 0 or not sample_rate > 0:
+            raise ValueError(f"chunk_s and sample_rate must be positive, got {chunk_s}, {sample_rate}")
+        self.name = source_name(source)
+        self.sample_rate = sample_rate
+        self.samples = 0  # emitted so far, at sample_rate
+        rate, self.duration_s, blocks = _open_blocks(source, self.name, chunk_s)
+        self._blocks = _rechunk(blocks, int(chunk_s * rate))
+        self._resampler = None
+        if rate != sample_rate:
+            import soxr
+
+            self._resampler = soxr.ResampleStream(rate, sample_rate, 1, dtype="float32", quality="HQ")
+        self._done = False
+
+    def __next__(self) -> np.ndarray:
+        while not self._done:
+            raw = next(self._blocks, None)
+            last = raw is None
+            if last:
+                self._done = True
+                raw = np.zeros(0, np.float32)
+            elif not np.isfinite(raw).all():
+                raise AudioError(f"{self.name} contains NaN or infinite samples")
+            block = raw if self._resampler is None else self._resampler.resample_chunk(raw, last=last)
+            if block.size:
+                self.samples += block.size
+                return np.ascontiguousarray(block, dtype=np.float32)
+        if self.samples == 0:
+            raise AudioError(f"{self.name} contains no audio samples (zero length)")
+        raise StopIteration
+
+
+def _open_blocks(
+    source: AudioSource, name: str, chunk_s: float
+) -> tuple[int, float | None, Iterator[np.ndarray]]:
+    """(source rate, duration estimate, lazy mono blocks at the source rate)."""
+    if isinstance(source, tuple):
+        decoded = decode(source)  # already in memory: validate it whole, then slice it
+        step = max(1, int(chunk_s * decoded.sample_rate))
+        sig = decoded.signal
+        blocks = (sig[i : i + step] for i in range(0, sig.size, step))
+        return decoded.sample_rate, sig.size / decoded.sample_rate, blocks
+    data = _open(source, name)
+    f = _open_soundfile(data)
+    if f is not None:
+        step = max(1, int(chunk_s * f.samplerate))
+        blocks = _sf_blocks(f, step)
+        return f.samplerate, (f.frames / f.samplerate if f.frames > 0 else None), blocks
+    container, stream = _open_av(data, name)
+    rate = int(stream.rate or stream.codec_context.sample_rate)
+    duration = None
+    if stream.duration is not None and stream.time_base is not None:
+        duration = float(stream.duration * stream.time_base)
+    elif container.duration:
+        duration = container.duration / 1_000_000
+    return rate, duration, _av_blocks(container, stream, data, name)
+
+
+def _sf_blocks(f, step: int) -> Iterator[np.ndarray]:
+    with f:
+        for block in f.blocks(blocksize=step, dtype="float32", always_2d=True):
+            yield block.mean(axis=1).astype(np.float32, copy=False)
+
+
+def _rechunk(blocks: Iterator[np.ndarray], size: int) -> Iterator[np.ndarray]:
+    """Join small decoder frames into blocks of about ``size`` samples (bigger ones pass through)."""
+    pending: list[np.ndarray] = []
+    held = 0
+    for block in blocks:
+        pending.append(block)
+        held += block.size
+        if held >= size:
+            yield np.concatenate(pending) if len(pending) > 1 else pending[0]
+            pending, held = [], 0
+    if pending:
+        yield np.concatenate(pending)
+
+
 def rms_dbfs(signal: np.ndarray) -> float:
     """RMS level in dB relative to full scale (-inf for digital silence)."""
     if signal.size == 0:
@@ -177,27 +277,54 @@ def _rewind(data: BinaryIO | str) -> None:
         data.seek(0)
 
 
-def _decode_soundfile(
-    data: BinaryIO | str, name: str, max_duration_s: float | None
-) -> Decoded | None:
-    """libsndfile handles wav/flac/ogg quickly; None means 'let FFmpeg try'."""
+def _open_soundfile(data: BinaryIO | str):
+    """A libsndfile reader (wav/flac/ogg, quick), or None to let FFmpeg try."""
     import soundfile as sf
 
     try:
-        with sf.SoundFile(data) as f:
-            if max_duration_s is not None:
-                _check_duration(name, f.frames, f.samplerate, max_duration_s)
-            frames = f.read(dtype="float32", always_2d=True)
-            rate, channels, codec = f.samplerate, f.channels, f"{f.format}/{f.subtype}".lower()
-    except AudioError:
-        raise
+        return sf.SoundFile(data)
     except Exception:  # libsndfile cannot read it: not fatal, FFmpeg gets a turn
         _rewind(data)
         return None
+
+
+def _decode_soundfile(
+    data: BinaryIO | str, name: str, max_duration_s: float | None
+) -> Decoded | None:
+    """Decode all of it with libsndfile; None means 'let FFmpeg try'."""
+    f = _open_soundfile(data)
+    if f is None:
+        return None
+    with f:
+        if max_duration_s is not None:
+            _check_duration(name, f.frames, f.samplerate, max_duration_s)
+        try:
+            frames = f.read(dtype="float32", always_2d=True)
+        except Exception:
+            _rewind(data)
+            return None
+        rate, channels, codec = f.samplerate, f.channels, f"{f.format}/{f.subtype}".lower()
     return Decoded(frames.mean(axis=1).astype(np.float32), rate, channels, codec)
 
 
 def _decode_av(data: BinaryIO | str, name: str, max_duration_s: float | None) -> Decoded:
+    container, stream = _open_av(data, name)
+    rate = stream.rate or stream.codec_context.sample_rate
+    codec = stream.codec_context.name if stream.codec_context else "unknown"
+    limit = None if max_duration_s is None else int(max_duration_s * rate) + 1
+    chunks: list[np.ndarray] = []
+    total = 0
+    for block in _av_blocks(container, stream, data, name):
+        chunks.append(block)
+        total += block.size
+        if limit is not None and total > limit:
+            _check_duration(name, total, rate, max_duration_s)
+    signal = np.concatenate(chunks).astype(np.float32) if chunks else np.zeros(0, np.float32)
+    return Decoded(signal, int(rate), stream.channels or 1, codec)
+
+
+def _open_av(data: BinaryIO | str, name: str):
+    """Open with FFmpeg (PyAV) and pick the first audio stream, or raise AudioError."""
     import av
 
     _rewind(data)
@@ -205,31 +332,29 @@ def _decode_av(data: BinaryIO | str, name: str, max_duration_s: float | None) ->
         container = av.open(data, mode="r", metadata_errors="ignore")
     except (av.FFmpegError, UnicodeDecodeError, ValueError) as exc:
         raise AudioError(_undecodable(data, name, exc)) from exc
+    if not container.streams.audio:
+        kinds = ", ".join(sorted({s.type for s in container.streams})) or "none"
+        container.close()
+        raise AudioError(f"{name} has no audio stream (streams found: {kinds})")
+    return container, container.streams.audio[0]
+
+
+def _av_blocks(container, stream, data: BinaryIO | str, name: str) -> Iterator[np.ndarray]:
+    """Decoded mono float32 blocks at the stream's own rate; closes the container when done."""
+    import av
+
+    resampler = av.AudioResampler(format="fltp")
+    started = False
     with container:
-        if not container.streams.audio:
-            kinds = ", ".join(sorted({s.type for s in container.streams})) or "none"
-            raise AudioError(f"{name} has no audio stream (streams found: {kinds})")
-        stream = container.streams.audio[0]
-        codec = stream.codec_context.name if stream.codec_context else "unknown"
-        rate = stream.rate or stream.codec_context.sample_rate
-        limit = None if max_duration_s is None else int(max_duration_s * rate) + 1
-        resampler = av.AudioResampler(format="fltp")
-        chunks: list[np.ndarray] = []
-        total = 0
         try:
             for frame in container.decode(stream):
                 for out in resampler.resample(frame):
-                    block = out.to_ndarray().mean(axis=0)
-                    chunks.append(block)
-                    total += block.size
-                if limit is not None and total > limit:
-                    _check_duration(name, total, rate, max_duration_s)
+                    started = True
+                    yield out.to_ndarray().mean(axis=0).astype(np.float32, copy=False)
         except av.FFmpegError as exc:
-            if not chunks:
+            if not started:
                 raise AudioError(_undecodable(data, name, exc)) from exc
             # a truncated tail: keep what decoded cleanly
-    signal = np.concatenate(chunks).astype(np.float32) if chunks else np.zeros(0, np.float32)
-    return Decoded(signal, int(rate), stream.channels or 1, codec)
 
 
 def _undecodable(data: BinaryIO | str, name: str, exc: Exception) -> str:

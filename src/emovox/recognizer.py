@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
@@ -12,6 +12,10 @@ from .audio import SAMPLE_RATE, AudioSource, is_silent, load_audio, source_name
 from .errors import AudioError, EmovoxError
 from .models.base import Backend
 from .result import ModelInfo, Prediction
+
+if TYPE_CHECKING:
+    from .live import StreamEvent
+    from .timeline import Timeline
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:
@@ -111,6 +115,29 @@ class Recognizer:
     def predict_signal(self, signal: np.ndarray, *, name: str | None = None, features: bool | None = None) -> Prediction:
         """Analyze float32 mono audio already at 16 kHz (used by timelines and streams)."""
         return self._run([self._prepare_signal(np.asarray(signal, np.float32), name)], features)[0]
+
+    def predict_signals(self, signals: Iterable[np.ndarray], *, features: bool = False) -> list[Prediction]:
+        """Analyze a batch of float32 mono 16 kHz arrays in one model call (timeline windows)."""
+        return self._run([self._prepare_signal(np.asarray(s, np.float32), None) for s in signals], features)
+
+    def timeline(
+        self, source: AudioSource, *, window_s: float = 3.0, hop_s: float = 1.0, **options
+    ) -> Timeline:
+        """Emotion over time for a recording of any length: speech segments with emotions, and
+        non-speech segments with none. Options: batch_size, switch_penalty, vad, progress.
+        See ``emovox.timeline.build_timeline``."""
+        from .timeline import build_timeline
+
+        return build_timeline(self, source, window_s=window_s, hop_s=hop_s, **options)
+
+    def stream(
+        self, chunks: Iterable[np.ndarray], *, window_s: float = 3.0, hop_s: float = 1.0, **options
+    ) -> Iterator[StreamEvent]:
+        """Live analysis of PCM chunks (float32 or int16, 16 kHz mono): yields speech_start,
+        a result every hop, and speech_end events. See ``emovox.live.stream_events``."""
+        from .live import stream_events
+
+        return stream_events(self, chunks, window_s=window_s, hop_s=hop_s, **options)
 
     # --- the hops -----------------------------------------------------------------------------
     def _prepare(self, source: AudioSource) -> _Prepared:

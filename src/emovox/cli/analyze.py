@@ -21,7 +21,17 @@ def register(sub) -> None:
     p.add_argument("--top-k", type=_positive, default=None, help="show only the K most likely emotions")
     p.add_argument("--no-features", action="store_true", help="skip the acoustic descriptors")
     p.add_argument("--batch-size", type=_positive, default=8, help="clips per model call (default 8)")
-    p.add_argument("--max-duration", type=float, default=600.0, help="longest clip in seconds (default 600)")
+    p.add_argument(
+        "--max-duration", type=float, default=None,
+        help="longest input in seconds (default 600; no limit with --timeline)",
+    )
+    t = p.add_argument_group("timeline (long recordings: emotion over time)")
+    t.add_argument("--timeline", action="store_true", help="segments of speech with emotions, and silences")
+    t.add_argument("--window", type=_seconds, default=3.0, help="window length in seconds (default 3)")
+    t.add_argument("--hop", type=_seconds, default=1.0, help="seconds between windows (default 1)")
+    t.add_argument("--csv", action="store_true", help="CSV: one row per segment")
+    t.add_argument("--vtt", action="store_true", help="WebVTT captions of the speech segments")
+    t.add_argument("--plot", metavar="FILE.png", default=None, help="also write a PNG chart")
     p.set_defaults(func=run)
 
 
@@ -37,10 +47,27 @@ def _positive(value: str) -> int:
     return n
 
 
+def _seconds(value: str) -> float:
+    import argparse
+
+    try:
+        x = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected seconds (a positive number), got {value!r}") from None
+    if not x > 0:
+        raise argparse.ArgumentTypeError(f"expected seconds (a positive number), got {value!r}")
+    return x
+
+
 def run(args) -> int:
     import emovox
 
-    model = emovox.load_model(args.model, features=not args.no_features, max_duration_s=args.max_duration)
+    if args.timeline or args.csv or args.vtt or args.plot:
+        from .timeline_view import run_timeline
+
+        return run_timeline(args)  # checks the flag combinations itself
+    limit = 600.0 if args.max_duration is None else args.max_duration
+    model = emovox.load_model(args.model, features=not args.no_features, max_duration_s=limit)
     failed = 0
     results = model.iter_predict(args.files, batch_size=args.batch_size, errors="return")
     for path, result in zip(args.files, results):

@@ -1,0 +1,137 @@
+"""`emovox analyze --timeline`: segments as a table, JSON Lines, CSV or WebVTT, and a PNG chart."""
+
+from __future__ import annotations
+
+import json
+import sys
+from contextlib import contextmanager
+
+from ..errors import EmovoxError
+
+LONG_S = 60.0
+"""Files longer than this get a progress bar (on a terminal)."""
+
+
+def run_timeline(args) -> int:
+    """One timeline per file; a failed file is reported and the others still run (exit 1)."""
+    problem = _check(args)
+    if problem:
+        print(f"emovox analyze: error: {problem}", file=sys.stderr)
+        return 2
+    import emovox
+
+    model = emovox.load_model(args.model, features=False, max_duration_s=args.max_duration)
+    failed = 0
+    for path in args.files:
+        try:
+            with _progress(path) as progress:
+                tl = model.timeline(
+                    path, window_s=args.window, hop_s=args.hop, progress=progress,
+                    max_duration_s=args.max_duration,
+                )
+        except EmovoxError as exc:
+            failed += 1
+            print(f"emovox: error: {path}: {exc}", file=sys.stderr)
+            if args.json:
+                print(json.dumps({"file": path, "error": str(exc)}), flush=True)
+            continue
+        _emit(tl, args)
+        if args.plot:
+            tl.plot(args.plot)
+            print(f"wrote {args.plot}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def _check(args) -> str | None:
+    formats = [name for name in ("json", "csv", "vtt") if getattr(args, name)]
+    if not args.timeline:
+        used = [f"--{n}" for n in ("csv", "vtt") if getattr(args, n)] + ["--plot"] * bool(args.plot)
+        return f"{' and '.join(used)} only apply with --timeline" if used else None
+    if len(formats) > 1:
+        return "choose one of --json, --csv, --vtt"
+    if args.hop > args.window:
+        return f"--hop ({args.hop:g}) must not exceed --window ({args.window:g})"
+    if len(args.files) > 1 and (args.csv or args.vtt or args.plot):
+        return "--csv, --vtt and --plot take one input file"
+    return None
+
+
+def _emit(tl, args) -> None:
+    if args.json:
+        print(json.dumps(tl.to_dict(), ensure_ascii=False), flush=True)
+    elif args.csv:
+        sys.stdout.write(tl.to_csv())
+    elif args.vtt:
+        sys.stdout.write(tl.to_vtt())
+    else:
+        print_timeline(tl)
+
+
+def print_timeline(tl, console=None) -> None:
+    """A table of segments and the summary under it."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from ..labels import emotion_info
+
+    console = console or Console()
+    table = Table(title=f"{tl.file or 'audio'}  ({tl.duration_s:.1f} s, {tl.model})", title_justify="left")
+    for col, justify in (("start", "right"), ("end", "right"), ("emotion", "left"), ("confidence", "right")):
+        table.add_column(col, justify=justify)
+    for s in tl.segments:
+        if s.emotion is None:
+            what = "[dim]· silence / non-speech[/]" if not s.speech else "[dim]· no emotion[/]"
+            conf = ""
+        else:
+            info = emotion_info(s.emotion)
+            what, conf = f"{info.emoji} [{info.color}]{info.label}[/]", f"{s.confidence:.0%}"
+        table.add_row(_clock(s.start), _clock(s.end), what, conf)
+    console.print(table)
+    summary = tl.summary
+    if summary.dominant is None:
+        console.print("no speech found: no emotion is given")
+        return
+    shares = ", ".join(
+        f"{emotion_info(k).label} {v:.0%}" for k, v in sorted(summary.shares.items(), key=lambda kv: -kv[1]) if v > 0
+    )
+    dominant = emotion_info(summary.dominant)
+    console.print(
+        f"speech {summary.speech_s:.1f} s of {tl.duration_s:.1f} s; dominant {dominant.emoji} "
+        f"{dominant.label}; {summary.changes} change(s); share of speech time: {shares}"
+    )
+
+
+def _clock(t: float) -> str:
+    m, s = divmod(t, 60.0)
+    h, m = divmod(int(m), 60)
+    return f"{h}:{m:02d}:{s:06.3f}" if h else f"{m:d}:{s:06.3f}"
+
+
+@contextmanager
+def _progress(path: str):
+    """A rich progress bar for long files on a terminal; otherwise no callback."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+    bar = Progress(
+        TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
+        TimeRemainingColumn(), console=Console(stderr=True), transient=True,
+    )
+    task = None
+
+    def update(done: float, total: float | None) -> None:
+        nonlocal task
+        if task is None:
+            if total is None or total < LONG_S:
+                return
+            bar.start()
+            task = bar.add_task(path, total=total)
+        bar.update(task, completed=min(done, total or done))
+
+    try:
+        yield update
+    finally:
+        bar.stop()

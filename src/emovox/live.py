@@ -1,0 +1,176 @@
+"""Live audio: PCM chunks in, typed events out (speech_start, a result every hop, speech_end).
+
+Every ``hop_s`` of audio time the stream yields a ``StreamResult`` for the last window: inside
+speech, the scores of [max(speech start, now - window_s), now]; outside speech, a result with
+``speech=False`` and no emotion. A result is computed as soon as the chunk that completes its hop
+arrives, so it is never more than one hop (plus one model call) behind the audio.
+
+>>> import numpy as np
+>>> [e.type for e in stream_events(None, [np.zeros(16000, np.int16)], hop_s=0.5)]
+['result', 'result']
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import numpy as np
+
+from .audio import SAMPLE_RATE
+from .errors import AudioError
+from .segmenter import AudioRing, check_window
+from .vad import VadEvent, VoiceActivityDetector
+
+if TYPE_CHECKING:
+    from .recognizer import Recognizer
+
+
+@dataclass(frozen=True)
+class SpeechStart:
+    """Speech began at ``time`` seconds (stream time, padding included)."""
+
+    time: float
+    type: ClassVar[str] = "speech_start"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"type": self.type, "time": round(self.time, 3)}
+
+
+@dataclass(frozen=True)
+class SpeechEnd:
+    """The speech region [start, end] is over."""
+
+    start: float
+    end: float
+    type: ClassVar[str] = "speech_end"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"type": self.type, "start": round(self.start, 3), "end": round(self.end, 3)}
+
+
+@dataclass(frozen=True)
+class StreamResult:
+    """What is known about the last window [start, end]; no emotion outside speech."""
+
+    start: float
+    end: float
+    speech: bool
+    emotion: str | None = None
+    confidence: float = 0.0
+    scores: dict[str, float] = field(default_factory=dict)
+    type: ClassVar[str] = "result"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "type": self.type,
+            "start": round(self.start, 3),
+            "end": round(self.end, 3),
+            "speech": self.speech,
+            "emotion": self.emotion,
+            "confidence": round(self.confidence, 4),
+            "scores": {k: round(v, 4) for k, v in self.scores.items()},
+        }
+
+
+StreamEvent = SpeechStart | StreamResult | SpeechEnd
+
+
+def as_pcm(chunk: Any) -> np.ndarray:
+    """A chunk as float32 mono: float arrays as they are, int16 arrays or bytes (PCM16 LE) scaled."""
+    if isinstance(chunk, (bytes, bytearray, memoryview)):
+        if len(chunk) % 2:
+            raise AudioError(f"PCM16 bytes must have an even length, got {len(chunk)} bytes")
+        chunk = np.frombuffer(chunk, dtype="<i2")
+    array = np.asarray(chunk)
+    if array.dtype != np.int16 and not np.issubdtype(array.dtype, np.floating):
+        raise AudioError(f"a chunk must be float32 in [-1, 1] or int16 PCM, got dtype {array.dtype}")
+    if array.ndim != 1:
+        raise AudioError(f"a chunk must be 1-D mono samples, got shape {array.shape}")
+    if array.dtype == np.int16:
+        return array.astype(np.float32) / 32768.0
+    if not np.isfinite(array).all():
+        raise AudioError("a chunk contains NaN or infinite samples")
+    return array.astype(np.float32, copy=False)
+
+
+def stream_events(
+    recognizer: Recognizer | None,
+    chunks: Iterable[Any],
+    *,
+    window_s: float = 3.0,
+    hop_s: float = 1.0,
+    sample_rate: int = SAMPLE_RATE,
+    vad: dict | None = None,
+) -> Iterator[StreamEvent]:
+    """Events for a stream of PCM chunks at ``sample_rate`` (resampled to 16 kHz with soxr)."""
+    check_window(window_s, hop_s)
+    if not isinstance(sample_rate, int) or sample_rate <= 0:
+        raise AudioError(f"sample_rate must be a positive integer, got {sample_rate!r}")
+    live = _Live(recognizer, window_s, hop_s, VoiceActivityDetector(**(vad or {})))
+    resampler = None
+    if sample_rate != SAMPLE_RATE:
+        import soxr
+
+        resampler = soxr.ResampleStream(sample_rate, SAMPLE_RATE, 1, dtype="float32", quality="HQ")
+    for chunk in chunks:
+        pcm = as_pcm(chunk)
+        yield from live.feed(pcm if resampler is None else resampler.resample_chunk(pcm))
+    if resampler is not None:
+        yield from live.feed(resampler.resample_chunk(np.zeros(0, np.float32), last=True))
+    yield from live.close()
+
+
+class _Live:
+    """The state of one stream: audio ring, VAD, the open region and the next hop."""
+
+    def __init__(self, recognizer, window_s: float, hop_s: float, detector: VoiceActivityDetector):
+        self.recognizer = recognizer
+        self.window_s, self.hop_s = window_s, hop_s
+        self.vad = detector
+        self.ring = AudioRing()
+        self.ticks = 1  # index of the next hop boundary
+        self.region_start: float | None = None
+        self.reported = False  # the open region has had a speech result
+
+    def feed(self, pcm: np.ndarray) -> Iterator[StreamEvent]:
+        while pcm.size:
+            tick = int(round(self.ticks * self.hop_s * SAMPLE_RATE))
+            piece, pcm = pcm[: tick - self.ring.end], pcm[tick - self.ring.end :]
+            self.ring.append(piece)
+            for event in self.vad.feed(piece):
+                yield from self._edge(event)
+            if self.ring.end >= tick:
+                yield self._result(self.ticks * self.hop_s)
+                self.ticks += 1
+            keep = self.vad.time - self.window_s - self.vad.lookback_s
+            self.ring.drop_before(int(max(0.0, keep) * SAMPLE_RATE))
+
+    def close(self) -> Iterator[StreamEvent]:
+        for event in self.vad.close():
+            yield from self._edge(event)
+
+    def _edge(self, event: VadEvent) -> Iterator[StreamEvent]:
+        if event.kind == "start":
+            self.region_start, self.reported = event.time, False
+            yield SpeechStart(event.time)
+            return
+        start = self.region_start if self.region_start is not None else 0.0
+        if not self.reported:  # a region shorter than a hop still gets its result
+            yield self._classify(max(start, event.time - self.window_s), event.time)
+        self.region_start = None
+        yield SpeechEnd(start, event.time)
+
+    def _result(self, now: float) -> StreamResult:
+        if not self.vad.in_speech or self.region_start is None:
+            return StreamResult(max(0.0, now - self.hop_s), now, speech=False)
+        self.reported = True
+        return self._classify(max(self.region_start, now - self.window_s), now)
+
+    def _classify(self, a: float, b: float) -> StreamResult:
+        audio = self.ring.get(int(round(a * SAMPLE_RATE)), int(round(b * SAMPLE_RATE)))
+        if self.recognizer is None or audio.size == 0:
+            return StreamResult(a, b, speech=True)
+        p = self.recognizer.predict_signals([audio])[0]
+        return StreamResult(a, b, True, p.emotion, p.confidence, dict(p.scores))

@@ -1,0 +1,349 @@
+"""Emotion timelines of long recordings: segments, a summary, CSV / WebVTT / JSON, and the builder.
+
+``build_timeline`` streams the decode (``audio.iter_audio``), finds speech with the VAD, classifies
+windows inside speech through the recognizer in batches, smooths and merges them into segments.
+Silence and non-speech are segments of their own with ``emotion=None``. Memory stays bounded: only
+the last few seconds of audio and one batch of windows are held, whatever the length.
+
+>>> # tl = emovox.load_model().timeline("call.mp3"); print(tl.to_vtt())
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .audio import SAMPLE_RATE, AudioSource, iter_audio
+from .errors import AudioError
+from .segmenter import AudioRing, check_window, plan_windows, smooth_region
+from .vad import VoiceActivityDetector
+
+if TYPE_CHECKING:
+    from .recognizer import Recognizer
+
+Progress = Callable[[float, "float | None"], None]
+"""progress(seconds_done, seconds_total_or_None), called after each decoded block."""
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A stretch of the recording: speech with one emotion, or non-speech (``emotion`` None)."""
+
+    start: float
+    end: float
+    emotion: str | None
+    confidence: float
+    scores: dict[str, float]
+    speech: bool
+
+    @property
+    def duration(self) -> float:
+        return self.end - self.start
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "start": round(self.start, 3),
+            "end": round(self.end, 3),
+            "emotion": self.emotion,
+            "confidence": round(self.confidence, 4),
+            "scores": {k: round(v, 4) for k, v in self.scores.items()},
+            "speech": self.speech,
+        }
+
+
+@dataclass(frozen=True)
+class Summary:
+    """Speech time, share of it per emotion, the dominant emotion, changes, the strongest moments."""
+
+    speech_s: float
+    shares: dict[str, float]
+    dominant: str | None
+    changes: int
+    top_segments: dict[str, tuple[Segment, ...]]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "speech_s": round(self.speech_s, 3),
+            "shares": {k: round(v, 4) for k, v in self.shares.items()},
+            "dominant": self.dominant,
+            "changes": self.changes,
+            "top_segments": {k: [s.to_dict() for s in v] for k, v in self.top_segments.items()},
+        }
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """Segments covering [0, duration_s] in order; ``steps``/``step_scores`` feed the plot."""
+
+    segments: tuple[Segment, ...]
+    duration_s: float
+    labels: tuple[str, ...]
+    model: str
+    window_s: float
+    hop_s: float
+    file: str | None = None
+    steps: np.ndarray = field(default_factory=lambda: np.zeros((0, 2)), compare=False, repr=False)
+    step_scores: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)), compare=False, repr=False)
+
+    @property
+    def speech_regions(self) -> list[tuple[float, float]]:
+        """Speech regions [(start, end)]: consecutive speech segments joined."""
+        out: list[tuple[float, float]] = []
+        for s in self.segments:
+            if not s.speech:
+                continue
+            if out and abs(out[-1][1] - s.start) < 1e-6:
+                out[-1] = (out[-1][0], s.end)
+            else:
+                out.append((s.start, s.end))
+        return out
+
+    @property
+    def summary(self) -> Summary:
+        return summarize(self.segments, self.labels)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "file": self.file,
+            "duration_s": round(self.duration_s, 3),
+            "model": self.model,
+            "window_s": self.window_s,
+            "hop_s": self.hop_s,
+            "labels": list(self.labels),
+            "segments": [s.to_dict() for s in self.segments],
+            "summary": self.summary.to_dict(),
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), ensure_ascii=False)
+
+    def to_csv(self) -> str:
+        """One row per segment: start, end, speech, emotion, confidence, then one column per label."""
+        buf = io.StringIO()
+        writer = csv.writer(buf, lineterminator="\n")
+        writer.writerow(["start", "end", "speech", "emotion", "confidence", *self.labels])
+        for s in self.segments:
+            writer.writerow(
+                [f"{s.start:.3f}", f"{s.end:.3f}", int(s.speech), s.emotion or "", f"{s.confidence:.4f}"]
+                + [f"{s.scores[k]:.4f}" if k in s.scores else "" for k in self.labels]
+            )
+        return buf.getvalue()
+
+    def to_vtt(self) -> str:
+        """WebVTT cues for the speech segments: 'Happy 82%' (non-speech gets no cue)."""
+        from .labels import emotion_info
+
+        lines = ["WEBVTT", ""]
+        for i, s in enumerate(x for x in self.segments if x.speech):
+            text = "(no emotion)" if s.emotion is None else (
+                f"{emotion_info(s.emotion).label} {s.confidence:.0%}"
+            )
+            lines += [str(i + 1), f"{_vtt_time(s.start)} --> {_vtt_time(s.end)}", text, ""]
+        return "\n".join(lines)
+
+    def plot(self, path, **options) -> None:
+        """Write a PNG: stacked emotion probabilities over time, speech shaded (needs matplotlib)."""
+        from .plot import plot_timeline
+
+        plot_timeline(self, path, **options)
+
+
+def summarize(segments: tuple[Segment, ...], labels: tuple[str, ...], top: int = 3) -> Summary:
+    """Shares of speech time per emotion, dominant emotion, changes between speech segments."""
+    speech = [s for s in segments if s.speech and s.emotion is not None]
+    total = sum(s.duration for s in speech)
+    shares = {k: sum(s.duration for s in speech if s.emotion == k) / total if total else 0.0 for k in labels}
+    dominant = max(shares, key=shares.get) if total else None
+    changes = sum(1 for a, b in zip(speech, speech[1:], strict=False) if a.emotion != b.emotion)
+    top_segments = {
+        k: tuple(sorted((s for s in speech if s.emotion == k), key=lambda s: -s.confidence)[:top])
+        for k in labels
+        if shares[k] > 0
+    }
+    return Summary(total, shares, dominant, changes, top_segments)
+
+
+def _vtt_time(t: float) -> str:
+    ms = int(round(t * 1000))
+    h, ms = divmod(ms, 3_600_000)
+    m, ms = divmod(ms, 60_000)
+    s, ms = divmod(ms, 1000)
+    return f"{h:02d}:{m:02d}:{s:02d}.{ms:03d}"
+
+
+# --- the builder -----------------------------------------------------------------------------
+
+
+@dataclass
+class _Region:
+    start: float
+    end: float | None = None
+    windows: list = field(default_factory=list)  # (a, b, probs | None), in plan order
+    queued: int = 0  # planned windows already sent to the model
+
+
+def build_timeline(
+    recognizer: Recognizer,
+    source: AudioSource,
+    *,
+    window_s: float = 3.0,
+    hop_s: float = 1.0,
+    batch_size: int = 16,
+    switch_penalty: float = 0.3,
+    vad: dict | None = None,
+    progress: Progress | None = None,
+    chunk_s: float = 30.0,
+    max_duration_s: float | None = None,
+) -> Timeline:
+    """Decode, find speech, classify windows in batches, smooth, and merge into a Timeline.
+
+    ``switch_penalty`` (probability x steps) is what one change of emotion must earn; 0 gives
+    the per-step argmax. ``vad`` holds VoiceActivityDetector options (aggressiveness, ...).
+    """
+    check_window(window_s, hop_s)
+    if batch_size < 1:
+        raise ValueError("batch_size must be >= 1")
+    stream = iter_audio(source, chunk_s=chunk_s)
+    detector = VoiceActivityDetector(**(vad or {}))
+    builder = _Builder(recognizer, window_s, hop_s, batch_size)
+    ring = builder.ring
+    for chunk in stream:
+        if max_duration_s is not None and stream.samples > max_duration_s * SAMPLE_RATE:
+            raise AudioError(f"{stream.name} is longer than the maximum of {max_duration_s:g} s")
+        ring.append(chunk)
+        for event in detector.feed(chunk):
+            builder.on_event(event.kind, event.time)
+        builder.schedule(detector.speech_until if detector.in_speech else None)
+        ring.drop_before(builder.keep_from(detector.time - detector.lookback_s))
+        if progress is not None:
+            progress(stream.samples / SAMPLE_RATE, stream.duration_s)
+    for event in detector.close():
+        builder.on_event(event.kind, event.time)
+    duration = stream.samples / SAMPLE_RATE
+    if duration <= window_s + 1e-6:  # a short clip: one result for all of it, as predict gives
+        builder.regions = _whole_clip(builder, duration)
+    builder.flush()
+    segments, steps, scores = assemble(builder.regions, duration, recognizer.labels, hop_s, switch_penalty)
+    name = stream.name if not isinstance(source, tuple) else None
+    return Timeline(
+        tuple(segments), duration, recognizer.labels, recognizer.info.id, window_s, hop_s, name, steps, scores
+    )
+
+
+def _whole_clip(builder: _Builder, duration: float) -> list[_Region]:
+    """No region if the VAD heard no speech, else one region and one window: the whole clip."""
+    builder._queue = []
+    if not builder.regions:
+        return []
+    region = _Region(0.0, duration)
+    builder._enqueue(region, 0.0, duration)
+    return [region]
+
+
+class _Builder:
+    """Plans windows per speech region as soon as their audio is certain, and batches them."""
+
+    def __init__(self, recognizer: Recognizer, window_s: float, hop_s: float, batch_size: int) -> None:
+        self.recognizer = recognizer
+        self.window_s, self.hop_s, self.batch_size = window_s, hop_s, batch_size
+        self.ring = AudioRing()
+        self.regions: list[_Region] = []
+        self._queue: list[tuple[list, int, np.ndarray]] = []  # (region windows, index, audio)
+
+    def on_event(self, kind: str, time: float) -> None:
+        if kind == "start":
+            self.regions.append(_Region(time))
+            return
+        region = self.regions[-1]
+        region.end = time
+        plan = plan_windows(region.start, time, self.window_s, self.hop_s)
+        if region.queued and plan[: region.queued] != [w[:2] for w in region.windows]:
+            region.windows, region.queued = [], 0  # the region ended inside a window we had sent
+        for a, b in plan[region.queued :]:
+            self._enqueue(region, a, b)
+
+    def schedule(self, certain_until: float | None) -> None:
+        """Queue the open region's full windows that end before its certain speech."""
+        if certain_until is None or not self.regions or self.regions[-1].end is not None:
+            return
+        region = self.regions[-1]
+        while True:
+            a = region.start + region.queued * self.hop_s
+            if a + self.window_s > certain_until:
+                break
+            self._enqueue(region, a, a + self.window_s)
+
+    def keep_from(self, now: float) -> int:
+        """Oldest sample still needed: the open region's next window, or a window before ``now``."""
+        keep = now - self.window_s
+        if self.regions and self.regions[-1].end is None:
+            r = self.regions[-1]
+            keep = min(keep, r.start + r.queued * self.hop_s)
+        return max(0, int(keep * SAMPLE_RATE))
+
+    def _enqueue(self, region: _Region, a: float, b: float) -> None:
+        region.windows.append((a, b, None))
+        region.queued += 1
+        audio = self.ring.get(int(round(a * SAMPLE_RATE)), int(round(b * SAMPLE_RATE)))
+        self._queue.append((region.windows, len(region.windows) - 1, audio))
+        if len(self._queue) >= self.batch_size:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self._queue:
+            return
+        predictions = self.recognizer.predict_signals([audio for _, _, audio in self._queue])
+        labels = self.recognizer.labels
+        for (windows, i, _), p in zip(self._queue, predictions, strict=True):
+            a, b, _ = windows[i]
+            probs = None if p.silent else np.array([p.scores[k] for k in labels])
+            windows[i] = (a, b, probs)
+        self._queue = []
+
+
+def assemble(
+    regions: list[_Region], duration: float, labels: tuple[str, ...], hop_s: float, switch_penalty: float
+) -> tuple[list[Segment], np.ndarray, np.ndarray]:
+    """Segments covering [0, duration]: non-speech gaps, and smoothed runs inside each region."""
+    segments: list[Segment] = []
+    all_steps, all_scores = [], []
+    t = 0.0
+    for r in regions:
+        start, end = max(r.start, t), min(r.end if r.end is not None else duration, duration)
+        if end - start <= 1e-6:
+            continue
+        if start > t + 1e-6:
+            segments.append(Segment(t, start, None, 0.0, {}, False))
+        runs, edges, scores = smooth_region(start, end, r.windows, hop_s, switch_penalty)
+        for run in runs:
+            if run.label is None:
+                segments.append(Segment(run.start, run.end, None, 0.0, {}, False))
+                continue
+            probs = {k: float(v) for k, v in zip(labels, run.scores, strict=True)}
+            emotion = labels[run.label]
+            segments.append(Segment(run.start, run.end, emotion, probs[emotion], probs, True))
+        all_steps.append(np.stack([edges[:-1], edges[1:]], axis=1))
+        all_scores.append(scores)
+        t = end
+    if duration > t + 1e-6 or not segments:
+        segments.append(Segment(t, duration, None, 0.0, {}, False))
+    steps = np.concatenate(all_steps) if all_steps else np.zeros((0, 2))
+    scores = np.concatenate(all_scores) if all_scores else np.zeros((0, len(labels)))
+    return _merge_adjacent(segments), steps, scores
+
+
+def _merge_adjacent(segments: list[Segment]) -> list[Segment]:
+    """Join neighbouring non-speech segments (speech runs are already maximal per region)."""
+    out: list[Segment] = []
+    for s in segments:
+        if out and not s.speech and not out[-1].speech:
+            out[-1] = Segment(out[-1].start, s.end, None, 0.0, {}, False)
+        else:
+            out.append(s)
+    return out
