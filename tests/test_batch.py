@@ -190,17 +190,25 @@ def test_glob_and_folder_discovery(folder):
         discover(folder / "missing")
 
 
-def test_timeline_flag(folder, tmp_path, tiny_hf_model):
-    from emovox.recognizer import Recognizer
-
-    if hasattr(Recognizer, "timeline"):
-        summary = batch(folder, tmp_path / "t.parquet", tiny_hf_model, timeline=True)
-        df = read(tmp_path / "t.parquet")
-        assert {"segment", "start_s", "end_s"} <= set(df.columns) and summary.files == 7
-        assert (df.dropna(subset=["segment"])["end_s"] > df.dropna(subset=["segment"])["start_s"]).all()
-    else:
-        with pytest.raises(EmovoxError, match="--timeline is not available yet"):
-            batch(folder, tmp_path / "t.parquet", tiny_hf_model, timeline=True)
+def test_timeline_gives_one_row_per_segment(folder, tmp_path, tiny_hf_model, write_audio):
+    speech = speech_like(2.5, seed=3)
+    write_audio("audio/long.wav", np.concatenate([speech, np.zeros(3 * 16_000, np.float32), speech]))
+    summary = batch(folder, tmp_path / "t.parquet", tiny_hf_model, timeline=True)
+    df = read(tmp_path / "t.parquet")
+    assert list(df.columns[:5]) == ["path", "duration_s", "segment", "start_s", "end_s"]
+    assert summary.files == 8 and summary.failed == 3 and summary.rows == len(df)
+    for name in BAD:
+        rows = df[df["path"] == str(folder / name)]
+        assert len(rows) == 1 and pd.isna(rows["segment"].iloc[0]) and rows["error"].notna().all()
+    long = df[df["path"] == str(folder / "long.wav")].sort_values("segment")
+    assert len(long) >= 3 and long["error"].isna().all()
+    assert long["start_s"].iloc[0] == 0 and long["end_s"].iloc[-1] == pytest.approx(8.0, abs=0.05)
+    assert np.allclose(long["start_s"].iloc[1:].to_numpy(), long["end_s"].iloc[:-1].to_numpy())
+    speech_rows, gaps = long[~long["silent"]], long[long["silent"]]
+    assert set(speech_rows["emotion"]) <= set(LABELS) and np.allclose(speech_rows[SCORES].sum(axis=1), 1)
+    assert len(gaps) >= 1 and gaps["emotion"].isna().all()
+    with pytest.raises(EmovoxError, match="hop_s"):
+        batch(folder, tmp_path / "bad.parquet", tiny_hf_model, timeline=True, window_s=1, hop_s=2)
 
 
 def test_descriptor_columns(folder, tmp_path, tiny_hf_model):

@@ -84,18 +84,18 @@ class Schema:
         rows = []
         duration = _timeline_duration(timeline)
         for i, seg in enumerate(timeline.segments):
-            speech = seg.emotion is not None
+            speech = bool(getattr(seg, "speech", seg.emotion is not None)) and seg.emotion is not None
             row = {
                 "path": path,
                 "duration_s": duration,
                 "segment": i,
                 "start_s": float(_get(seg, "start", "start_s")),
                 "end_s": float(_get(seg, "end", "end_s")),
-                "emotion": seg.emotion,
+                "emotion": seg.emotion if speech else None,
                 "confidence": float(seg.confidence) if speech else None,
                 "silent": not speech,
                 "error": None,
-                "model": model,
+                "model": getattr(timeline, "model", None) or model,
             }
             row.update(_scores(self, seg.scores or {}))
             rows.append(row)

@@ -34,6 +34,8 @@ def run_batch(
     address: str | None = None,
     batch_size: int = 8,
     timeline: bool = False,
+    window_s: float | None = None,
+    hop_s: float | None = None,
     resume: bool = False,
     overwrite: bool = False,
     features: bool = True,
@@ -47,6 +49,7 @@ def run_batch(
 
     ``source``: a folder, a glob, a manifest (.csv/.parquet with a ``path`` column) or a list of
     paths. ``out``: ``.parquet`` (default), ``.csv``, ``.jsonl`` or a folder of Parquet parts.
+    ``timeline=True``: one row per segment (``window_s``/``hop_s`` as in ``Recognizer.timeline``).
     A file that fails is a row with its ``error``. Ctrl-C raises ``BatchInterrupted`` after saving
     the finished rows; ``resume=True`` continues where a run stopped.
 
@@ -60,7 +63,8 @@ def run_batch(
     todo = [p for p in paths if p not in done]
     options = ModelOptions(
         model=model, features=features, max_duration_s=max_duration_s, batch_size=batch_size,
-        timeline=timeline, threads=threads or _default_threads(workers),
+        timeline=timeline, timeline_options=_timeline_options(window_s, hop_s),
+        threads=threads or _default_threads(workers),
         backend_options=dict(backend_options or {}),
     )
     tally = Tally()
@@ -107,6 +111,19 @@ def _check(engine: str, workers: int, batch_size: int, chunk_size: int, features
             "acoustic descriptors are not available in this build of emovox (emovox.features is "
             "missing); run with features=False (--no-features)"
         )
+
+
+def _timeline_options(window_s: float | None, hop_s: float | None) -> dict:
+    """Window/hop for timelines, checked here once rather than failing on every file."""
+    options = {k: v for k, v in {"window_s": window_s, "hop_s": hop_s}.items() if v is not None}
+    if options:
+        from ..segmenter import check_window
+
+        try:
+            check_window(options.get("window_s", 3.0), options.get("hop_s", 1.0))
+        except ValueError as exc:
+            raise EmovoxError(str(exc)) from None
+    return options
 
 
 def _default_threads(workers: int) -> int | None:

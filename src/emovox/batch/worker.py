@@ -26,6 +26,7 @@ class ModelOptions:
     batch_size: int = 8
     timeline: bool = False
     threads: int | None = None  # per worker; None leaves the library default
+    timeline_options: dict[str, Any] = field(default_factory=dict)  # window_s, hop_s, ...
     backend_options: dict[str, Any] = field(default_factory=dict)
 
 
@@ -73,7 +74,9 @@ class Analyzer:
         rows: list[dict[str, Any]] = []
         for path in paths:
             try:
-                timeline = self.recognizer.timeline(path)
+                timeline = self.recognizer.timeline(
+                    path, batch_size=self.options.batch_size, **self.options.timeline_options
+                )
             except EmovoxError as exc:
                 rows.append(self.schema.error_row(path, exc, self.model_id))
                 continue

@@ -31,6 +31,8 @@ def register(sub) -> None:
     p.add_argument("--address", default=None,
                    help="Ray cluster to join (ray://host:10001, or auto); default: start a local Ray")
     p.add_argument("--timeline", action="store_true", help="one row per timeline segment")
+    p.add_argument("--window", type=float, default=None, help="timeline window in seconds (default 3)")
+    p.add_argument("--hop", type=float, default=None, help="timeline hop in seconds (default 1)")
     p.add_argument("--resume", action="store_true", help="skip files already in --out, append the rest")
     p.add_argument("--overwrite", action="store_true", help="replace results already in --out")
     p.add_argument("--batch-size", type=_positive, default=8, help="clips per model call (default 8)")
@@ -73,6 +75,7 @@ def run(args) -> int:
         summary = run_batch(
             args.input, args.out, model=args.model, engine=args.engine, workers=args.workers,
             address=args.address, batch_size=args.batch_size, timeline=args.timeline,
+            window_s=args.window, hop_s=args.hop,
             resume=args.resume, overwrite=args.overwrite, features=not args.no_features,
             max_duration_s=args.max_duration, threads=args.threads,
             progress=not args.no_progress and sys.stderr.isatty(),
