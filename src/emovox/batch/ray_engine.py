@@ -67,7 +67,7 @@ def _pipeline(ray, paths: list[str], options: ModelOptions, workers: int, chunk_
         fn_constructor_args=(options,),
         batch_size=per_batch,
         batch_format="pyarrow",
-        compute=ray.data.ActorPoolStrategy(size=workers),
+        compute=ray.data.ActorPoolStrategy(size=min(workers, blocks)),
         num_cpus=1,
     )
 
