@@ -196,7 +196,13 @@ def pick_model(name: str | None, tmp: Path, peer_dir: Path) -> tuple[str, str]:
 
 
 def corpora_root() -> Path:
-    return Path(os.environ.get("EMOVOX_CORPORA", ROOT.parent / "shared" / "corpora"))
+    """EMOVOX_CORPORA, else the nearest ``shared/corpora`` beside the checkout or a parent."""
+    if os.environ.get("EMOVOX_CORPORA"):
+        return Path(os.environ["EMOVOX_CORPORA"])
+    for parent in ROOT.parents:
+        if (parent / "shared" / "corpora").is_dir():
+            return parent / "shared" / "corpora"
+    return ROOT.parent / "shared" / "corpora"
 
 
 def corpus_note() -> str:
