@@ -244,10 +244,15 @@ def test_cli_writes_rows_summarises_and_exits_1_on_failures(folder, tmp_path, ti
 
 
 @pytest.mark.slow
-def test_ray_engine_writes_the_same_rows_as_the_local_engine(folder, tmp_path, tiny_hf_model):
+def test_ray_engine_writes_the_same_rows_as_the_local_engine(folder, tmp_path, tiny_hf_model, write_audio):
     pytest.importorskip("ray")
     batch(folder, tmp_path / "local.parquet", tiny_hf_model)
     summary = batch(folder, tmp_path / "ray_out", tiny_hf_model, engine="ray", workers=2)
     assert (summary.engine, summary.files, summary.failed) == ("ray", 7, 3)
     pd.testing.assert_frame_equal(read(tmp_path / "ray_out"), read(tmp_path / "local.parquet"),
                                   check_exact=False, rtol=1e-5)
+    write_audio("audio/late.wav", speech_like(1.0, seed=9))
+    more = batch(folder, tmp_path / "ray_out", tiny_hf_model, engine="ray", workers=2, resume=True)
+    assert (more.files, more.skipped, more.failed) == (1, 7, 0)
+    df = read(tmp_path / "ray_out")
+    assert len(df) == 8 and df["path"].is_unique

@@ -50,7 +50,10 @@ def run_ray(
     _quiet(ray, progress)
     try:
         before = set(writer.parts())
-        _pipeline(ray, paths, options, workers, chunk_size).write_parquet(str(writer.folder))
+        # writing a few rows of Parquet is light: it must not wait for the actors' CPUs
+        _pipeline(ray, paths, options, workers, chunk_size).write_parquet(
+            str(writer.folder), ray_remote_args={"num_cpus": 0}
+        )
         for part in sorted(set(writer.parts()) - before):
             tally.add(pq.read_table(part))
     finally:

@@ -51,13 +51,14 @@ def run_batch(
     paths. ``out``: ``.parquet`` (default), ``.csv``, ``.jsonl`` or a folder of Parquet parts.
     ``timeline=True``: one row per segment (``window_s``/``hop_s`` as in ``Recognizer.timeline``).
     A file that fails is a row with its ``error``. Ctrl-C raises ``BatchInterrupted`` after saving
-    the finished rows; ``resume=True`` continues where a run stopped.
+    the finished rows; ``resume=True`` continues where a run stopped. ``threads`` caps each worker's
+    math threads (default: cores / workers; in-process runs keep the library default).
 
     >>> s = run_batch("calls/", "calls.parquet", workers=2)   # doctest: +SKIP
     >>> s.files, s.failed, s.failures                          # doctest: +SKIP
     """
     _check(engine, workers, batch_size, chunk_size, features)
-    paths = discover(source)
+    paths = list(dict.fromkeys(discover(source)))  # a manifest may list a file twice
     writer = open_output(out, resume=resume, overwrite=overwrite)
     done = writer.done_paths() if resume else set()
     todo = [p for p in paths if p not in done]
