@@ -28,7 +28,7 @@ def chunks(paths: list[str], size: int) -> Iterator[list[str]]:
 
 
 def run_local(
-    paths: list[str], options: ModelOptions, *, workers: int = 1, chunk_size: int = 256
+    paths: list[str], options: ModelOptions, *, workers: int = 1, chunk_size: int = 64
 ) -> Iterator:
     """Yield one pyarrow Table per finished chunk (completion order)."""
     size = chunk_size_for(len(paths), workers, options.batch_size, chunk_size)

@@ -37,7 +37,7 @@ def run_ray(
     *,
     workers: int,
     address: str | None = None,
-    chunk_size: int = 256,
+    chunk_size: int = 64,
     progress: bool = False,
 ) -> None:
     """Analyze ``paths`` on Ray and write Parquet parts into the writer's folder."""

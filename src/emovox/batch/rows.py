@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import EmovoxError
+from ..errors import EmovoxError, require
 
 SCORE_PREFIX = "score_"
 BASE_COLUMNS = ("path", "duration_s", "emotion", "confidence")
@@ -48,7 +48,7 @@ class Schema:
 
     def arrow(self):
         """The pyarrow schema, so that every part file and every engine agree on types."""
-        import pyarrow as pa
+        pa = require("pyarrow", "batch", "batch analysis")
 
         types = {"path": pa.string(), "emotion": pa.string(), "error": pa.string(),
                  "model": pa.string(), "silent": pa.bool_(), "segment": pa.int32()}
@@ -56,8 +56,7 @@ class Schema:
 
     def table(self, rows: list[dict[str, Any]]):
         """Rows -> a pyarrow Table with exactly this schema (missing keys become nulls)."""
-        import pyarrow as pa
-
+        pa = require("pyarrow", "batch", "batch analysis")
         return pa.Table.from_pylist(rows, schema=self.arrow())
 
     def file_row(self, path: str, result: Any, model: str) -> dict[str, Any]:

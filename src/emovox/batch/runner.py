@@ -6,7 +6,7 @@ import importlib.util
 import os
 from collections.abc import Iterable
 
-from ..errors import EmovoxError
+from ..errors import EmovoxError, require
 from .inputs import discover
 from .local import run_local
 from .summary import BatchSummary, Tally, progress_bar
@@ -41,7 +41,7 @@ def run_batch(
     features: bool = True,
     max_duration_s: float | None = 600.0,
     threads: int | None = None,
-    chunk_size: int = 256,
+    chunk_size: int = 64,
     progress: bool = False,
     backend_options: dict | None = None,
 ) -> BatchSummary:
@@ -101,6 +101,7 @@ def _run_engine(todo, options, writer, tally, engine, workers, address, chunk_si
 
 
 def _check(engine: str, workers: int, batch_size: int, chunk_size: int, features: bool) -> None:
+    require("pyarrow", "batch", "emovox batch")
     if engine not in ENGINES:
         raise EmovoxError(f"unknown engine {engine!r}; accepted: {', '.join(ENGINES)}")
     if workers < 0:
