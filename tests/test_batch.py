@@ -256,3 +256,16 @@ def test_ray_engine_writes_the_same_rows_as_the_local_engine(folder, tmp_path, t
     assert (more.files, more.skipped, more.failed) == (1, 7, 0)
     df = read(tmp_path / "ray_out")
     assert len(df) == 8 and df["path"].is_unique
+
+
+def test_ray_engine_refuses_text_outputs_before_starting_ray(folder, tmp_path, tiny_hf_model):
+    with pytest.raises(OutputError, match="ray engine writes Parquet"):
+        batch(folder, tmp_path / "r.csv", tiny_hf_model, engine="ray")
+
+
+def test_a_model_that_fails_to_load_in_the_workers_is_reported_as_such(folder, tmp_path):
+    with pytest.raises(EmovoxError, match="model not found: .*no-such-model"):
+        run_batch(folder, tmp_path / "r.parquet", model=str(tmp_path / "no-such-model"),
+                  workers=2, features=False)
+    with pytest.raises(EmovoxError, match="unknown engine 'spark'; accepted: local, ray"):
+        run_batch(folder, tmp_path / "r.parquet", engine="spark", features=False)
