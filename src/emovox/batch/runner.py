@@ -76,14 +76,25 @@ def run_batch(
         if todo:
             _run_engine(todo, options, writer, tally, engine, workers, address, chunk_size, progress)
     except KeyboardInterrupt:
-        writer.close()
-        writer.finalize()
+        _save(writer)
         raise BatchInterrupted(summarize(True)) from None
     except BaseException:
-        writer.close()  # keep what finished; the parts stay for --resume
+        _save(writer)
         raise
     writer.finalize()
     return summarize(False)
+
+
+def _save(writer) -> None:
+    """After Ctrl-C or an error: write what finished and merge it, so the output reads as it is.
+
+    A failure here (disk full, a second Ctrl-C) leaves the part files for ``--resume``.
+    """
+    try:
+        writer.close()
+        writer.finalize()
+    except (Exception, KeyboardInterrupt):
+        pass
 
 
 def _run_engine(todo, options, writer, tally, engine, workers, address, chunk_size, progress) -> None:
