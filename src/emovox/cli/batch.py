@@ -26,7 +26,8 @@ def register(sub) -> None:
                    help="results.parquet (default), .csv, .jsonl, or a folder for Parquet parts")
     p.add_argument("--model", "-m", default=None, help="model name, folder or hub id (default: built-in)")
     p.add_argument("--workers", "-w", type=_count, default=1,
-                   help="worker processes (local) or actors (ray), each with one model (default 1)")
+                   help="worker processes (local; 0 or 1: in this process) or actors (ray), each "
+                   "with one model (default 1)")
     p.add_argument("--engine", choices=("local", "ray"), default="local", help="default: local")
     p.add_argument("--address", default=None,
                    help="Ray cluster to join (ray://host:10001, or auto); default: start a local Ray")
@@ -40,7 +41,8 @@ def register(sub) -> None:
                    help="math threads per worker (default: cores / workers)")
     p.add_argument("--no-features", action="store_true", help="skip the acoustic descriptors")
     p.add_argument("--max-duration", type=float, default=600.0,
-                   help="longest file in seconds; longer files get an error row (default 600)")
+                   help="longest file in seconds; longer files get an error row (default 600; "
+                   "--timeline has no limit)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")
     p.set_defaults(func=run)
