@@ -269,3 +269,13 @@ def test_a_model_that_fails_to_load_in_the_workers_is_reported_as_such(folder, t
                   workers=2, features=False)
     with pytest.raises(EmovoxError, match="unknown engine 'spark'; accepted: local, ray"):
         run_batch(folder, tmp_path / "r.parquet", engine="spark", features=False)
+
+
+def test_a_torn_part_file_is_set_aside_on_resume(folder, tmp_path, tiny_hf_model):
+    out = tmp_path / "parts"
+    batch(folder, out, tiny_hf_model)
+    (out / "part-killed-00000.parquet").write_bytes(b"PAR1 half a file")  # a write killed midway
+    with pytest.warns(UserWarning, match="set aside unreadable part"):
+        summary = batch(folder, out, tiny_hf_model, resume=True)
+    assert summary.files == 0 and len(read(out)) == 7
+    assert (out / "_unreadable-part-killed-00000.parquet").exists()

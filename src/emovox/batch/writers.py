@@ -277,11 +277,15 @@ def _read_paths(files: list[Path], folder: ParquetFolder | None) -> set[str]:
     done: set[str] = set()
     for file in files:
         try:
-            done.update(pq.read_table(file, columns=["path"])["path"].to_pylist())
-        except Exception as exc:  # a torn file: pyarrow raises ArrowInvalid/OSError
+            names = pq.read_schema(file).names
+        except Exception as exc:  # a torn file (killed write): pyarrow raises ArrowInvalid/OSError
             if folder is None:
                 raise OutputError(f"cannot resume: {file} is not a readable Parquet file ({exc})") from exc
             folder.set_aside(file, exc)
+            continue
+        if "path" not in names:
+            raise OutputError(f"{file} is not emovox batch output (no 'path' column); choose another --out")
+        done.update(pq.read_table(file, columns=["path"])["path"].to_pylist())
     return done
 
 
