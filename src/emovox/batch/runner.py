@@ -1,0 +1,146 @@
+"""``run_batch``: discover the files, skip what the output already has, run an engine, summarise."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from collections.abc import Iterable
+
+from ..errors import EmovoxError, require
+from .inputs import discover
+from .local import run_local
+from .summary import BatchSummary, Tally, progress_bar
+from .worker import ModelOptions
+from .writers import open_output
+
+ENGINES = ("local", "ray")
+
+
+class BatchInterrupted(KeyboardInterrupt):
+    """Ctrl-C during a batch: the rows finished so far are saved; ``summary`` says how many."""
+
+    def __init__(self, summary: BatchSummary) -> None:
+        super().__init__(f"interrupted after {summary.files} files; rerun with resume=True")
+        self.summary = summary
+
+
+def run_batch(
+    source: str | os.PathLike | Iterable[str],
+    out: str | os.PathLike,
+    *,
+    model: str | None = None,
+    engine: str = "local",
+    workers: int = 1,
+    address: str | None = None,
+    batch_size: int = 8,
+    timeline: bool = False,
+    window_s: float | None = None,
+    hop_s: float | None = None,
+    resume: bool = False,
+    overwrite: bool = False,
+    features: bool = True,
+    max_duration_s: float | None = 600.0,
+    threads: int | None = None,
+    chunk_size: int = 64,
+    progress: bool = False,
+    backend_options: dict | None = None,
+) -> BatchSummary:
+    """Analyze every file of ``source`` and write one row per file (or segment) to ``out``.
+
+    ``source``: a folder, a glob, a manifest (.csv/.parquet with a ``path`` column) or a list of
+    paths. ``out``: ``.parquet`` (default), ``.csv``, ``.jsonl`` or a folder of Parquet parts.
+    ``timeline=True``: one row per segment (``window_s``/``hop_s`` as in ``Recognizer.timeline``).
+    A file that fails is a row with its ``error``. Ctrl-C raises ``BatchInterrupted`` after saving
+    the finished rows; ``resume=True`` continues where a run stopped. ``threads`` caps each worker's
+    math threads (default: cores / workers; in-process runs keep the library default).
+
+    >>> s = run_batch("calls/", "calls.parquet", workers=2)   # doctest: +SKIP
+    >>> s.files, s.failed, s.failures                          # doctest: +SKIP
+    """
+    _check(engine, workers, batch_size, chunk_size, features)
+    paths = list(dict.fromkeys(discover(source)))  # a manifest may list a file twice
+    writer = open_output(out, resume=resume, overwrite=overwrite)
+    done = writer.done_paths() if resume else set()
+    todo = [p for p in paths if p not in done]
+    options = ModelOptions(
+        model=model, features=features, max_duration_s=max_duration_s, batch_size=batch_size,
+        timeline=timeline, timeline_options=_timeline_options(window_s, hop_s),
+        threads=threads or _default_threads(workers),
+        backend_options=dict(backend_options or {}),
+    )
+    tally = Tally()
+    summarize = lambda interrupted: tally.summary(  # noqa: E731
+        os.fspath(out), engine, len(paths) - len(todo), interrupted
+    )
+    try:
+        if todo:
+            _run_engine(todo, options, writer, tally, engine, workers, address, chunk_size, progress)
+    except KeyboardInterrupt:
+        _save(writer)
+        raise BatchInterrupted(summarize(True)) from None
+    except BaseException:
+        _save(writer)
+        raise
+    writer.finalize()
+    return summarize(False)
+
+
+def _save(writer) -> None:
+    """After Ctrl-C or an error: write what finished and merge it, so the output reads as it is.
+
+    A failure here (disk full, a second Ctrl-C) leaves the part files for ``--resume``.
+    """
+    try:
+        writer.close()
+        writer.finalize()
+    except (Exception, KeyboardInterrupt):
+        pass
+
+
+def _run_engine(todo, options, writer, tally, engine, workers, address, chunk_size, progress) -> None:
+    if engine == "ray":
+        from .ray_engine import run_ray
+
+        run_ray(todo, options, writer, tally, workers=max(workers, 1), address=address,
+                chunk_size=chunk_size, progress=progress)
+        return
+    bar, task = progress_bar(len(todo), progress)
+    with bar:
+        for table in run_local(todo, options, workers=workers, chunk_size=chunk_size):
+            writer.write(table)
+            bar.advance(task, tally.add(table))
+
+
+def _check(engine: str, workers: int, batch_size: int, chunk_size: int, features: bool) -> None:
+    require("pyarrow", "batch", "emovox batch")
+    if engine not in ENGINES:
+        raise EmovoxError(f"unknown engine {engine!r}; accepted: {', '.join(ENGINES)}")
+    if workers < 0:
+        raise EmovoxError(f"workers must be 0 or more, got {workers}")
+    if batch_size < 1 or chunk_size < 1:
+        raise EmovoxError(f"batch_size and chunk_size must be >= 1, got {batch_size} and {chunk_size}")
+    if features and importlib.util.find_spec("emovox.features") is None:
+        raise EmovoxError(
+            "acoustic descriptors are not available in this build of emovox (emovox.features is "
+            "missing); run with features=False (--no-features)"
+        )
+
+
+def _timeline_options(window_s: float | None, hop_s: float | None) -> dict:
+    """Window/hop for timelines, checked here once rather than failing on every file."""
+    options = {k: v for k, v in {"window_s": window_s, "hop_s": hop_s}.items() if v is not None}
+    if options:
+        from ..segmenter import check_window
+
+        try:
+            check_window(options.get("window_s", 3.0), options.get("hop_s", 1.0))
+        except ValueError as exc:
+            raise EmovoxError(str(exc)) from None
+    return options
+
+
+def _default_threads(workers: int) -> int | None:
+    """One share of the cores per worker process; in-process runs keep the library default."""
+    if workers <= 1:
+        return None
+    return max(1, (os.cpu_count() or 1) // workers)

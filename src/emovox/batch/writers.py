@@ -1,0 +1,309 @@
+"""Batch outputs that survive Ctrl-C: every write leaves a valid file that ``--resume`` can continue.
+
+- ``.parquet``: part files in ``<out>.parts/`` (each written to a hidden temp name, then renamed),
+  merged into ``<out>`` when the run ends; an interrupted run keeps its parts for ``--resume``.
+- a folder (no suffix, or an existing folder): Parquet part files, no merge (what Ray writes too).
+- ``.csv`` / ``.jsonl``: appended and flushed chunk by chunk; a torn last line is cut on resume.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import shutil
+import time
+import uuid
+from pathlib import Path
+
+from ..errors import EmovoxError, require
+
+PARQUET_SUFFIXES = (".parquet", ".pq")
+CSV_SUFFIXES = (".csv",)
+JSONL_SUFFIXES = (".jsonl", ".ndjson")
+ACCEPTED_OUTPUT = "results.parquet (default), results.csv, results.jsonl, or a folder (Parquet parts)"
+
+
+class OutputError(EmovoxError):
+    """The output cannot be written, or would overwrite results without --resume/--overwrite."""
+
+
+def output_kind(out: str | os.PathLike) -> str:
+    """'parquet', 'folder', 'csv' or 'jsonl', from the output's suffix."""
+    text = os.fspath(out)
+    path = Path(text)
+    suffix = path.suffix.lower()
+    if text.endswith(("/", os.sep)) or path.is_dir() or not suffix:
+        return "folder"
+    if suffix in PARQUET_SUFFIXES:
+        return "parquet"
+    if suffix in CSV_SUFFIXES:
+        return "csv"
+    if suffix in JSONL_SUFFIXES:
+        return "jsonl"
+    raise OutputError(f"cannot write batch results to {text!r} (suffix {suffix}); accepted: {ACCEPTED_OUTPUT}")
+
+
+def open_output(out: str | os.PathLike, *, resume: bool = False, overwrite: bool = False, **kw):
+    """The writer for ``out``; refuses to touch existing results unless resuming or overwriting."""
+    if resume and overwrite:
+        raise OutputError("--resume and --overwrite cannot be used together")
+    kind = output_kind(out)
+    cls = {"parquet": ParquetFile, "folder": ParquetFolder, "csv": CsvOutput, "jsonl": JsonlOutput}[kind]
+    writer = cls(Path(os.fspath(out)), **kw)
+    if writer.exists():
+        if overwrite:
+            writer.remove()
+        elif not resume:
+            raise OutputError(
+                f"{out} already holds results; pass --resume to continue it or --overwrite to replace it"
+            )
+    return writer
+
+
+class ParquetFolder:
+    """A folder of Parquet part files; readable at any moment with pyarrow/pandas/Ray."""
+
+    def __init__(self, folder: Path, rows_per_part: int = 2048, seconds_per_part: float = 60.0) -> None:
+        self.folder = folder
+        self.rows_per_part = rows_per_part
+        self.seconds_per_part = seconds_per_part
+        self._pending: list = []
+        self._rows = 0
+        self._last = time.monotonic()
+        self._run = uuid.uuid4().hex[:8]
+        self._count = 0
+        self._columns: list[str] | None = None
+
+    def parts(self) -> list[Path]:
+        return sorted(self.folder.glob("*.parquet")) if self.folder.is_dir() else []
+
+    def exists(self) -> bool:
+        return bool(self.parts())
+
+    def remove(self) -> None:
+        for part in self.parts():  # only our kind of file: never rmtree a user's folder
+            part.unlink()
+
+    def done_paths(self) -> set[str]:
+        """Paths already written (unreadable parts, e.g. a killed Ray write, are set aside)."""
+        return _read_paths(self.parts(), self)
+
+    def write(self, table) -> None:
+        """Buffer rows; write a part when enough rows or time have gathered."""
+        self.check_columns(table.column_names)
+        if table.num_rows:
+            self._pending.append(table)
+            self._rows += table.num_rows
+        if self._rows >= self.rows_per_part or time.monotonic() - self._last > self.seconds_per_part:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self._pending:
+            return
+        pa = require("pyarrow", "batch", "writing Parquet")
+        pq = require("pyarrow.parquet", "batch", "writing Parquet")
+        self.folder.mkdir(parents=True, exist_ok=True)
+        name = f"part-{self._run}-{self._count:05d}.parquet"
+        tmp = self.folder / f".{name}.tmp"
+        pq.write_table(pa.concat_tables(self._pending), tmp)
+        os.replace(tmp, self.folder / name)  # a part is either whole or absent
+        self._count += 1
+        self._pending, self._rows, self._last = [], 0, time.monotonic()
+
+    def close(self) -> None:
+        self.flush()
+
+    def finalize(self) -> Path:
+        self.flush()
+        return self.folder
+
+    def check_columns(self, columns: list[str]) -> None:
+        if self._columns is None:
+            self._columns = _existing_columns(self.parts()) or list(columns)
+        _same_columns(self.folder, self._columns, columns)
+
+    def set_aside(self, part: Path, exc: Exception) -> None:
+        aside = part.with_name(f"_unreadable-{part.name}")
+        os.replace(part, aside)
+        import warnings
+
+        warnings.warn(f"set aside unreadable part {part} -> {aside.name} ({exc}); its files will be redone",
+                      stacklevel=2)
+
+
+class ParquetFile(ParquetFolder):
+    """One Parquet file, built from parts in ``<out>.parts/`` and merged atomically at the end."""
+
+    def __init__(self, out: Path, **kw) -> None:
+        super().__init__(out.with_name(out.name + ".parts"), **kw)
+        self.out = out
+
+    def exists(self) -> bool:
+        return self.out.exists() or super().exists()
+
+    def remove(self) -> None:
+        super().remove()
+        self.out.unlink(missing_ok=True)
+
+    def done_paths(self) -> set[str]:
+        done = _read_paths([self.out], None) if self.out.exists() else set()
+        return done | super().done_paths()
+
+    def check_columns(self, columns: list[str]) -> None:
+        if self._columns is None and self.out.exists():
+            self._columns = _existing_columns([self.out])
+        super().check_columns(columns)
+
+    def finalize(self) -> Path:
+        """Merge the existing file and every part into ``out`` (temp file + rename), drop the parts."""
+        self.flush()
+        merge_parquet(([self.out] if self.out.exists() else []) + self.parts(), self.out)
+        for part in self.parts():
+            part.unlink()
+        if self.folder.is_dir() and not any(self.folder.iterdir()):
+            self.folder.rmdir()
+        return self.out
+
+
+def merge_parquet(sources: list[Path], out: Path) -> None:
+    """Stream ``sources`` into one file; rows of a path already seen in an earlier source are dropped."""
+    if not sources or sources == [out]:
+        return
+    pa = require("pyarrow", "batch", "writing Parquet")
+    pc = require("pyarrow.compute", "batch", "writing Parquet")
+    pq = require("pyarrow.parquet", "batch", "writing Parquet")
+    tmp = out.with_name(f".{out.name}.tmp")
+    writer = None
+    seen: set[str] = set()
+    try:
+        for source in sources:
+            table = pq.read_table(source)
+            if seen:
+                keep = pc.invert(pc.is_in(table["path"], value_set=pa.array(sorted(seen), pa.string())))
+                table = table.filter(keep)
+            seen.update(table["path"].to_pylist())
+            if writer is None:
+                writer = pq.ParquetWriter(tmp, table.schema)
+            writer.write_table(table.cast(writer.schema))
+    finally:
+        if writer is not None:
+            writer.close()
+    os.replace(tmp, out)
+
+
+class _TextOutput:
+    """Shared by CSV and JSON Lines: append + flush per chunk, repair a torn tail on resume."""
+
+    def __init__(self, out: Path, **_: object) -> None:
+        self.out = out
+        self._columns: list[str] | None = None
+
+    def exists(self) -> bool:
+        return self.out.exists() and self.out.stat().st_size > 0
+
+    def remove(self) -> None:
+        self.out.unlink(missing_ok=True)
+
+    def repair(self) -> None:
+        """Cut a last line left half-written by a killed run."""
+        if not self.out.exists():
+            return
+        with open(self.out, "rb+") as f:
+            data = f.read()
+            if data and not data.endswith(b"\n"):
+                f.truncate(data.rfind(b"\n") + 1)
+
+    def write(self, table) -> None:
+        columns = table.column_names
+        if self._columns is None:
+            self._columns = self._existing() or list(columns)
+        _same_columns(self.out, self._columns, columns)
+        self.out.parent.mkdir(parents=True, exist_ok=True)
+        new = not self.exists()
+        with open(self.out, "a", newline="", encoding="utf-8") as f:
+            self._append(f, table.to_pylist(), new)
+            f.flush()
+            os.fsync(f.fileno())
+
+    def close(self) -> None:
+        pass
+
+    def finalize(self) -> Path:
+        return self.out
+
+
+class CsvOutput(_TextOutput):
+    def done_paths(self) -> set[str]:
+        self.repair()
+        if not self.exists():
+            return set()
+        with open(self.out, newline="", encoding="utf-8") as f:
+            return {row["path"] for row in csv.DictReader(f) if row.get("path")}
+
+    def _existing(self) -> list[str] | None:
+        if not self.exists():
+            return None
+        with open(self.out, newline="", encoding="utf-8") as f:
+            return next(csv.reader(f), None)
+
+    def _append(self, f, rows: list[dict], new: bool) -> None:
+        writer = csv.DictWriter(f, fieldnames=self._columns)
+        if new:
+            writer.writeheader()
+        writer.writerows(rows)
+
+
+class JsonlOutput(_TextOutput):
+    def done_paths(self) -> set[str]:
+        self.repair()
+        if not self.exists():
+            return set()
+        with open(self.out, encoding="utf-8") as f:
+            return {json.loads(line)["path"] for line in f if line.strip()}
+
+    def _existing(self) -> list[str] | None:
+        if not self.exists():
+            return None
+        with open(self.out, encoding="utf-8") as f:
+            return list(json.loads(f.readline()))
+
+    def _append(self, f, rows: list[dict], new: bool) -> None:
+        f.writelines(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
+
+
+def _read_paths(files: list[Path], folder: ParquetFolder | None) -> set[str]:
+    pq = require("pyarrow.parquet", "batch", "reading Parquet")
+    done: set[str] = set()
+    for file in files:
+        try:
+            names = pq.read_schema(file).names
+        except Exception as exc:  # a torn file (killed write): pyarrow raises ArrowInvalid/OSError
+            if folder is None:
+                raise OutputError(f"cannot resume: {file} is not a readable Parquet file ({exc})") from exc
+            folder.set_aside(file, exc)
+            continue
+        if "path" not in names:
+            raise OutputError(f"{file} is not emovox batch output (no 'path' column); choose another --out")
+        done.update(pq.read_table(file, columns=["path"])["path"].to_pylist())
+    return done
+
+
+def _existing_columns(files: list[Path]) -> list[str] | None:
+    if not files:
+        return None
+    pq = require("pyarrow.parquet", "batch", "reading Parquet")
+    return list(pq.read_schema(files[0]).names)
+
+
+def _same_columns(where: Path, existing: list[str], new: list[str]) -> None:
+    if list(existing) != list(new):
+        raise OutputError(
+            f"{where} holds columns {existing}, but this run writes {list(new)} "
+            f"(a different model, --timeline or descriptor setting?); write to a new output"
+        )
+
+
+def remove_tree(folder: Path) -> None:
+    """Remove a folder this module created (used by tests and the Ray engine's temp parts)."""
+    shutil.rmtree(folder, ignore_errors=True)

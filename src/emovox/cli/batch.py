@@ -1,0 +1,109 @@
+"""`emovox batch INPUT --out results.parquet`: a folder, glob or manifest -> one row per file.
+
+Exits 1 when any file failed (like `emovox analyze`): every row, failed ones included, is still
+written, and the summary lists the failures by reason. Ctrl-C saves the finished rows (exit 130);
+`--resume` continues.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+
+def register(sub) -> None:
+    p = sub.add_parser(
+        "batch",
+        help="analyze a folder, glob or manifest into Parquet/CSV/JSON Lines (local or Ray)",
+        description="Analyze many recordings: one row per file (path, duration_s, emotion, "
+        "confidence, score_<emotion>..., descriptors, silent, error) or per segment with "
+        "--timeline. Exits 1 if any file failed; its row carries the error.",
+    )
+    p.add_argument("input", metavar="INPUT",
+                   help="a folder (searched recursively), a quoted glob ('calls/**/*.mp3'), or a "
+                   "manifest .csv/.parquet with a 'path' column (relative to the manifest's folder)")
+    p.add_argument("--out", "-o", default="results.parquet",
+                   help="results.parquet (default), .csv, .jsonl, or a folder for Parquet parts")
+    p.add_argument("--model", "-m", default=None, help="model name, folder or hub id (default: built-in)")
+    p.add_argument("--workers", "-w", type=_count, default=1,
+                   help="worker processes (local; 0 or 1: in this process) or actors (ray), each "
+                   "with one model (default 1)")
+    p.add_argument("--engine", choices=("local", "ray"), default="local", help="default: local")
+    p.add_argument("--address", default=None,
+                   help="Ray cluster to join (ray://host:10001, or auto); default: start a local Ray")
+    p.add_argument("--timeline", action="store_true", help="one row per timeline segment")
+    p.add_argument("--window", type=float, default=None, help="timeline window in seconds (default 3)")
+    p.add_argument("--hop", type=float, default=None, help="timeline hop in seconds (default 1)")
+    p.add_argument("--resume", action="store_true", help="skip files already in --out, append the rest")
+    p.add_argument("--overwrite", action="store_true", help="replace results already in --out")
+    p.add_argument("--batch-size", type=_positive, default=8, help="clips per model call (default 8)")
+    p.add_argument("--threads", type=_positive, default=None,
+                   help="math threads per worker (default: cores / workers)")
+    p.add_argument("--no-features", action="store_true", help="skip the acoustic descriptors")
+    p.add_argument("--max-duration", type=float, default=600.0,
+                   help="longest file in seconds; longer files get an error row (default 600; "
+                   "--timeline has no limit)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")
+    p.set_defaults(func=run)
+
+
+def _whole(value: str, minimum: int) -> int:
+    import argparse
+
+    try:
+        n = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {value!r}") from None
+    if n < minimum:
+        raise argparse.ArgumentTypeError(f"expected {minimum} or more, got {value!r}")
+    return n
+
+
+def _count(value: str) -> int:
+    return _whole(value, 0)
+
+
+def _positive(value: str) -> int:
+    return _whole(value, 1)
+
+
+def run(args) -> int:
+    from ..batch import BatchInterrupted, run_batch
+
+    if args.address and args.engine != "ray":
+        args.engine = "ray"  # --address only makes sense for Ray
+    try:
+        summary = run_batch(
+            args.input, args.out, model=args.model, engine=args.engine, workers=args.workers,
+            address=args.address, batch_size=args.batch_size, timeline=args.timeline,
+            window_s=args.window, hop_s=args.hop,
+            resume=args.resume, overwrite=args.overwrite, features=not args.no_features,
+            max_duration_s=args.max_duration, threads=args.threads,
+            progress=not args.no_progress and sys.stderr.isatty(),
+        )
+    except BatchInterrupted as stop:
+        report(stop.summary, args.json)
+        print(f"emovox: interrupted; finished rows are in {args.out}: rerun with --resume to continue",
+              file=sys.stderr)
+        return 130
+    report(summary, args.json)
+    return 1 if summary.failed else 0
+
+
+def report(summary, as_json: bool = False) -> None:
+    """The end-of-run summary: a table on stderr, or JSON on stdout."""
+    if as_json:
+        print(json.dumps(summary.to_dict()), flush=True)
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    d = summary.to_dict()
+    table = Table(title=f"emovox batch -> {d['output']}", show_header=False, title_justify="left")
+    for key in ("engine", "files", "ok", "failed", "skipped", "rows", "audio_hours", "elapsed_s",
+                "files_per_s", "audio_hours_per_hour"):
+        table.add_row(key.replace("_", " "), str(d[key]))
+    for why, count in d["failures"].items():
+        table.add_row("[red]failed[/]", f"{count} x {why}")
+    Console(stderr=True).print(table)
