@@ -110,6 +110,18 @@ def test_video_without_audio_is_named(tmp_path):
         load_audio(path)
 
 
+def test_error_classes_tell_undecodable_from_too_long(write_audio):
+    from emovox.errors import AudioTooLongError, UndecodableAudioError
+
+    with pytest.raises(UndecodableAudioError):
+        load_audio(b"plain text, not audio at all")
+    with pytest.raises(AudioTooLongError):
+        load_audio(write_audio("long.wav", tone(220, 3)), max_duration_s=1)
+    with pytest.raises(AudioError) as info:
+        load_audio(b"")
+    assert not isinstance(info.value, (UndecodableAudioError, AudioTooLongError))
+
+
 def test_max_duration(write_audio):
     path = write_audio("long.flac", tone(220, 5))
     with pytest.raises(AudioError, match="longer than the maximum of 2 s"):

@@ -22,7 +22,7 @@ from typing import BinaryIO, Union
 
 import numpy as np
 
-from .errors import AudioError
+from .errors import AudioError, AudioTooLongError, UndecodableAudioError
 
 SAMPLE_RATE = 16_000
 """Every model and descriptor in emovox works on mono audio at this rate."""
@@ -215,7 +215,7 @@ def is_silent(signal: np.ndarray, threshold_dbfs: float = SILENCE_DBFS) -> bool:
 
 def _check_duration(name: str, n: int, rate: int, max_duration_s: float | None) -> None:
     if max_duration_s is not None and n > max_duration_s * rate:
-        raise AudioError(
+        raise AudioTooLongError(
             f"{name} is longer than the maximum of {max_duration_s:g} s "
             f"(use a timeline or raise the limit)"
         )
@@ -331,11 +331,11 @@ def _open_av(data: BinaryIO | str, name: str):
     try:
         container = av.open(data, mode="r", metadata_errors="ignore")
     except (av.FFmpegError, UnicodeDecodeError, ValueError) as exc:
-        raise AudioError(_undecodable(data, name, exc)) from exc
+        raise UndecodableAudioError(_undecodable(data, name, exc)) from exc
     if not container.streams.audio:
         kinds = ", ".join(sorted({s.type for s in container.streams})) or "none"
         container.close()
-        raise AudioError(f"{name} has no audio stream (streams found: {kinds})")
+        raise UndecodableAudioError(f"{name} has no audio stream (streams found: {kinds})")
     return container, container.streams.audio[0]
 
 
@@ -353,7 +353,7 @@ def _av_blocks(container, stream, data: BinaryIO | str, name: str) -> Iterator[n
                     yield out.to_ndarray().mean(axis=0).astype(np.float32, copy=False)
         except av.FFmpegError as exc:
             if not started:
-                raise AudioError(_undecodable(data, name, exc)) from exc
+                raise UndecodableAudioError(_undecodable(data, name, exc)) from exc
             # a truncated tail: keep what decoded cleanly
 
 

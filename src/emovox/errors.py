@@ -9,6 +9,14 @@ class AudioError(EmovoxError):
     """The audio could not be used: empty, corrupt, unsupported, too long..."""
 
 
+class UndecodableAudioError(AudioError):
+    """The bytes are not audio emovox can decode: corrupt, unsupported codec, no audio stream."""
+
+
+class AudioTooLongError(AudioError):
+    """The recording is longer than the configured maximum duration."""
+
+
 class ModelError(EmovoxError):
     """A model could not be found, loaded or run."""
 

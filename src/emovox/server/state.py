@@ -12,7 +12,7 @@ from typing import Annotated
 import anyio
 from fastapi import Depends, HTTPException, Request
 
-from ..errors import AudioError
+from ..errors import AudioError, AudioTooLongError, UndecodableAudioError
 from ..recognizer import Recognizer
 from ..result import Prediction
 from ..timeline import Timeline
@@ -81,9 +81,8 @@ def require_speech(prediction: Prediction) -> Prediction:
 
 def audio_error_status(exc: AudioError) -> int:
     """415 for audio we cannot decode, 413 for too long, 422 for decodable but unusable audio."""
-    text = str(exc).lower()
-    if "longer than the maximum" in text:
+    if isinstance(exc, AudioTooLongError):
         return 413
-    if any(k in text for k in ("could not decode", "no audio stream", "unsupported", "not a supported")):
+    if isinstance(exc, UndecodableAudioError):
         return 415
     return 422
