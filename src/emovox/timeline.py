@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .audio import SAMPLE_RATE, AudioSource, iter_audio
-from .errors import AudioError
+from .errors import AudioTooLongError
 from .segmenter import AudioRing, check_window, plan_windows, smooth_region
 from .vad import VoiceActivityDetector
 
@@ -223,7 +223,7 @@ def build_timeline(
     ring = builder.ring
     for chunk in stream:
         if max_duration_s is not None and stream.samples > max_duration_s * SAMPLE_RATE:
-            raise AudioError(f"{stream.name} is longer than the maximum of {max_duration_s:g} s")
+            raise AudioTooLongError(f"{stream.name} is longer than the maximum of {max_duration_s:g} s")
         ring.append(chunk)
         for event in detector.feed(chunk):
             builder.on_event(event.kind, event.time)
