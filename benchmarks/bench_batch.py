@@ -196,13 +196,9 @@ def pick_model(name: str | None, tmp: Path, peer_dir: Path) -> tuple[str, str]:
 
 
 def corpora_root() -> Path:
-    """EMOVOX_CORPORA, else the nearest ``shared/corpora`` beside the checkout or a parent."""
-    if os.environ.get("EMOVOX_CORPORA"):
-        return Path(os.environ["EMOVOX_CORPORA"])
-    for parent in ROOT.parents:
-        if (parent / "shared" / "corpora").is_dir():
-            return parent / "shared" / "corpora"
-    return ROOT.parent / "shared" / "corpora"
+    from emovox.corpora.location import corpora_root as find
+
+    return find(ROOT)
 
 
 def corpus_note() -> str:

@@ -33,6 +33,7 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from emovox import features  # noqa: E402
 from emovox.audio import SAMPLE_RATE, load_audio  # noqa: E402
+from emovox.corpora.location import corpora_root  # noqa: E402
 
 BUDGET_MS = 20.0  # issue 2: all descriptors of a 3 s clip, median
 AIM_MS = 8.0  # what leaves room for decode + model inside the 25 ms pipeline
@@ -59,9 +60,7 @@ def speech_like(seconds: float, seed: int, f0: float = 140.0, sr: int = SAMPLE_R
 
 def real_clips(count: int) -> tuple[list[np.ndarray], str]:
     """The central 3 s of `count` RAVDESS clips spread over actors and emotions."""
-    root = Path(os.environ.get("EMOVOX_CORPORA", ROOT.parent / "shared" / "corpora"))
-    if not (root / "ravdess" / "audio").is_dir():
-        root = Path("/work/shared/corpora")
+    root = corpora_root(ROOT)
     paths = sorted((root / "ravdess" / "audio").glob("*.flac"))
     if not paths:
         return [], f"no RAVDESS clips under {root}"
@@ -229,9 +228,7 @@ def accuracy_tables(real: list[np.ndarray]) -> list[Table]:
 
 def syllable_table() -> Table:
     """Nuclei counted in RAVDESS sentences, which all have 7 syllables, over every 10th clip."""
-    root = Path(os.environ.get("EMOVOX_CORPORA", ROOT.parent / "shared" / "corpora"))
-    if not (root / "ravdess" / "audio").is_dir():
-        root = Path("/work/shared/corpora")
+    root = corpora_root(ROOT)
     counts = []
     for path in sorted((root / "ravdess" / "audio").glob("*.flac"))[::10]:
         a = features.Analysis(load_audio(path), SAMPLE_RATE)

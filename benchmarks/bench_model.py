@@ -31,12 +31,9 @@ TARGETS = {"total": 25.0, "rss": 400.0, "ratio": 8.0}
 
 
 def corpora_root() -> Path:
-    """EMOVOX_CORPORA, else the nearest ``shared/corpora`` above this file."""
-    if "EMOVOX_CORPORA" in os.environ:
-        return Path(os.environ["EMOVOX_CORPORA"])
-    here = Path(__file__).resolve()
-    return next((p / "shared" / "corpora" for p in here.parents if (p / "shared" / "corpora").is_dir()),
-                here.parents[2] / "shared" / "corpora")
+    from emovox.corpora.location import corpora_root as find
+
+    return find(Path(__file__).parent)
 
 
 def write_clips(folder: Path, n: int) -> str:

@@ -45,16 +45,14 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 from emovox.audio import SAMPLE_RATE, load_audio  # noqa: E402
+from emovox.corpora.location import corpora_root  # noqa: E402
 
 FRAME = 0.01
 TARGET_RTF, TARGET_RSS_MB = 0.01, 500.0
 
 
 def corpus_rows(corpus: str, fold: int | None) -> tuple[Path, list[dict]]:
-    root = Path(os.environ.get("EMOVOX_CORPORA", ROOT.parent / "shared" / "corpora"))
-    if not (root / corpus / "manifest.csv").is_file():
-        root = Path("/work/shared/corpora")
-    folder = root / corpus
+    folder = corpora_root(ROOT) / corpus
     if not (folder / "manifest.csv").is_file():
         sys.exit(f"corpus not found: {folder} (set EMOVOX_CORPORA)")
     rows = read_csv(folder / "manifest.csv")

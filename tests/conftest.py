@@ -146,13 +146,9 @@ def run_emovox(*args: str, timeout: float = 300, env_extra: dict | None = None, 
 
 def corpora_root() -> Path:
     """EMOVOX_CORPORA, else the nearest `shared/corpora` beside the checkout or one of its parents."""
-    if os.environ.get("EMOVOX_CORPORA"):
-        return Path(os.environ["EMOVOX_CORPORA"])
-    here = Path(__file__).resolve()
-    for parent in here.parents[1:]:
-        if (parent / "shared" / "corpora").is_dir():
-            return parent / "shared" / "corpora"
-    return here.parents[2] / "shared" / "corpora"
+    from emovox.corpora.location import corpora_root as find
+
+    return find(Path(__file__).resolve().parents[1])
 
 
 @pytest.fixture(scope="session")

@@ -364,3 +364,16 @@ def test_recipes_reproduce_shared_manifests(corpora, tmp_path, corpus, folder, l
     expected = {r.path.name: tuple(getattr(r, c) for c in columns) for r in shared}
     got = {r.path.name: tuple(getattr(r, c) for c in columns) for r in rows}
     assert got == expected
+
+
+def test_corpora_root_prefers_the_environment_then_the_nearest_shared_folder(tmp_path, monkeypatch):
+    from emovox.corpora import corpora_root
+
+    nested = tmp_path / "repo" / "benchmarks"
+    nested.mkdir(parents=True)
+    monkeypatch.delenv("EMOVOX_CORPORA", raising=False)
+    assert corpora_root(nested) == tmp_path / "repo" / "shared" / "corpora"  # nothing found: ../shared
+    (tmp_path / "shared" / "corpora").mkdir(parents=True)
+    assert corpora_root(nested) == tmp_path / "shared" / "corpora"
+    monkeypatch.setenv("EMOVOX_CORPORA", str(tmp_path / "elsewhere"))
+    assert corpora_root(nested) == tmp_path / "elsewhere"

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from .crema_d import prepare_crema_d
 from .emodb import prepare_emodb
 from .iemocap import prepare_iemocap
+from .location import corpora_root
 from .manifest import MANIFEST_COLUMNS, ManifestRow, read_folds, read_manifest, write_manifest
 from .ravdess import prepare_ravdess
 from .savee import prepare_savee
@@ -31,7 +32,7 @@ PREPARERS: dict[str, Callable[..., list[ManifestRow]]] = {
 }
 
 __all__ = [
-    "MANIFEST_COLUMNS", "PREPARERS", "ManifestRow", "read_folds", "read_manifest", "write_manifest",
+    "MANIFEST_COLUMNS", "PREPARERS", "corpora_root", "ManifestRow", "read_folds", "read_manifest", "write_manifest",
     "prepare_crema_d", "prepare_emodb", "prepare_iemocap", "prepare_ravdess", "prepare_savee",
     "prepare_tess", "prepare_turev",
 ]
