@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -167,3 +168,25 @@ def debug_model(tmp_path_factory) -> Path:
     from emovox.models.debug import write_debug_model
 
     return write_debug_model(tmp_path_factory.mktemp("emovox-debug"))
+
+
+CHROMIUM = "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else shutil.which("chromium")
+
+
+@pytest.fixture(scope="module")
+def browser_server(tiny_hf_model, tmp_path_factory):
+    """A real `emovox serve` process with the tiny model, for the headless-Chromium tests."""
+    from server_support import running_server
+
+    with running_server(tiny_hf_model, tmp_path_factory.mktemp("browser-server")) as s:
+        yield s
+
+
+@pytest.fixture(scope="module")
+def playwright():
+    """Python Playwright driving Debian's Chromium; skips with the reason when either is missing."""
+    sync_api = pytest.importorskip("playwright.sync_api", reason="Python Playwright is not installed")
+    if not CHROMIUM:
+        pytest.skip("Chromium not found at /usr/bin/chromium or on PATH (apt-get install chromium)")
+    with sync_api.sync_playwright() as p:
+        yield p

@@ -7,7 +7,6 @@ skips with the reason when either is missing.
 from __future__ import annotations
 
 import base64
-import shutil
 from pathlib import Path
 
 import pytest
@@ -15,29 +14,13 @@ import pytest
 pytestmark = pytest.mark.browser
 httpx = pytest.importorskip("httpx")
 pytest.importorskip("fastapi")
-sync_api = pytest.importorskip("playwright.sync_api", reason="Python Playwright is not installed")
+pytest.importorskip("playwright.sync_api", reason="Python Playwright is not installed")
 
-from conftest import SR, encode, speech_like  # noqa: E402
-from server_support import running_server  # noqa: E402
+from conftest import CHROMIUM, SR, encode, speech_like  # noqa: E402
 
-CHROMIUM = "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else shutil.which("chromium")
 ARTIFACTS = Path(__file__).resolve().parents[1] / "build" / "artifacts"
 BASE_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
              "--disable-component-update"]
-
-
-@pytest.fixture(scope="module")
-def server(tiny_hf_model, tmp_path_factory):
-    with running_server(tiny_hf_model, tmp_path_factory.mktemp("browser-server")) as s:
-        yield s
-
-
-@pytest.fixture(scope="module")
-def playwright():
-    if not CHROMIUM:
-        pytest.skip("Chromium not found at /usr/bin/chromium or on PATH (apt-get install chromium)")
-    with sync_api.sync_playwright() as p:
-        yield p
 
 
 def launch(playwright, *extra: str):
@@ -53,14 +36,14 @@ def scores_on_page(page) -> list[float]:
     return [float(x) for x in page.eval_on_selector_all("#bars li", "els => els.map(e => e.dataset.score)")]
 
 
-def test_upload_shows_dashboard(server, playwright, tmp_path):
+def test_upload_shows_dashboard(browser_server, playwright, tmp_path):
     clip = tmp_path / "voice.wav"
     clip.write_bytes(encode(speech_like(2.5), SR, "wav"))
-    expected = httpx.post(server.url + "/v1/analyze", files={"file": ("voice.wav", clip.read_bytes())}).json()
+    expected = httpx.post(browser_server.url + "/v1/analyze", files={"file": ("voice.wav", clip.read_bytes())}).json()
     browser = launch(playwright)
     try:
         page = browser.new_page(viewport={"width": 1200, "height": 900})
-        page.goto(server.url + "/")
+        page.goto(browser_server.url + "/")
         page.wait_for_function("document.getElementById('server-model').textContent.startsWith('Model')")
         page.set_input_files("#file-input", str(clip))
         page.wait_for_selector("#results:not([hidden])", timeout=30_000)
@@ -96,13 +79,13 @@ def test_upload_shows_dashboard(server, playwright, tmp_path):
         browser.close()
 
 
-def test_keyboard_and_phone_layout(server, playwright, tmp_path):
+def test_keyboard_and_phone_layout(browser_server, playwright, tmp_path):
     clip = tmp_path / "voice.wav"
     clip.write_bytes(encode(speech_like(1.5), SR, "wav"))
     browser = launch(playwright)
     try:
         page = browser.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=2)
-        page.goto(server.url + "/")
+        page.goto(browser_server.url + "/")
         focused = []
         for _ in range(6):
             page.keyboard.press("Tab")
@@ -135,7 +118,7 @@ def test_keyboard_and_phone_layout(server, playwright, tmp_path):
         browser.close()
 
 
-def test_record_with_fake_microphone(server, playwright, tmp_path):
+def test_record_with_fake_microphone(browser_server, playwright, tmp_path):
     voice = tmp_path / "mic.wav"
     voice.write_bytes(encode(speech_like(3.0, seed=3), SR, "wav"))
     browser = launch(
@@ -146,9 +129,9 @@ def test_record_with_fake_microphone(server, playwright, tmp_path):
     )
     try:
         context = browser.new_context(viewport={"width": 1200, "height": 900})
-        context.grant_permissions(["microphone"], origin=server.url)
+        context.grant_permissions(["microphone"], origin=browser_server.url)
         page = context.new_page()
-        page.goto(server.url + "/")
+        page.goto(browser_server.url + "/")
         page.click("#record")
         page.wait_for_function("document.getElementById('level').value > 0.01", timeout=10_000)
         page.wait_for_timeout(2000)

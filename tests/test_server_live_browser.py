@@ -11,28 +11,13 @@ import pytest
 
 pytestmark = pytest.mark.browser
 pytest.importorskip("fastapi")
-sync_api = pytest.importorskip("playwright.sync_api", reason="Python Playwright is not installed")
+pytest.importorskip("playwright.sync_api", reason="Python Playwright is not installed")
 
 from conftest import SR, encode, speech_like  # noqa: E402
-from server_support import running_server  # noqa: E402
-from test_server_browser import CHROMIUM, launch, shot  # noqa: E402
+from test_server_browser import launch, shot  # noqa: E402
 
 
-@pytest.fixture(scope="module")
-def server(tiny_hf_model, tmp_path_factory):
-    with running_server(tiny_hf_model, tmp_path_factory.mktemp("live-server")) as s:
-        yield s
-
-
-@pytest.fixture(scope="module")
-def playwright():
-    if not CHROMIUM:
-        pytest.skip("Chromium not found at /usr/bin/chromium or on PATH (apt-get install chromium)")
-    with sync_api.sync_playwright() as p:
-        yield p
-
-
-def test_live_mode_charts_emotions_from_the_fake_microphone(server, playwright, tmp_path):
+def test_live_mode_charts_emotions_from_the_fake_microphone(browser_server, playwright, tmp_path):
     voice = tmp_path / "live.wav"  # looped by Chromium: 1 s pause, 3 s voice, 1 s pause
     signal = np.concatenate([np.zeros(SR, np.float32), speech_like(3.0, seed=4), np.zeros(SR, np.float32)])
     voice.write_bytes(encode(signal, SR, "wav"))
@@ -40,9 +25,9 @@ def test_live_mode_charts_emotions_from_the_fake_microphone(server, playwright, 
                      f"--use-file-for-fake-audio-capture={voice}")
     try:
         context = browser.new_context(viewport={"width": 1200, "height": 1000})
-        context.grant_permissions(["microphone"], origin=server.url)
+        context.grant_permissions(["microphone"], origin=browser_server.url)
         page = context.new_page()
-        page.goto(server.url + "/")
+        page.goto(browser_server.url + "/")
         page.click("#live-toggle")
         page.wait_for_function("document.getElementById('live-toggle').getAttribute('aria-pressed') === 'true'")
         page.wait_for_function(
@@ -65,7 +50,7 @@ def test_live_mode_charts_emotions_from_the_fake_microphone(server, playwright, 
         browser.close()
 
 
-def test_timeline_view_of_an_uploaded_file(server, playwright, tmp_path):
+def test_timeline_view_of_an_uploaded_file(browser_server, playwright, tmp_path):
     import httpx
 
     from timeline_helpers import layout
@@ -73,12 +58,12 @@ def test_timeline_view_of_an_uploaded_file(server, playwright, tmp_path):
     signal, _ = layout([("silence", 1.5), ("high", 4.0), ("silence", 2.0), ("low", 5.0), ("silence", 1.0)])
     path = tmp_path / "call.flac"
     path.write_bytes(encode(signal, SR, "flac"))
-    expected = httpx.post(server.url + "/v1/analyze?timeline=true",
+    expected = httpx.post(browser_server.url + "/v1/analyze?timeline=true",
                           files={"file": ("call.flac", path.read_bytes())}, timeout=60).json()
     browser = launch(playwright)
     try:
         page = browser.new_page(viewport={"width": 1200, "height": 1000})
-        page.goto(server.url + "/")
+        page.goto(browser_server.url + "/")
         page.check("#timeline-mode")
         page.set_input_files("#file-input", str(path))
         page.wait_for_selector("#timeline-results:not([hidden])", timeout=30_000)
