@@ -182,6 +182,32 @@ def test_metrics(client):
     assert buckets and buckets[-1].labels["le"] == "+Inf" and buckets[-1].value >= 2
 
 
+def request_counts(client) -> dict[tuple[str, str, str], float]:
+    """(route, method, status) -> count, from /metrics."""
+    families = {f.name: f for f in text_string_to_metric_families(client.get("/metrics").text)}
+    return {
+        (s.labels["route"], s.labels["method"], s.labels["status"]): s.value
+        for s in families["emovox_http_requests"].samples if s.name.endswith("_total")
+    }
+
+
+def test_metrics_count_size_limit_413_under_the_route(client):
+    before = request_counts(client)
+    big = bytes(1024 * 1024 + 10)  # declared length over the 1 MB limit: refused before routing
+    assert client.post("/v1/analyze", content=big, headers={"content-type": "audio/wav"}).status_code == 413
+    assert post_file(client, big, path="/predict").status_code == 413
+    for junk in ("/no/such/route", "/v1/analyze/extra"):
+        assert client.post(junk, content=big).status_code == 413
+    after = request_counts(client)
+    changed = {key: after[key] - before.get(key, 0) for key in after if after[key] != before.get(key, 0)}
+    changed.pop(("/metrics", "GET", "200"), None)
+    assert changed == {
+        ("/v1/analyze", "POST", "413"): 1,
+        ("/predict", "POST", "413"): 1,
+        ("unmatched", "POST", "413"): 2,  # unknown paths share one label: no label per made-up URL
+    }
+
+
 def test_cors_off_by_default(client):
     r = client.get("/healthz", headers={"origin": "http://example.com"})
     assert "access-control-allow-origin" not in r.headers

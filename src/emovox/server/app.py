@@ -20,6 +20,7 @@ from .. import __version__, load_model
 from ..errors import AudioError, EmovoxError, ModelError
 from ..recognizer import Recognizer
 from . import routes_compat, routes_v1, stream
+from .docs import add_docs, asset_dir
 from .limits import BodySizeLimit
 from .metrics import Metrics, MetricsMiddleware
 from .settings import Settings
@@ -59,14 +60,17 @@ def create_app(settings: Settings | None = None, *, model: Recognizer | None = N
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
+        docs_url=None,  # FastAPI's pages load from a CDN; add_docs serves installed files instead
+        redoc_url=None,
     )
     app.include_router(routes_v1.router)
     app.include_router(routes_compat.router)
     app.include_router(stream.router)
     app.mount("/static", StaticFiles(directory=routes_compat.STATIC), name="static")
+    add_docs(app, asset_dir())
     _add_error_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_upload_bytes)
-    app.add_middleware(MetricsMiddleware, metrics=metrics)
+    app.add_middleware(MetricsMiddleware, metrics=metrics, router=app.router)
     if settings.cors_origins:  # outermost, so that 413s from the size limit carry CORS headers too
         from fastapi.middleware.cors import CORSMiddleware
 

@@ -15,6 +15,7 @@ from prometheus_client import (
     Histogram,
     generate_latest,
 )
+from starlette.routing import Match
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 
@@ -51,11 +52,17 @@ class Metrics:
 
 
 class MetricsMiddleware:
-    """Counts every HTTP request under its route template (not its raw path)."""
+    """Counts every HTTP request under its route template (not its raw path).
 
-    def __init__(self, app, metrics: Metrics) -> None:
+    Answers sent before routing (the 413 of the upload limit) carry no route in the scope; they
+    are counted under the template of the route the path matches, or "unmatched" when none does,
+    so that made-up URLs cannot create new label values.
+    """
+
+    def __init__(self, app, metrics: Metrics, router: Any = None) -> None:
         self.app = app
         self.metrics = metrics
+        self.router = router
 
     async def __call__(self, scope: dict[str, Any], receive, send) -> None:
         if scope["type"] != "http":
@@ -72,7 +79,35 @@ class MetricsMiddleware:
         try:
             await self.app(scope, receive, send_wrapper)
         finally:
-            route = getattr(scope.get("route"), "path", None) or "unmatched"
+            route = self._route_label(scope)
             method = scope.get("method", "")
             self.metrics.latency.labels(route, method).observe(time.perf_counter() - start)
             self.metrics.requests.labels(route, method, str(status["code"])).inc()
+
+    def _route_label(self, scope: dict[str, Any]) -> str:
+        """The matched route's path template (a mount's prefix), else "unmatched"."""
+        route = scope.get("route")
+        if route is None and self.router is not None:
+            route = _match_route(self.router.routes, scope)
+        return getattr(route, "path", None) or "unmatched"
+
+
+def _match_route(routes: list[Any], scope: dict[str, Any]) -> Any:
+    """The route the router would pick for ``scope`` (a method mismatch counts), or None."""
+    partial = None
+    for route in _flat_routes(routes):
+        match, _ = route.matches(scope)
+        if match is Match.FULL:
+            return route
+        if match is Match.PARTIAL and partial is None:
+            partial = route
+    return partial
+
+
+def _flat_routes(routes: list[Any]) -> list[Any]:
+    """Every route with its full path template, routers included with ``include_router`` opened."""
+    try:  # newer FastAPI keeps included routers as one lazy entry of app.routes
+        from fastapi.routing import iter_route_contexts
+    except ImportError:  # older FastAPI copies their routes into app.routes
+        return list(routes)
+    return list(iter_route_contexts(routes))
