@@ -232,3 +232,91 @@ def test_compact_head_is_the_same_function():
     assert small.projection.shape == (10, 3)
     with torch.no_grad():
         assert small(x).numpy() == pytest.approx(head(x).numpy(), abs=1e-4)
+
+
+def test_compact_head_keeps_the_domain_calibration():
+    from emovox.training.head import MLP, Head
+
+    torch.manual_seed(1)
+    members = [MLP(6, 3, hidden=0, input_dropout=0.0).eval()]
+    domain = torch.nn.Linear(6, 2)
+    head = Head(torch.randn(10), torch.randn(10, 6), members, domain, log_t=[0.0, np.log(4.0)]).eval()
+    x = torch.randn(5, 10)
+    with torch.no_grad():
+        raw = members[0]((x - head.shift) @ head.projection)
+        p = torch.softmax(domain((x - head.shift) @ head.projection), -1)
+        expected = raw / torch.exp(p[:, 1:] * np.log(4.0))  # T = 1 ** p0 * 4 ** p1
+        assert head(x).numpy() == pytest.approx(expected.numpy(), abs=1e-5)
+        small = head.compact()
+        assert small.projection.shape == (10, 5)  # 3 emotions + 2 corpora
+        assert small(x).numpy() == pytest.approx(head(x).numpy(), abs=1e-4)
+
+
+def test_speaker_groups_hold_out_every_corpus():
+    from emovox.training.recipe import speaker_groups
+
+    corpus = ["a"] * 7 + ["b"] * 3 + ["c"]
+    speaker = [f"a{i}" for i in range(7)] + ["b0", "b1", "b2", "c0"]
+    groups = speaker_groups(corpus, speaker, 3, seed=0)
+    assert groups["c0"] == -1  # a single-speaker corpus is always trained on
+    for g in range(3):
+        held = [s for s, k in groups.items() if k == g]
+        assert any(s.startswith("a") for s in held) and any(s.startswith("b") for s in held)
+    assert sorted(k for s, k in groups.items() if s.startswith("a")) == [0, 0, 0, 1, 1, 2, 2]
+    assert groups == speaker_groups(corpus, speaker, 3, seed=0)
+
+
+def _two_corpora(rng, per_speaker=30):
+    """Corpus a: 3 well separated classes; corpus b: 2 of them, barely separable, shifted elsewhere."""
+    rows = []
+    centres = rng.normal(size=(3, 16)) * 3
+    for corpus, classes, noise, offset in (("a", [0, 1, 2], 1.0, 0.0), ("b", [0, 1], 6.0, 8.0)):
+        for s in range(6):
+            for _ in range(per_speaker):
+                k = int(rng.choice(classes))
+                rows.append((corpus, f"{corpus}{s}", k, centres[k] + rng.normal(size=16) * noise + offset))
+    corpus, speaker, y, x = zip(*rows)
+    return list(corpus), list(speaker), np.array(y), np.stack(x).astype(np.float32)
+
+
+def test_domain_calibration_gives_each_corpus_its_temperature(tmp_path):
+    """Out-of-fold temperatures are larger for the corpus the head gets wrong more often, the head
+    divides by the right one per clip, and the compacted head exports to ONNX with the same output."""
+    from emovox.training.export import write_model_folder
+    from emovox.training.recipe import FitData, fit_head
+
+    rng = np.random.default_rng(0)
+    corpus, speaker, y, x = _two_corpora(rng)
+    data = FitData(x[None], y, corpus, speaker, ["angry", "happy", "sad"])
+    fit = fit_head(data, Recipe(aug_copies=0, pca_dims=0, epochs=60, weight_decay=1e-3), seed=0)
+    temps = fit.val["temperatures"]
+    assert fit.val["scheme"] == "3-group speaker cross-validation" and len(fit.val_speakers) == 12
+    assert temps["b"] > 1.5 * temps["a"], temps
+    assert fit.temperature == 1.0  # calibration lives inside the head
+    _, _, y2, x2 = _two_corpora(np.random.default_rng(1), per_speaker=5)
+    with torch.no_grad():
+        z = (torch.as_tensor(x2) - fit.head.shift) @ fit.head.projection
+        t = fit.head.temperature(z)[:, 0].numpy()
+    is_b = np.array(_two_corpora(np.random.default_rng(1), per_speaker=5)[0]) == "b"
+    assert np.median(t[is_b]) == pytest.approx(temps["b"], rel=0.1)
+    assert np.median(t[~is_b]) == pytest.approx(temps["a"], rel=0.1)
+
+    class MelMean(torch.nn.Module):  # (1, 80, T) mel -> first 16 bins averaged -> the head
+        def __init__(self, head):
+            super().__init__()
+            self.head = head
+
+        def forward(self, mel):
+            return self.head(mel[:, :16].mean(dim=2) * 4.0)
+
+    module = MelMean(fit.head.compact()).eval()
+    folder = write_model_folder(tmp_path / "m", module, data.labels, name="m", version="1", weights="fp32")
+    import emovox
+    from conftest import speech_like
+    from emovox.models.whisper import log_mel
+
+    model = emovox.load_model(str(folder), features=False)
+    clip = speech_like(1.5, seed=2)
+    with torch.no_grad():
+        ref = MelMean(fit.head)(torch.from_numpy(log_mel(clip)[None])).numpy()[0]
+    np.testing.assert_allclose(model.backend.forward([clip])[0], ref, rtol=1e-4, atol=1e-4)

@@ -36,7 +36,13 @@ def run(args) -> int:
     out = save_model(trained, args.out, name=args.name or Path(args.out).name, version=args.version,
                      weights=args.weights, metrics=metrics)
     val = trained.fit.val
-    print(f"wrote {out} ({len(trained.labels)} labels: {', '.join(trained.labels)}; "
-          f"validation UA {val.get('ua', float('nan')):.3f} on {', '.join(trained.fit.val_speakers) or 'no speakers'}; "
-          f"temperature {trained.fit.temperature:.3f})")
+    if val:
+        temps = val.get("temperatures") or {}
+        calibration = (", ".join(f"{c} {t:.2f}" for c, t in temps.items()) if recipe.calibration == "domain"
+                       else f"{trained.fit.temperature:.3f}")
+        checked = (f"validation UA {val['ua']:.3f} ({val['scheme']}, {len(trained.fit.val_speakers)} speakers, "
+                   f"{val['clips']} clips); temperature {calibration}")
+    else:
+        checked = "no validation (fewer than two speakers per corpus)"
+    print(f"wrote {out} ({len(trained.labels)} labels: {', '.join(trained.labels)}; {checked})")
     return 0

@@ -1,8 +1,9 @@
 """The emotion head on top of a frozen backbone, and the whole exportable model.
 
 ``EmotionNet``: backbone inputs -> hidden states -> per-layer pooled statistics -> standardised ->
-an ensemble of small MLPs (logits averaged). It is exported as one graph (inputs -> logits); the
-temperature that calibrates it travels next to it in emovox.json.
+an ensemble of small MLPs (logits averaged) -> optionally divided by an input-dependent temperature.
+It is exported as one graph (inputs -> calibrated logits); a global temperature, if the recipe uses
+one instead, travels next to it in emovox.json.
 """
 
 from __future__ import annotations
@@ -77,23 +78,43 @@ class MLP(nn.Module):
 
 
 class Head(nn.Module):
-    """Pooled features -> (x - shift) @ projection (standardise + PCA) -> mean of the members' logits."""
+    """Pooled features -> (x - shift) @ projection (standardise + PCA) -> mean of the members' logits.
 
-    def __init__(self, shift, projection, members: list[nn.Module]) -> None:
+    Optional input-dependent calibration (``domain``): a linear classifier on the same projected
+    features gives the probability that a clip resembles each training corpus, and the logits are
+    divided by ``T(x) = exp(sum_k p_k(x) * log_t[k])`` -- a per-corpus temperature (fitted on held-out
+    speakers of that corpus) mixed by how much the clip looks like that corpus. With one corpus,
+    ``T`` is that corpus' temperature.
+    """
+
+    def __init__(self, shift, projection, members: list[nn.Module], domain: nn.Module | None = None,
+                 log_t=None) -> None:
         super().__init__()
         self.register_buffer("shift", torch.as_tensor(shift, dtype=torch.float32))
         self.register_buffer("projection", torch.as_tensor(projection, dtype=torch.float32))
         self.members = nn.ModuleList(members)
+        self.domain = domain
+        self.register_buffer("log_t", None if log_t is None else torch.as_tensor(log_t, dtype=torch.float32))
 
     def forward(self, pooled):
         z = (pooled - self.shift) @ self.projection
-        return torch.stack([m(z) for m in self.members]).mean(dim=0)
+        logits = torch.stack([m(z) for m in self.members]).mean(dim=0)
+        return logits / self.temperature(z)
 
-    def compact(self) -> Head:
+    def temperature(self, z):
+        """(B, 1) divisor of the logits: 1 without calibration, else the domain-mixed temperature."""
+        if self.log_t is None:
+            return torch.ones_like(z[:, :1])
+        if self.domain is None or self.log_t.numel() == 1:
+            return torch.exp(self.log_t[:1]).expand(z.shape[0], 1)
+        p = torch.softmax(self.domain(z), dim=-1)
+        return torch.exp(p @ self.log_t)[:, None]
+
+    def compact(self) -> nn.Module:
         """The same function with fewer weights: linear members folded into the projection.
 
-        (x - shift) @ P @ W.T + b == (x - shift) @ (P @ W.T) + b, so the PCA matrix (features x
-        512) becomes a features x classes matrix; MLP heads are returned unchanged.
+        (x - shift) @ P @ W.T + b == (x - shift) @ (P @ W.T) + b, so the PCA/standardising matrix
+        (features x P) becomes a features x (classes + corpora) matrix; MLP heads are returned unchanged.
         """
         linears = [m.net[-1] for m in self.members if len(m.net) == 2]
         if len(linears) != len(self.members):
@@ -101,16 +122,35 @@ class Head(nn.Module):
         with torch.no_grad():
             weight = torch.stack([lin.weight for lin in linears]).mean(dim=0)
             bias = torch.stack([lin.bias for lin in linears]).mean(dim=0)
-            return Head(self.shift.clone(), self.projection @ weight.T, [_Bias(bias)]).eval()
+            domain = self.domain is not None and self.log_t is not None and self.log_t.numel() > 1
+            if domain:
+                weight = torch.cat([weight, self.domain.weight])
+                bias = torch.cat([bias, self.domain.bias])
+            classes = linears[0].out_features
+            return LinearHead(self.shift.clone(), self.projection @ weight.T, bias, classes, self.log_t).eval()
 
 
-class _Bias(nn.Module):
-    def __init__(self, bias) -> None:
+class LinearHead(nn.Module):
+    """A compacted linear head: y = (x - shift) @ projection + bias; the first ``classes`` columns are
+    the logits, the rest (if any) the corpus classifier of the domain calibration (see ``Head``)."""
+
+    def __init__(self, shift, projection, bias, classes: int, log_t=None) -> None:
         super().__init__()
-        self.bias = nn.Parameter(bias.clone())
+        self.register_buffer("shift", torch.as_tensor(shift, dtype=torch.float32))
+        self.register_buffer("projection", torch.as_tensor(projection, dtype=torch.float32))
+        self.bias = nn.Parameter(torch.as_tensor(bias, dtype=torch.float32).clone())
+        self.classes = classes
+        self.register_buffer("log_t", None if log_t is None else torch.as_tensor(log_t, dtype=torch.float32))
 
-    def forward(self, z):
-        return z + self.bias
+    def forward(self, pooled):
+        y = (pooled - self.shift) @ self.projection + self.bias
+        logits = y[:, : self.classes]
+        if self.log_t is None:
+            return logits
+        if self.log_t.numel() == 1:
+            return logits / torch.exp(self.log_t[0])
+        p = torch.softmax(y[:, self.classes:], dim=-1)
+        return logits / torch.exp(p @ self.log_t)[:, None]
 
 
 class EmotionNet(nn.Module):

@@ -1,11 +1,14 @@
-"""The training recipe: its settings (JSON), the speaker-held-out validation split, and the head fit.
+"""The training recipe: its settings (JSON), the speaker-held-out validation, and the head fit.
 
 Fitting works on pooled backbone features (one vector per clip and augmentation copy):
-standardise -> PCA (a fixed linear map) -> a multinomial logistic regression (L-BFGS, L2), or an
-ensemble of small MLPs (one per seed, early-stopped on the validation speakers). Multi-corpus
+standardise (-> optional PCA, a fixed linear map) -> a multinomial logistic regression (L-BFGS, L2),
+or an ensemble of small MLPs (one per seed, early-stopped on held-out speakers). Multi-corpus
 training masks the logits of labels a clip's corpus does not have; loss weights balance classes
-within each corpus and corpora against each other. A temperature is fitted on the validation
-speakers (calibration); then the head is fitted again on every training speaker (``refit``).
+within each corpus and corpora against each other. Validation is speaker cross-validation inside
+the training set (``val_folds`` groups; every training speaker is held out once), which gives an
+out-of-fold prediction for every training clip: its UA is the validation score, and temperatures
+are fitted on it -- one per corpus, mixed per clip by a corpus classifier (``calibration="domain"``),
+or one for all. The final head is fitted on every training speaker.
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ class Recipe:
     corpus_balance: str = "equal"  # corpora weigh the same ("equal") or by clip count ("size")
     aug_copies: int = 2  # augmented copies per training clip (0: clean only)
     aug_seed: int = 0
-    pca_dims: int = 512  # 0: no PCA
+    pca_dims: int = 0  # > 0: PCA to this many dimensions after standardising (0: none)
     hidden: int = 0  # 0: linear head (L-BFGS); > 0: MLP ensemble (AdamW, early stopping)
     dropout: float = 0.4
     input_dropout: float = 0.2
@@ -39,11 +42,13 @@ class Recipe:
     patience: int = 8
     batch_size: int = 128
     lr: float = 1e-3
-    weight_decay: float = 2e-4  # L2 penalty (linear) or AdamW decay (MLP)
+    weight_decay: float = 1e-3  # L2 penalty (linear) or AdamW decay (MLP)
     label_smoothing: float = 0.0
     seeds: int = 3  # MLP ensemble members, seeds seed, seed+1, ...
-    val_fraction: float = 0.15  # share of each corpus' training speakers held out for validation
+    val_fraction: float = 0.15  # share of each corpus' training speakers held out (when val_folds < 2)
+    val_folds: int = 3  # >= 2: speaker cross-validation inside the training set (every speaker held out once)
     calibrate: bool = True
+    calibration: str = "domain"  # "global": one temperature; "domain": one per corpus, mixed per clip
     refit: bool = True  # after validation, fit again on all training speakers (same epochs)
     threads: int = 1
     extra: dict = field(default_factory=dict)
@@ -57,7 +62,10 @@ class Recipe:
         unknown = sorted(set(data) - known)
         if unknown:
             raise EmovoxError(f"unknown recipe setting(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
-        return cls(**data)
+        recipe = cls(**data)
+        if recipe.calibration not in ("global", "domain"):
+            raise EmovoxError(f"recipe calibration must be 'global' or 'domain', got {recipe.calibration!r}")
+        return recipe
 
     @classmethod
     def load(cls, path: str | Path) -> Recipe:
@@ -82,6 +90,22 @@ def split_speakers(corpus: list[str], speaker: list[str], fraction: float, seed:
         n = max(1, int(round(fraction * len(speakers))))
         val.update(rng.choice(speakers, size=min(n, len(speakers) - 1), replace=False).tolist())
     return val
+
+
+def speaker_groups(corpus: list[str], speaker: list[str], folds: int, seed: int) -> dict[str, int]:
+    """Speaker -> validation group 0..folds-1: each corpus' speakers shuffled (seeded) and dealt round
+    robin, so every group holds out speakers of every corpus that has at least two; a corpus with a
+    single speaker gets group -1 (always trained on)."""
+    rng = np.random.default_rng(seed)
+    by_corpus: dict[str, list[str]] = {}
+    for c, s in sorted(set(zip(corpus, speaker))):
+        by_corpus.setdefault(c, []).append(s)
+    groups: dict[str, int] = {}
+    for _, speakers in sorted(by_corpus.items()):
+        order = rng.permutation(len(speakers))
+        for rank, i in enumerate(order):
+            groups[speakers[i]] = rank % folds if len(speakers) >= 2 else -1
+    return groups
 
 
 def sample_weights(corpus: list[str], emotion: list[str], balance: str = "equal") -> np.ndarray:
@@ -275,20 +299,77 @@ def _fit(data: FitData, rows: np.ndarray, recipe: Recipe, seed: int, val_rows=No
 
 
 def fit_head(data: FitData, recipe: Recipe, seed: int = 0) -> FitResult:
-    """Fit on the training speakers minus validation speakers; calibrate and score on those; then
-    (``recipe.refit``) fit again on every training speaker with the same settings and epochs."""
+    """Validate on held-out training speakers, calibrate on them, then fit on every training speaker.
+
+    ``recipe.val_folds >= 2``: speaker cross-validation inside the training set -- each group of
+    speakers is predicted by a head fitted without it, so every training clip gets an out-of-fold
+    prediction (validation UA, temperatures, MLP epochs). Otherwise one ``val_fraction`` split.
+    ``refit``: the final head is fitted on all training speakers with the same settings/epochs.
+    Calibration ``"domain"``: one temperature per corpus on its out-of-fold logits, mixed per clip by
+    a corpus classifier (see ``head.Head``); ``"global"``: one temperature for all.
+    """
     torch.set_num_threads(recipe.threads)
-    val_speakers = split_speakers(data.corpus, data.speaker, recipe.val_fraction, seed)
-    is_val = np.isin(np.array(data.speaker), sorted(val_speakers))
-    head, spans, val = _fit(data, np.flatnonzero(~is_val), recipe, seed, np.flatnonzero(is_val))
-    temperature, report = 1.0, {}
-    if val is not None:
+    speakers = np.array(data.speaker)
+    if recipe.val_folds >= 2:
+        groups = speaker_groups(data.corpus, data.speaker, recipe.val_folds, seed)
+        group = np.array([groups[s] for s in data.speaker])
+        held = [np.flatnonzero(group == g) for g in range(recipe.val_folds) if (group == g).any()]
+    else:
+        val_speakers = split_speakers(data.corpus, data.speaker, recipe.val_fraction, seed)
+        held = [np.flatnonzero(np.isin(speakers, sorted(val_speakers)))] if val_speakers else []
+    masks = label_masks(data.corpus, [data.labels[i] for i in data.y], data.labels)
+    oof_rows, oof_logits, fold_spans = [], [], []
+    head = None
+    for rows in held:
+        train_rows = np.setdiff1d(np.arange(len(data.y)), rows)
+        head, spans, _ = _fit(data, train_rows, recipe, seed, rows)
         with torch.no_grad():
-            logits = _masked(head(torch.as_tensor(data.X[0, is_val])), torch.as_tensor(val.m)).numpy()
+            logits = _masked(head(torch.as_tensor(data.X[0, rows])), torch.as_tensor(masks[rows])).numpy()
+        oof_rows.append(rows)
+        oof_logits.append(logits)
+        fold_spans.append(spans)
+    report: dict = {}
+    temperatures: dict[str, float] = {}
+    temperature = 1.0
+    if oof_rows:
+        rows = np.concatenate(oof_rows)
+        logits = np.concatenate(oof_logits)
+        corpus = np.array(data.corpus)[rows]
+        y = data.y[rows]
+        spans = [int(np.median([s[k] for s in fold_spans])) for k in range(len(fold_spans[0]))]
+        report = {"ua": _balanced_accuracy(logits, y, corpus), "clips": int(len(rows)), "epochs": spans,
+                  "per_corpus": {c: _balanced_accuracy(logits[corpus == c], y[corpus == c], corpus[corpus == c])
+                                 for c in sorted(set(corpus))},
+                  "scheme": (f"{len(held)}-group speaker cross-validation" if recipe.val_folds >= 2
+                             else f"{recipe.val_fraction:.0%} of each corpus' speakers held out")}
         if recipe.calibrate:
-            temperature = fit_temperature(logits, val.y)
-        report = {"ua": _balanced_accuracy(logits, val.y, val.corpus), "clips": int(is_val.sum()),
-                  "epochs": spans}
-        if recipe.refit:
+            temperature = fit_temperature(logits, y)
+            temperatures = {c: fit_temperature(logits[corpus == c], y[corpus == c]) for c in sorted(set(corpus))}
+            report["temperature"] = temperature
+            report["temperatures"] = temperatures
+        if recipe.refit or recipe.val_folds >= 2:
             head, _, _ = _fit(data, np.arange(len(data.y)), recipe, seed, epochs=spans)
-    return FitResult(head, temperature, sorted(val_speakers), report)
+    else:
+        head, _, _ = _fit(data, np.arange(len(data.y)), recipe, seed)
+    if temperatures and recipe.calibration == "domain":
+        _attach_domain(head, data, recipe, temperatures)
+        temperature = 1.0  # the head divides by its own input-dependent temperature
+    held_speakers = sorted({data.speaker[i] for rows in oof_rows for i in rows})
+    return FitResult(head, temperature, held_speakers, report)
+
+
+def _attach_domain(head, data: FitData, recipe: Recipe, temperatures: dict[str, float]) -> None:
+    """Give ``head`` per-corpus temperatures and (several corpora) a corpus classifier on its features."""
+    names = sorted(temperatures)
+    head.log_t = torch.tensor([np.log(temperatures[c]) for c in names], dtype=torch.float32)
+    corpus = np.array(data.corpus)
+    known = np.isin(corpus, names)
+    if len(names) < 2:
+        return
+    z = ((torch.as_tensor(data.X[0][known]) - head.shift) @ head.projection).numpy()
+    target = np.array([names.index(c) for c in corpus[known]])
+    weights = sample_weights(list(corpus[known]), list(corpus[known]), "equal").astype(np.float32)
+    train = _Set(z.astype(np.float32), target.astype(np.int64), weights,
+                 np.ones((len(target), len(names)), bool), corpus[known])
+    model, _ = train_linear(train, len(names), recipe, seed=0)
+    head.domain = model.net[-1]

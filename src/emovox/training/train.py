@@ -135,20 +135,32 @@ def save_model(trained: Trained, out: str | os.PathLike, *, name: str, version: 
     return out
 
 
+def _calibration_text(trained: Trained) -> str:
+    temps = trained.fit.val.get("temperatures") or {}
+    if not trained.recipe.calibrate or not trained.fit.val:
+        return "none"
+    if trained.recipe.calibration == "domain":
+        return ("per-corpus temperatures (" + ", ".join(f"{c} {t:.2f}" for c, t in temps.items())
+                + ") fitted on out-of-fold predictions of held-out speakers, mixed per clip by a corpus classifier")
+    return f"temperature {trained.fit.temperature:.3f} fitted on held-out speakers"
+
+
 def basic_card(name: str, trained: Trained) -> str:
     """A short model card: data, recipe, validation; evaluation numbers are added by the user."""
     data = trained.data
     lines = [
         f"# {name}", "",
         f"Backbone: {trained.backbone.name} (frozen). Head: per-layer mean+std pooling, standardise"
-        f"{' + PCA' if trained.recipe.pca_dims else ''}, ensemble of {trained.recipe.seeds} MLP(s); "
-        f"temperature {trained.fit.temperature:.3f} (fitted on held-out validation speakers).", "",
+        f"{' + PCA' if trained.recipe.pca_dims else ''}, "
+        + ("a linear (logistic-regression) head" if trained.recipe.hidden <= 0
+           else f"ensemble of {trained.recipe.seeds} MLP(s)")
+        + f"; calibration: {_calibration_text(trained)}.", "",
         f"Labels: {', '.join(trained.labels)}", "",
         "## Data", "",
         f"{data['clips']} clips, {data['speakers']} speakers; per corpus: "
         + ", ".join(f"{k} {v}" for k, v in data["corpora"].items()), "",
         "## Validation (speakers held out of training)", "",
-        f"Speakers: {', '.join(trained.fit.val_speakers) or 'none'}; "
+        f"{trained.fit.val.get('scheme', 'none')}; speakers: {', '.join(trained.fit.val_speakers) or 'none'}; "
         f"UA (mean over corpora): {trained.fit.val.get('ua', float('nan')):.4f}", "",
         "## Recipe", "", "```json", json.dumps(trained.recipe.to_dict(), indent=2), "```", "",
         "Licences: the model inherits the terms of its training data (RAVDESS CC BY-NC-SA 4.0 and "
