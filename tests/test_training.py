@@ -320,3 +320,21 @@ def test_domain_calibration_gives_each_corpus_its_temperature(tmp_path):
     with torch.no_grad():
         ref = MelMean(fit.head)(torch.from_numpy(log_mel(clip)[None])).numpy()[0]
     np.testing.assert_allclose(model.backend.forward([clip])[0], ref, rtol=1e-4, atol=1e-4)
+
+
+def test_label_smoothing_stays_inside_each_clips_labels():
+    from emovox.training.recipe import masked_loss
+
+    logits = torch.tensor([[2.0, 0.0, 5.0], [1.0, 1.0, 1.0]])
+    y = torch.tensor([0, 2])
+    w = torch.ones(2)
+    m = torch.tensor([[True, True, False], [True, True, True]])
+    # no smoothing: plain cross-entropy over the allowed labels
+    expected = (torch.nn.functional.cross_entropy(torch.tensor([[2.0, 0.0]]), torch.tensor([0]))
+                + torch.nn.functional.cross_entropy(logits[1:], y[1:])) / 2
+    assert masked_loss(logits, y, w, m).item() == pytest.approx(expected.item(), rel=1e-5)
+    # smoothing: the masked label gets no target mass, so the loss stays small and finite
+    smoothed = masked_loss(logits, y, w, m, 0.1).item()
+    ref0 = torch.nn.functional.cross_entropy(torch.tensor([[2.0, 0.0]]), torch.tensor([0]), label_smoothing=0.1)
+    ref1 = torch.nn.functional.cross_entropy(logits[1:], y[1:], label_smoothing=0.1)
+    assert smoothed == pytest.approx(((ref0 + ref1) / 2).item(), rel=1e-5)

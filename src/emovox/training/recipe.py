@@ -179,9 +179,20 @@ class _Set:
     corpus: np.ndarray
 
 
+def masked_loss(logits, y, w, m, smoothing: float = 0.0):
+    """Weighted cross-entropy over each clip's own labels (``m``), with label smoothing spread over
+    those labels only (torch's built-in smoothing would put target mass on masked-out labels)."""
+    logp = torch.log_softmax(_masked(logits, m), dim=-1)
+    nll = -logp.gather(1, y[:, None])[:, 0]
+    if smoothing:
+        allowed = m.to(logp.dtype)
+        uniform = -(logp * allowed).sum(dim=1) / allowed.sum(dim=1)
+        nll = (1 - smoothing) * nll + smoothing * uniform
+    return (nll * w).mean()
+
+
 def _loss(recipe: Recipe):
-    ce = torch.nn.CrossEntropyLoss(reduction="none", label_smoothing=recipe.label_smoothing)
-    return lambda model, Z, y, w, m: (ce(_masked(model(Z), m), y) * w).mean()
+    return lambda model, Z, y, w, m: masked_loss(model(Z), y, w, m, recipe.label_smoothing)
 
 
 def train_linear(train: _Set, classes: int, recipe: Recipe, seed: int):
