@@ -39,7 +39,7 @@ def main() -> None:
         raise SystemExit("variants must share the pooling")
     X = pooled_matrix(FeatureCache(backbone, aug_seed=base.aug_seed), rows, copies, base.pooling)
     labels = label_order(r.emotion for r in rows)
-    print("| variant | out-of-fold UA % (mean of corpora) | per corpus UA % | temperatures | seconds |")
+    print("\n| variant | out-of-fold UA % (mean of corpora) | per corpus UA % | temperatures | seconds |")
     print("|---|---:|---|---|---:|")
     for v in variants:
         recipe = replace(base, **v)
