@@ -99,16 +99,13 @@ class Head(nn.Module):
     def forward(self, pooled):
         z = (pooled - self.shift) @ self.projection
         logits = torch.stack([m(z) for m in self.members]).mean(dim=0)
-        return logits / self.temperature(z)
+        domain = self.domain(z) if self.domain is not None else None
+        return calibrated(logits, domain, self.log_t)
 
     def temperature(self, z):
         """(B, 1) divisor of the logits: 1 without calibration, else the domain-mixed temperature."""
-        if self.log_t is None:
-            return torch.ones_like(z[:, :1])
-        if self.domain is None or self.log_t.numel() == 1:
-            return torch.exp(self.log_t[:1]).expand(z.shape[0], 1)
-        p = torch.softmax(self.domain(z), dim=-1)
-        return torch.exp(p @ self.log_t)[:, None]
+        domain = self.domain(z) if self.domain is not None else None
+        return 1.0 / calibrated(torch.ones_like(z[:, :1]), domain, self.log_t)
 
     def compact(self) -> nn.Module:
         """The same function with fewer weights: linear members folded into the projection.
@@ -145,12 +142,18 @@ class LinearHead(nn.Module):
     def forward(self, pooled):
         y = (pooled - self.shift) @ self.projection + self.bias
         logits = y[:, : self.classes]
-        if self.log_t is None:
-            return logits
-        if self.log_t.numel() == 1:
-            return logits / torch.exp(self.log_t[0])
-        p = torch.softmax(y[:, self.classes:], dim=-1)
-        return logits / torch.exp(p @ self.log_t)[:, None]
+        return calibrated(logits, y[:, self.classes:] if y.shape[1] > self.classes else None, self.log_t)
+
+
+def calibrated(logits, domain_logits, log_t):
+    """``logits`` divided by the calibration temperature: none (``log_t`` None), one temperature
+    (one entry, or no corpus classifier), or ``exp(softmax(domain_logits) @ log_t)`` per clip."""
+    if log_t is None:
+        return logits
+    if domain_logits is None or log_t.numel() == 1:
+        return logits / torch.exp(log_t[0])
+    p = torch.softmax(domain_logits, dim=-1)
+    return logits / torch.exp(p @ log_t)[:, None]
 
 
 class EmotionNet(nn.Module):

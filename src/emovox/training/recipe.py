@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 
 import numpy as np
@@ -382,5 +382,5 @@ def _attach_domain(head, data: FitData, recipe: Recipe, temperatures: dict[str, 
     weights = sample_weights(list(corpus[known]), list(corpus[known]), "equal").astype(np.float32)
     train = _Set(z.astype(np.float32), target.astype(np.int64), weights,
                  np.ones((len(target), len(names)), bool), corpus[known])
-    model, _ = train_linear(train, len(names), recipe, seed=0)
+    model, _ = train_linear(train, len(names), replace(recipe, label_smoothing=0.0), seed=0)
     head.domain = model.net[-1]
