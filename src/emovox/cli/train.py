@@ -25,7 +25,7 @@ def run(args) -> int:
 
     from ..training.recipe import Recipe
     from ..training.report import report_summary
-    from ..training.train import read_rows, save_model, train_model
+    from ..training.train import calibration_text, read_rows, save_model, train_model
 
     recipe = Recipe.load(args.config) if args.config else Recipe()
     if args.backbone:
@@ -37,11 +37,8 @@ def run(args) -> int:
                      weights=args.weights, metrics=metrics)
     val = trained.fit.val
     if val:
-        temps = val.get("temperatures") or {}
-        calibration = (", ".join(f"{c} {t:.2f}" for c, t in temps.items()) if recipe.calibration == "domain"
-                       else f"{trained.fit.temperature:.3f}")
         checked = (f"validation UA {val['ua']:.3f} ({val['scheme']}, {len(trained.fit.val_speakers)} speakers, "
-                   f"{val['clips']} clips); temperature {calibration}")
+                   f"{val['clips']} clips); calibration: {calibration_text(trained)}")
     else:
         checked = "no validation (fewer than two speakers per corpus)"
     print(f"wrote {out} ({len(trained.labels)} labels: {', '.join(trained.labels)}; {checked})")

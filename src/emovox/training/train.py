@@ -135,7 +135,8 @@ def save_model(trained: Trained, out: str | os.PathLike, *, name: str, version: 
     return out
 
 
-def _calibration_text(trained: Trained) -> str:
+def calibration_text(trained: Trained) -> str:
+    """How the trained head is calibrated, in one phrase (for the card and the CLI)."""
     temps = trained.fit.val.get("temperatures") or {}
     if not trained.recipe.calibrate or not trained.fit.val:
         return "none"
@@ -154,7 +155,7 @@ def basic_card(name: str, trained: Trained) -> str:
         f"{' + PCA' if trained.recipe.pca_dims else ''}, "
         + ("a linear (logistic-regression) head" if trained.recipe.hidden <= 0
            else f"ensemble of {trained.recipe.seeds} MLP(s)")
-        + f"; calibration: {_calibration_text(trained)}.", "",
+        + f"; calibration: {calibration_text(trained)}.", "",
         f"Labels: {', '.join(trained.labels)}", "",
         "## Data", "",
         f"{data['clips']} clips, {data['speakers']} speakers; per corpus: "
