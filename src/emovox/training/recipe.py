@@ -330,14 +330,11 @@ def fit_head(data: FitData, recipe: Recipe, seed: int = 0) -> FitResult:
         held = [np.flatnonzero(np.isin(speakers, sorted(val_speakers)))] if val_speakers else []
     masks = label_masks(data.corpus, [data.labels[i] for i in data.y], data.labels)
     oof_rows, oof_logits, fold_spans = [], [], []
-    head = None
     for rows in held:
         train_rows = np.setdiff1d(np.arange(len(data.y)), rows)
         head, spans, _ = _fit(data, train_rows, recipe, seed, rows)
-        with torch.no_grad():
-            logits = _masked(head(torch.as_tensor(data.X[0, rows])), torch.as_tensor(masks[rows])).numpy()
         oof_rows.append(rows)
-        oof_logits.append(logits)
+        oof_logits.append(member_logits(head, data.X[0, rows], masks[rows]))
         fold_spans.append(spans)
     report: dict = {}
     temperatures: dict[str, float] = {}
