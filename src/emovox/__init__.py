@@ -17,6 +17,8 @@ from .errors import AudioError, EmovoxError, MissingExtraError, ModelError
 from .result import ModelInfo, Prediction
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from .audio import AudioSource
     from .recognizer import Recognizer
 
@@ -41,14 +43,20 @@ def load_model(
     *,
     features: bool = True,
     max_duration_s: float | None = 600.0,
+    labels: str | Sequence[str] | None = None,
     **backend_options,
 ) -> Recognizer:
-    """Load a model: None for the built-in default, a registry name, a folder, or a hub id."""
+    """Load a model: None for the built-in default, a registry name, a folder, or a hub id.
+
+    ``labels``: answer only these of the model's labels (``"angry,happy,neutral,sad"``), the
+    others masked and the scores renormalised (see ``Recognizer.restrict``).
+    """
     from .models.registry import load_backend
     from .recognizer import Recognizer
 
     backend = load_backend(name_or_path, **backend_options)
-    return Recognizer(backend, features=features, max_duration_s=max_duration_s)
+    model = Recognizer(backend, features=features, max_duration_s=max_duration_s)
+    return model.restrict(labels) if labels else model
 
 
 @lru_cache(maxsize=4)

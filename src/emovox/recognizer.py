@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
@@ -10,7 +10,7 @@ import numpy as np
 
 from .audio import SAMPLE_RATE, AudioSource, is_silent, load_audio, source_name
 from .errors import AudioError, EmovoxError
-from .models.base import Backend
+from .models.base import Backend, LabelSubset
 from .result import ModelInfo, Prediction
 
 if TYPE_CHECKING:
@@ -65,6 +65,13 @@ class Recognizer:
 
     def __repr__(self) -> str:
         return f"Recognizer({self.info.id}, labels={list(self.labels)})"
+
+    def restrict(self, labels: str | Sequence[str]) -> Recognizer:
+        """The same model answering only ``labels`` (``"angry,happy,neutral,sad"`` or a list):
+        the other outputs are masked and the scores renormalise over the kept ones. Shares the
+        loaded model; raises ModelError for an unknown, repeated or single label."""
+        backend = LabelSubset(self.backend, labels)
+        return Recognizer(backend, features=self.features, max_duration_s=self.max_duration_s)
 
     # --- public API -------------------------------------------------------------------------
     def predict(self, source: AudioSource, *, features: bool | None = None) -> Prediction:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from ..errors import EmovoxError, require
 from .inputs import discover
@@ -40,6 +40,7 @@ def run_batch(
     overwrite: bool = False,
     features: bool = True,
     max_duration_s: float | None = 600.0,
+    labels: str | Sequence[str] | None = None,
     threads: int | None = None,
     chunk_size: int = 64,
     progress: bool = False,
@@ -50,6 +51,7 @@ def run_batch(
     ``source``: a folder, a glob, a manifest (.csv/.parquet with a ``path`` column) or a list of
     paths. ``out``: ``.parquet`` (default), ``.csv``, ``.jsonl`` or a folder of Parquet parts.
     ``timeline=True``: one row per segment (``window_s``/``hop_s`` as in ``Recognizer.timeline``).
+    ``labels``: score only these of the model's labels (see ``Recognizer.restrict``).
     A file that fails is a row with its ``error``. Ctrl-C raises ``BatchInterrupted`` after saving
     the finished rows; ``resume=True`` continues where a run stopped. ``threads`` caps each worker's
     math threads (default: cores / workers; in-process runs keep the library default).
@@ -64,6 +66,7 @@ def run_batch(
     todo = [p for p in paths if p not in done]
     options = ModelOptions(
         model=model, features=features, max_duration_s=max_duration_s, batch_size=batch_size,
+        labels=_labels(labels),
         timeline=timeline, timeline_options=_timeline_options(window_s, hop_s),
         threads=threads or _default_threads(workers),
         backend_options=dict(backend_options or {}),
@@ -137,6 +140,13 @@ def _timeline_options(window_s: float | None, hop_s: float | None) -> dict:
         except ValueError as exc:
             raise EmovoxError(str(exc)) from None
     return options
+
+
+def _labels(labels: str | Sequence[str] | None) -> tuple[str, ...] | None:
+    """Split ``"a,b"`` here (workers check the names against the model when they load it)."""
+    if not labels:
+        return None
+    return tuple(x.strip() for x in (labels.split(",") if isinstance(labels, str) else labels))
 
 
 def _default_threads(workers: int) -> int | None:

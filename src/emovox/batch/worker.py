@@ -23,6 +23,7 @@ class ModelOptions:
     model: str | None = None
     features: bool = True
     max_duration_s: float | None = 600.0
+    labels: tuple[str, ...] | None = None  # answer only these labels (Recognizer.restrict)
     batch_size: int = 8
     timeline: bool = False
     threads: int | None = None  # per worker; None leaves the library default
@@ -42,6 +43,7 @@ class Analyzer:
             options.model,
             features=options.features,
             max_duration_s=options.max_duration_s,
+            labels=options.labels,
             **options.backend_options,
         )
         limit_threads(options.threads)  # torch may only have been imported by the load

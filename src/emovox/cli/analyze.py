@@ -20,6 +20,11 @@ def register(sub) -> None:
     p.add_argument("--json", action="store_true", help="one JSON object per file (JSON Lines)")
     p.add_argument("--top-k", type=_positive, default=None, help="show only the K most likely emotions")
     p.add_argument("--no-features", action="store_true", help="skip the acoustic descriptors")
+    p.add_argument(
+        "--labels", default=None, metavar="A,B,...",
+        help="answer only these of the model's emotions, scores renormalised over them "
+        "(e.g. angry,happy,neutral,sad; a label the model lacks is an error that lists the ones it has)",
+    )
     p.add_argument("--batch-size", type=_positive, default=8, help="clips per model call (default 8)")
     p.add_argument(
         "--max-duration", type=float, default=None,
@@ -70,7 +75,9 @@ def run(args) -> int:
 
         return run_timeline(args)  # checks the flag combinations itself
     limit = 600.0 if args.max_duration is None else args.max_duration
-    model = emovox.load_model(args.model, features=not args.no_features, max_duration_s=limit)
+    model = emovox.load_model(
+        args.model, features=not args.no_features, max_duration_s=limit, labels=args.labels
+    )
     failed = 0
     results = model.iter_predict(args.files, batch_size=args.batch_size, errors="return")
     for path, result in zip(args.files, results):

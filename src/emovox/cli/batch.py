@@ -40,6 +40,8 @@ def register(sub) -> None:
     p.add_argument("--threads", type=_positive, default=None,
                    help="math threads per worker (default: cores / workers)")
     p.add_argument("--no-features", action="store_true", help="skip the acoustic descriptors")
+    p.add_argument("--labels", default=None, metavar="A,B,...",
+                   help="score only these of the model's emotions (e.g. angry,happy,neutral,sad)")
     p.add_argument("--max-duration", type=float, default=600.0,
                    help="longest file in seconds; longer files get an error row (default 600; "
                    "--timeline has no limit)")
@@ -79,7 +81,7 @@ def run(args) -> int:
             address=args.address, batch_size=args.batch_size, timeline=args.timeline,
             window_s=args.window, hop_s=args.hop,
             resume=args.resume, overwrite=args.overwrite, features=not args.no_features,
-            max_duration_s=args.max_duration, threads=args.threads,
+            max_duration_s=args.max_duration, labels=args.labels, threads=args.threads,
             progress=not args.no_progress and sys.stderr.isatty(),
         )
     except BatchInterrupted as stop:

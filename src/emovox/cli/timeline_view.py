@@ -20,7 +20,9 @@ def run_timeline(args) -> int:
         return 2
     import emovox
 
-    model = emovox.load_model(args.model, features=False, max_duration_s=args.max_duration)
+    model = emovox.load_model(
+        args.model, features=False, max_duration_s=args.max_duration, labels=args.labels
+    )
     failed = 0
     for path in args.files:
         try:

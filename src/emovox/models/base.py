@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import replace
 from typing import Protocol, runtime_checkable
 
 import numpy as np
 
+from ..errors import ModelError
 from ..result import ModelInfo
 
 
@@ -24,3 +27,45 @@ class Backend(Protocol):
     def forward(self, batch: list[np.ndarray]) -> np.ndarray:
         """Return float logits of shape (len(batch), len(info.labels))."""
         ...
+
+
+class LabelSubset:
+    """Another backend restricted to some of its labels: the other logits are dropped, so the
+    softmax renormalises over the kept labels (the same masking as ``emovox evaluate --labels``).
+
+    Useful when an application needs a fixed label set (say angry, happy, neutral, sad), or when a
+    multi-corpus model splits a clip between near-synonyms such as neutral and calm.
+    """
+
+    def __init__(self, backend: Backend, labels: Sequence[str]) -> None:
+        inner = backend.inner if isinstance(backend, LabelSubset) else backend
+        kept = parse_labels(labels, inner.info.labels)
+        self.inner = inner
+        self.columns = np.array([inner.info.labels.index(label) for label in kept])
+        self.info = replace(inner.info, labels=kept)
+        self.min_samples = inner.min_samples
+        self.max_samples = inner.max_samples
+
+    def forward(self, batch: list[np.ndarray]) -> np.ndarray:
+        return np.asarray(self.inner.forward(batch))[:, self.columns]
+
+
+def parse_labels(labels: str | Sequence[str], available: Sequence[str]) -> tuple[str, ...]:
+    """``"angry,happy"`` or ``["Angry", "happiness"]`` -> canonical labels, all among ``available``.
+
+    Raises ModelError naming what is wrong (empty, repeated, unknown) and what the model has.
+    """
+    from ..labels import canonical
+
+    items = labels.split(",") if isinstance(labels, str) else list(labels)
+    kept = tuple(canonical(x) for x in items if str(x).strip())
+    have = ", ".join(available)
+    if len(kept) < 2:
+        raise ModelError(f"give at least two labels to choose between (the model has: {have})")
+    repeated = sorted({x for x in kept if kept.count(x) > 1})
+    if repeated:
+        raise ModelError(f"label given twice: {', '.join(repeated)}")
+    unknown = [x for x in kept if x not in available]
+    if unknown:
+        raise ModelError(f"not among the model's labels: {', '.join(unknown)} (the model has: {have})")
+    return kept

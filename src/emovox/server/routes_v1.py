@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 
 from .. import __version__
+from ..errors import ModelError
 from ..labels import EMOTIONS, emotion_info
 from ..models.registry import REGISTRY, is_installed
 from .schemas import (
@@ -58,6 +59,14 @@ async def analyze(
     timeline: Annotated[bool, Query(description="answer a timeline: segments and a summary")] = False,
     window_s: Annotated[float, Query(gt=0, le=30, description="timeline window, seconds")] = 3.0,
     hop_s: Annotated[float, Query(gt=0, le=30, description="timeline hop, seconds")] = 1.5,
+    labels: Annotated[
+        str | None,
+        Query(
+            description="answer only these of the model's emotions, comma-separated; scores "
+            "renormalise over them (GET /v1/emotions lists the model's labels)",
+            examples=["angry,happy,neutral,sad"],
+        ),
+    ] = None,
 ) -> dict[str, Any]:
     """Emotion, confidence, per-emotion scores, descriptors and display metadata.
 
@@ -67,11 +76,15 @@ async def analyze(
     """
     if timeline and hop_s > window_s:
         raise HTTPException(422, f"hop_s ({hop_s:g}) must not exceed window_s ({window_s:g})")
+    try:
+        model = state.model.restrict(labels) if labels is not None else state.model
+    except ModelError as exc:
+        raise HTTPException(422, f"labels: {exc}") from None
     data, filename = await read_upload(request, "file")
     if timeline:
-        tl = await state.timeline(data, filename, window_s=window_s, hop_s=hop_s)
+        tl = await state.timeline(data, filename, window_s=window_s, hop_s=hop_s, model=model)
         return {**tl.to_dict(), "display": {name: emotion_info(name).to_dict() for name in tl.labels}}
-    prediction = await state.predict(data, filename, features=features)
+    prediction = await state.predict(data, filename, features=features, model=model)
     return prediction.to_dict(top_k=top_k, display=True)
 
 

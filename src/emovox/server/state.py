@@ -30,28 +30,33 @@ class ServerState:
     limiter: anyio.CapacityLimiter
     started: float = field(default_factory=time.time)
 
-    async def predict(self, data: bytes, filename: str | None, *, features: bool = True) -> Prediction:
-        """Decode and analyze one upload in a worker thread; AudioError for unusable audio."""
+    async def predict(
+        self, data: bytes, filename: str | None, *, features: bool = True, model: Recognizer | None = None
+    ) -> Prediction:
+        """Decode and analyze one upload in a worker thread; AudioError for unusable audio.
+        ``model``: a restricted view of the loaded model (``Recognizer.restrict``)."""
         name = filename or "upload"
         if not data:
             raise AudioError(f"{name} is empty: 0 bytes of audio were received")
         source = io.BytesIO(data)
         source.name = name
-        run = partial(self.model.predict, source, features=features)
+        run = partial((model or self.model).predict, source, features=features)
         prediction = await anyio.to_thread.run_sync(run, limiter=self.limiter)
         prediction = dataclasses.replace(prediction, file=filename)
         self.metrics.observe_prediction(prediction.emotion, prediction.duration_s)
         return prediction
 
 
-    async def timeline(self, data: bytes, filename: str | None, *, window_s: float, hop_s: float) -> Timeline:
+    async def timeline(
+        self, data: bytes, filename: str | None, *, window_s: float, hop_s: float, model: Recognizer | None = None
+    ) -> Timeline:
         """A timeline of one upload, in a worker thread (same limits as ``predict``)."""
         name = filename or "upload"
         if not data:
             raise AudioError(f"{name} is empty: 0 bytes of audio were received")
         source = io.BytesIO(data)
         source.name = name
-        run = partial(self.model.timeline, source, window_s=window_s, hop_s=hop_s,
+        run = partial((model or self.model).timeline, source, window_s=window_s, hop_s=hop_s,
                       max_duration_s=self.settings.max_duration_s)
         tl = await anyio.to_thread.run_sync(run, limiter=self.limiter)
         self.metrics.observe_prediction(tl.summary.dominant, tl.duration_s)
