@@ -107,3 +107,27 @@ def test_report_per_fold_and_pooled(tmp_path):
     assert json.loads((tmp_path / "r" / "confusion.json").read_text())["matrix"] == [[2, 0], [1, 1]]
     md = (tmp_path / "r" / "report.md").read_text()
     assert "| **pooled** | | 4 | **75.0** |" in md
+
+
+def test_drop_other_tests_only_the_scored_labels(tmp_path, debug_model):
+    from conftest import encode, speech_like
+    from emovox.training.run import evaluate
+
+    emotions = ["angry", "happy", "surprised", "angry", "happy", "surprised", "calm"]
+    lines = ["path,corpus,speaker,emotion"]
+    for i, emotion in enumerate(emotions):
+        (tmp_path / f"{i}.wav").write_bytes(encode(speech_like(1.0, seed=i), 16000, "wav"))
+        lines.append(f"{i}.wav,fake,s{i % 2},{emotion}")
+    manifest = tmp_path / "m.csv"
+    manifest.write_text("\n".join(lines) + "\n")
+    with pytest.raises(EmovoxError, match="surprised.*not scored labels"):
+        evaluate(str(debug_model), manifest, tmp_path / "r0", labels=["angry", "happy"])
+    report = evaluate(str(debug_model), manifest, tmp_path / "r", labels=["angry", "happy"], drop_other=True)
+    assert report["pooled"]["n"] == 4 and report["labels"] == ["angry", "happy"]
+    assert report["meta"]["dropped"] == {"calm": 1, "surprised": 2}
+    assert "not tested (emotion outside the scored labels, --drop-other): calm 1, surprised 2" in (
+        tmp_path / "r" / "report.md").read_text()
+    with pytest.raises(EmovoxError, match="needs --labels"):
+        evaluate(str(debug_model), manifest, tmp_path / "r2", drop_other=True)
+    with pytest.raises(EmovoxError, match="no clip of"):
+        evaluate(str(debug_model), manifest, tmp_path / "r3", labels=["sad", "neutral"], drop_other=True)

@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 
 
@@ -66,6 +67,12 @@ def canonical(name: str) -> str:
     if slug in EMOTIONS:
         return slug
     return _ALIASES.get(slug, slug)
+
+
+def canonical_list(labels: str | Iterable[str]) -> tuple[str, ...]:
+    """``"Angry, happiness"`` or ``["ang", "hap"]`` -> canonical names, blanks dropped, order kept."""
+    items = labels.split(",") if isinstance(labels, str) else labels
+    return tuple(canonical(x) for x in items if str(x).strip())
 
 
 def emotion_info(name: str) -> Emotion:

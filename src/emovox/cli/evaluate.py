@@ -13,6 +13,8 @@ def register(sub) -> None:
     p.add_argument("--train-manifest", action="append", default=[], metavar="CSV",
                    help="extra training data for every fold (cross-validation only)")
     p.add_argument("--labels", help="comma-separated labels to score; the model's other outputs are masked")
+    p.add_argument("--drop-other", action="store_true",
+                   help="test only clips whose emotion is among --labels (others are counted in the report)")
     p.add_argument("--config", metavar="JSON", help="recipe for cross-validation (default: the model's own)")
     p.add_argument("--seed", type=int, default=0, help="random seed for cross-validation")
     p.add_argument("--report", required=True, metavar="DIR", help="folder for report.json/.md and plots")

@@ -55,10 +55,9 @@ def parse_labels(labels: str | Sequence[str], available: Sequence[str]) -> tuple
 
     Raises ModelError naming what is wrong (empty, repeated, unknown) and what the model has.
     """
-    from ..labels import canonical
+    from ..labels import canonical_list
 
-    items = labels.split(",") if isinstance(labels, str) else list(labels)
-    kept = tuple(canonical(x) for x in items if str(x).strip())
+    kept = canonical_list(labels)
     have = ", ".join(available)
     if len(kept) < 2:
         raise ModelError(f"give at least two labels to choose between (the model has: {have})")

@@ -109,6 +109,10 @@ def markdown(report: dict) -> str:
     if meta.get("command"):
         out += ["Command:", "", "```", meta["command"], "```", ""]
     silent = f"; {pooled['silent']} clip(s) found silent by the recognizer count as misses" if pooled["silent"] else ""
+    dropped = meta.get("dropped")
+    if dropped:
+        kept = ", ".join(f"{k} {v}" for k, v in dropped.items())
+        silent += f"; clips not tested (emotion outside the scored labels, --drop-other): {kept}"
     out += [f"Scored labels: {', '.join(report['labels'])}{silent}", "", "## Per fold", "", fold_table(report), ""]
     out += ["## Per class (pooled)", "", "| class | precision % | recall % | F1 % | support |", "|---|---:|---:|---:|---:|"]
     for c, m in pooled["per_class"].items():

@@ -34,9 +34,9 @@ def parse_labels(text: str | None) -> list[str] | None:
     """'angry, happy' -> ['angry', 'happy'] in canonical names."""
     if not text:
         return None
-    from ..labels import canonical
+    from ..labels import canonical_list
 
-    labels = [canonical(t) for t in text.split(",") if t.strip()]
+    labels = list(canonical_list(text))
     if len(labels) < 2:
         raise EmovoxError(f"--labels needs at least two labels, got {text!r}")
     return labels
@@ -45,9 +45,23 @@ def parse_labels(text: str | None) -> list[str] | None:
 def evaluate(model: str | None, manifest: str | os.PathLike, report_dir: str | os.PathLike, *,
              folds: str | os.PathLike | None = None, loso: bool = False,
              train_manifests: Sequence[str | os.PathLike] = (), labels: Sequence[str] | None = None,
-             config: str | None = None, seed: int = 0, command: str = "") -> dict:
-    """Score ``model`` on ``manifest`` (no folds) or cross-validate its recipe; write and return the report."""
+             config: str | None = None, seed: int = 0, command: str = "", drop_other: bool = False) -> dict:
+    """Score ``model`` on ``manifest`` (no folds) or cross-validate its recipe; write and return the report.
+
+    ``drop_other``: test only the clips whose emotion is among ``labels`` (a 4-class protocol on an
+    8-class corpus, or a cross-corpus test on the labels both sides share); the report counts the rest.
+    """
     rows = read_manifest(manifest)
+    dropped: dict[str, int] = {}
+    if drop_other:
+        if not labels:
+            raise EmovoxError("--drop-other needs --labels (the emotions to keep)")
+        for r in rows:
+            if r.emotion not in labels:
+                dropped[r.emotion] = dropped.get(r.emotion, 0) + 1
+        rows = [r for r in rows if r.emotion in labels]
+        if not rows:
+            raise EmovoxError(f"no clip of {manifest} has one of the labels {', '.join(labels)}")
     if folds or loso:
         recipe = model_recipe(model, config)
         fold_map = read_folds(folds) if folds else None
@@ -62,6 +76,8 @@ def evaluate(model: str | None, manifest: str | os.PathLike, report_dir: str | o
         meta = {"protocol": "score", "model": model or "default"}
     used = labels or next(list(r.scores) for r in records if r.scores)
     meta.update({"command": command, "manifest": str(manifest), "train_manifests": [str(m) for m in train_manifests]})
+    if drop_other:
+        meta["dropped"] = dict(sorted(dropped.items()))
     report = build_report(records, used, meta)
     write_report(report, records, report_dir)
     return report
@@ -72,5 +88,5 @@ def evaluate_command(args, command: str = "") -> dict:
     return evaluate(
         args.model, args.manifest, args.report, folds=args.folds, loso=args.loso,
         train_manifests=args.train_manifest, labels=parse_labels(args.labels), config=args.config,
-        seed=args.seed, command=command,
+        seed=args.seed, command=command, drop_other=args.drop_other,
     )
