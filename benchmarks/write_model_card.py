@@ -131,6 +131,22 @@ def cross_limit() -> str:
             "clip lengths) as a rough hint, not as calibrated probabilities.")
 
 
+def robustness() -> str:
+    """The degraded-audio sentence, from benchmarks/robustness.py's reports (RAVDESS folds)."""
+    folder = RESULTS / "robustness-ravdess"
+    found = [json.loads(f.read_text()) for f in folder.glob("report-*.json")]
+    order = ["clean", "noise 20 dB", "noise 10 dB", "noise 5 dB", "telephone"]
+    reps = {r["meta"]["condition"]: r for r in sorted(found, key=lambda r: order.index(r["meta"]["condition"]))}
+    if "clean" not in reps:
+        return "Noisy or telephone speech: not measured (run benchmarks/robustness.py)."
+    parts = [f"{c} {pct(r['mean_over_folds']['ua'])} % (ECE {pct(r['pooled']['ece'])} %)"
+             for c, r in reps.items() if c != "clean"]
+    clean = reps["clean"]
+    return ("Degraded test audio (`python benchmarks/robustness.py --corpus ravdess`, the RAVDESS folds with the "
+            f"three-corpus recipe; `{folder.relative_to(ROOT)}/table.md`): UA {pct(clean['mean_over_folds']['ua'])} % "
+            f"(ECE {pct(clean['pooled']['ece'])} %) on the clean clips, " + ", ".join(parts) + ".")
+
+
 def calibration_text(extra: dict) -> str:
     temps = extra["validation"].get("temperatures") or {}
     if extra["recipe"].get("calibration") == "domain" and temps:
@@ -181,7 +197,7 @@ def main() -> None:
         val_scheme=extra["validation"].get("scheme", "held-out speakers"), val_ua=pct(extra["validation"]["ua"]),
         calibration=calibration_text(extra), calibration_verdict=calibration_verdict(reports),
         recipe=recipe, train_command=TRAIN_COMMAND, summary=summary(reports), per_fold="\n".join(per_fold),
-        cross=cross_corpus(), cross_limit=cross_limit(),
+        cross=cross_corpus(), cross_limit=cross_limit(), robustness=robustness(),
     )
     (MODEL / "MODEL_CARD.md").write_text(text)
     print(f"wrote {MODEL / 'MODEL_CARD.md'}")
@@ -290,8 +306,8 @@ nine labels, not as a diagnosis of how a person feels.
 
 ## Limits
 
-- Acted speech only: professional actors in studio conditions. Spontaneous, conversational,
-  noisy or telephone speech will score lower, by an amount not measured here.
+- Acted speech only: professional actors in studio conditions. Spontaneous or conversational
+  speech will score lower, by an amount not measured here. {robustness}
 - Cross-corpus drop: {cross_limit}
 - Languages: English, German and Turkish training data; other languages are untested.
 - EmoDB-2s is a degraded 2-second copy of EmoDB; its numbers are not EmoDB results.

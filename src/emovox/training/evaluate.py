@@ -129,12 +129,12 @@ def cross_validate(recipe, rows: Sequence[ManifestRow], folds: dict[str, int] | 
         trained = fit_rows([all_rows[i] for i in train], X[:, train], model_labels, recipe, seed, backbone)
         probs = softmax(trained.logits(X[0, test]))
         for i, p in zip(test, probs):
-            prediction = _prediction(trained.labels, p, all_rows[i])
+            prediction = prediction_from_probs(trained.labels, p, all_rows[i])
             out.append(scored(all_rows[i], prediction, fold, labels))
     return out
 
 
-def _prediction(labels: Sequence[str], probs: np.ndarray, row: ManifestRow) -> Prediction:
+def prediction_from_probs(labels: Sequence[str], probs: np.ndarray, row: ManifestRow) -> Prediction:
     best = int(np.argmax(probs))
     return Prediction(
         emotion=labels[best], confidence=float(probs[best]),
