@@ -45,6 +45,8 @@ def test_load_model_labels_and_restricting_twice(model, tiny_hf_model):
     twice = model.restrict("angry,happy,sad").restrict(["angry", "sad"])  # a subset of the model's labels
     assert twice.predict(clip).scores == pytest.approx(loaded.predict(clip).scores, abs=1e-6)
     assert twice.restrict("neutral,happy").labels == ("neutral", "happy")  # always from the full model
+    with pytest.raises(ModelError, match="at least two labels"):
+        emovox.load_model(str(tiny_hf_model), labels="")  # asked for a subset, gave none
 
 
 def test_timeline_of_a_restricted_model(model):
@@ -93,6 +95,8 @@ def test_batch_labels_write_only_those_score_columns(tmp_path, tiny_hf_model, mo
     out = tmp_path / "r.csv"
     summary = run_batch(folder, out, model=str(tiny_hf_model), features=False, labels="angry,sad")
     assert (summary.files, summary.failed) == (2, 0)
+    with pytest.raises(ModelError, match="not among the model's labels: surprised"):
+        run_batch(folder, tmp_path / "bad.csv", model=str(tiny_hf_model), features=False, labels="angry,surprised")
     df = pd.read_csv(out).sort_values("path")
     assert [c for c in df.columns if c.startswith("score_")] == ["score_angry", "score_sad"]
     for _, row in df.iterrows():

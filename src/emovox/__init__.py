@@ -56,7 +56,7 @@ def load_model(
 
     backend = load_backend(name_or_path, **backend_options)
     model = Recognizer(backend, features=features, max_duration_s=max_duration_s)
-    return model.restrict(labels) if labels else model
+    return model if labels is None else model.restrict(labels)
 
 
 @lru_cache(maxsize=4)

@@ -7,6 +7,7 @@ import os
 from collections.abc import Iterable, Sequence
 
 from ..errors import EmovoxError, require
+from ..labels import canonical_list
 from .inputs import discover
 from .local import run_local
 from .summary import BatchSummary, Tally, progress_bar
@@ -66,7 +67,7 @@ def run_batch(
     todo = [p for p in paths if p not in done]
     options = ModelOptions(
         model=model, features=features, max_duration_s=max_duration_s, batch_size=batch_size,
-        labels=_labels(labels),
+        labels=None if labels is None else canonical_list(labels),
         timeline=timeline, timeline_options=_timeline_options(window_s, hop_s),
         threads=threads or _default_threads(workers),
         backend_options=dict(backend_options or {}),
@@ -140,13 +141,6 @@ def _timeline_options(window_s: float | None, hop_s: float | None) -> dict:
         except ValueError as exc:
             raise EmovoxError(str(exc)) from None
     return options
-
-
-def _labels(labels: str | Sequence[str] | None) -> tuple[str, ...] | None:
-    """Split ``"a,b"`` here (workers check the names against the model when they load it)."""
-    if not labels:
-        return None
-    return tuple(x.strip() for x in (labels.split(",") if isinstance(labels, str) else labels))
 
 
 def _default_threads(workers: int) -> int | None:

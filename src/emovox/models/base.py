@@ -39,7 +39,7 @@ class LabelSubset:
 
     def __init__(self, backend: Backend, labels: Sequence[str]) -> None:
         inner = backend.inner if isinstance(backend, LabelSubset) else backend
-        kept = parse_labels(labels, inner.info.labels)
+        kept = subset_labels(labels, inner.info.labels)
         self.inner = inner
         self.columns = np.array([inner.info.labels.index(label) for label in kept])
         self.info = replace(inner.info, labels=kept)
@@ -50,7 +50,7 @@ class LabelSubset:
         return np.asarray(self.inner.forward(batch))[:, self.columns]
 
 
-def parse_labels(labels: str | Sequence[str], available: Sequence[str]) -> tuple[str, ...]:
+def subset_labels(labels: str | Sequence[str], available: Sequence[str]) -> tuple[str, ...]:
     """``"angry,happy"`` or ``["Angry", "happiness"]`` -> canonical labels, all among ``available``.
 
     Raises ModelError naming what is wrong (empty, repeated, unknown) and what the model has.
