@@ -62,12 +62,17 @@ def main() -> None:
 
     import torch
 
-    from emovox.audio import load_audio
+    from emovox.audio import SAMPLE_RATE, load_audio
     from emovox.corpora.manifest import read_folds, read_manifest
     from emovox.recognizer import softmax
     from emovox.training.evaluate import prediction_from_probs, scored, speaker_folds
-    from emovox.training.features import FeatureCache, load_backbone, pad_min
-    from emovox.training.head import pool_clip
+    from emovox.training.features import (
+        MAX_SECONDS,
+        FeatureCache,
+        load_backbone,
+        pad_min,
+        pooled_vector,
+    )
     from emovox.training.recipe import Recipe
     from emovox.training.report import build_report
     from emovox.training.train import fit_rows, label_order, pooled_matrix
@@ -88,10 +93,8 @@ def main() -> None:
     backbone = load_backbone(recipe.backbone)
     X = pooled_matrix(FeatureCache(backbone, aug_seed=recipe.aug_seed), all_rows, recipe.aug_copies, recipe.pooling)
 
-    def encode(signal: np.ndarray) -> np.ndarray:
-        states, energy = backbone.states(pad_min(signal[: 30 * 16000]))
-        s = torch.from_numpy(states).float()
-        return pool_clip(tuple(s[:, None]), torch.from_numpy(energy)[None], recipe.pooling)[0].numpy()
+    def encode(signal: np.ndarray) -> np.ndarray:  # as FeatureCache encodes a clip, without the cache
+        return pooled_vector(*backbone.states(pad_min(signal[: int(MAX_SECONDS * SAMPLE_RATE)])), recipe.pooling)
 
     print(f"encoding {len(rows)} test clips x {len(CONDITIONS)} conditions", file=sys.stderr)
     test_X = {c: [] for c in CONDITIONS}

@@ -177,16 +177,20 @@ class FeatureCache:
 
     def pooled(self, clip: str | Path, copy: int = 0, pooling: str = "speech") -> np.ndarray:
         """The head's input vector for a clip (see head.pool_clip), memoised on disk."""
-        from .head import pool_clip
-
         file = self._file(Path(clip), copy).with_suffix(f".{pooling}.npy")
         if file.is_file():
             return np.load(file)
-        states, energy = self.get(clip, copy)
-        s = torch.from_numpy(states).float()
-        vector = pool_clip(tuple(s[:, None]), torch.from_numpy(energy)[None], pooling)[0].numpy()
+        vector = pooled_vector(*self.get(clip, copy), pooling)
         _save(file, vector)
         return vector
+
+
+def pooled_vector(states: np.ndarray, energy: np.ndarray, pooling: str = "speech") -> np.ndarray:
+    """One clip's (layers, frames, dims) states and (frames,) loudness -> the head's input vector."""
+    from .head import pool_clip
+
+    s = torch.from_numpy(states).float()
+    return pool_clip(tuple(s[:, None]), torch.from_numpy(energy)[None], pooling)[0].numpy()
 
 
 def _save(file: Path, array: np.ndarray) -> None:
