@@ -6,9 +6,13 @@ the cached clean + augmented features; the held-out speakers' clips are then deg
 scored. Every condition is scored by the same heads, so the rows differ only in the test audio.
 
 Conditions (seeded): clean; white Gaussian noise at 20, 10 and 5 dB SNR (relative to the clip's
-RMS); telephone: 300-3400 Hz band-pass, 8 kHz sampling and 8-bit mu-law (G.711-like) and back.
+RMS); telephone: 300-3400 Hz band-pass, 8 kHz sampling, G.711 mu-law and back; cellular: the AMR-NB
+speech codec at 12.2 kbit/s (8 kHz). The shipped recipe trains on a telephone copy of every clip
+(random band edges, mu-law or A-law: training.channel.random_telephone), so the telephone row tests a
+channel of the kind it trained on; no AMR-NB (nor any other speech codec) is in training, so the
+cellular row is a channel it never heard.
 
-Usage: python benchmarks/robustness.py [--corpus ravdess|emodb_2s|turev_db] [--single-corpus]
+Usage: python benchmarks/robustness.py [--corpus ravdess|emodb_2s|turev_db] [--single-corpus] [--variant JSON]
 Prints a Markdown table; --out writes it and the per-condition reports (JSON) to a folder.
 """
 
@@ -18,6 +22,7 @@ import argparse
 import json
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -26,7 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 CORPORA = ("ravdess", "emodb_2s", "turev_db")
-CONDITIONS = ("clean", "noise 20 dB", "noise 10 dB", "noise 5 dB", "telephone")
+CONDITIONS = ("clean", "noise 20 dB", "noise 10 dB", "noise 5 dB", "telephone", "cellular AMR-NB")
 
 
 def degrade(signal: np.ndarray, condition: str, seed: int) -> np.ndarray:
@@ -39,15 +44,13 @@ def degrade(signal: np.ndarray, condition: str, seed: int) -> np.ndarray:
         noise = np.random.default_rng(seed).standard_normal(signal.size) * rms / 10 ** (snr_db / 20)
         return np.clip(signal + noise, -1, 1).astype(np.float32)
     if condition == "telephone":
-        import soxr
-        from scipy.signal import butter, sosfilt
+        from emovox.training.channel import telephone
 
-        band = sosfilt(butter(4, [300, 3400], btype="bandpass", fs=16000, output="sos"), signal)
-        narrow = np.clip(soxr.resample(band, 16000, 8000), -1, 1)
-        mu = 255.0  # 8-bit mu-law companding, then expansion
-        coded = np.round(np.sign(narrow) * np.log1p(mu * np.abs(narrow)) / np.log1p(mu) * 127) / 127
-        expanded = np.sign(coded) * np.expm1(np.abs(coded) * np.log1p(mu)) / mu
-        return np.clip(soxr.resample(expanded, 8000, 16000), -1, 1).astype(np.float32)[: signal.size]
+        return telephone(signal, low=300, high=3400, order=4, law="mulaw")
+    if condition == "cellular AMR-NB":
+        from emovox.training.channel import codec_roundtrip
+
+        return codec_roundtrip(signal, "libopencore_amrnb", 8000, bit_rate=12200, container="amr")
     raise ValueError(f"unknown condition {condition!r}")
 
 
@@ -57,6 +60,8 @@ def main() -> None:
     ap.add_argument("--single-corpus", action="store_true", help="train on the test corpus only")
     ap.add_argument("--corpora", default=str(ROOT.parent / "shared" / "corpora"))
     ap.add_argument("--config", default=str(ROOT / "src/emovox/assets/emovox-base/recipe.json"))
+    ap.add_argument("--variant", default="{}", help="JSON object of recipe settings to change, e.g. "
+                    "'{\"telephone_copies\": 0}' for the recipe without its telephone copy")
     ap.add_argument("--out", default=None, help="folder for table.md and report-<condition>.json")
     args = ap.parse_args()
 
@@ -79,7 +84,7 @@ def main() -> None:
 
     t0 = time.time()
     corpora = Path(args.corpora)
-    recipe = Recipe.load(args.config)
+    recipe = replace(Recipe.load(args.config), **json.loads(args.variant))
     torch.set_num_threads(recipe.threads)
     rows = read_manifest(corpora / args.corpus / "manifest.csv")
     others = [] if args.single_corpus else [
@@ -91,7 +96,7 @@ def main() -> None:
     labels = label_order(r.emotion for r in all_rows)
     test_labels = [lab for lab in labels if lab in {r.emotion for r in rows}]
     backbone = load_backbone(recipe.backbone)
-    X = pooled_matrix(FeatureCache(backbone, aug_seed=recipe.aug_seed), all_rows, recipe.aug_copies, recipe.pooling)
+    X = pooled_matrix(FeatureCache(backbone, aug_seed=recipe.aug_seed), all_rows, recipe.copies, recipe.pooling)
 
     def encode(signal: np.ndarray) -> np.ndarray:  # as FeatureCache encodes a clip, without the cache
         return pooled_vector(*backbone.states(pad_min(signal[: int(MAX_SECONDS * SAMPLE_RATE)])), recipe.pooling)

@@ -33,7 +33,7 @@ def main() -> None:
     variants = [{}] + [json.loads(v) for v in args.variant]
     rows = read_rows(args.manifest)
     backbone = load_backbone(base.backbone)
-    copies = max(replace(base, **v).aug_copies for v in variants)
+    copies = list(dict.fromkeys(c for v in variants for c in replace(base, **v).copies))
     pooling = {replace(base, **v).pooling for v in variants}
     if len(pooling) != 1:
         raise SystemExit("variants must share the pooling")
@@ -44,7 +44,7 @@ def main() -> None:
     for v in variants:
         recipe = replace(base, **v)
         t0 = time.time()
-        trained = fit_rows(rows, X[: recipe.aug_copies + 1], labels, recipe, args.seed, backbone)
+        trained = fit_rows(rows, X[[copies.index(c) for c in recipe.copies]], labels, recipe, args.seed, backbone)
         val = trained.fit.val
         per = val.get("per_corpus", {})
         temps = val.get("temperatures", {})

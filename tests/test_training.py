@@ -96,7 +96,7 @@ def test_cache_path_equals_exported_graph(tmp_path):
     clip.write_bytes(encode(speech_like(0.7), 16000, "wav"))  # shorter than 1 s: padded
     backbone = load_backbone()
     cache = FeatureCache(backbone, root=tmp_path / "cache")
-    vector = cache.pooled(clip, 0, "speech")
+    vector = cache.pooled(clip, "clean", "speech")
     torch.manual_seed(0)
     head = Head(np.zeros(vector.size, np.float32), np.eye(vector.size, dtype=np.float32), [MLP(vector.size, 3, hidden=0)])
     net = EmotionNet(backbone.module, head, "whisper-logmel", "speech").eval()
@@ -106,7 +106,7 @@ def test_cache_path_equals_exported_graph(tmp_path):
     x = torch.from_numpy(backbone.inputs(pad_min(load_audio(clip))))[None]
     with torch.no_grad():
         assert net(x).numpy() == pytest.approx(head(torch.from_numpy(vector)[None]).numpy(), abs=2e-2)
-    assert (tmp_path / "cache").is_dir() and np.array_equal(cache.pooled(clip, 0, "speech"), vector)
+    assert (tmp_path / "cache").is_dir() and np.array_equal(cache.pooled(clip, "clean", "speech"), vector)
 
 
 # --- slow: real corpus subset ---------------------------------------------------------------------
@@ -132,7 +132,7 @@ def _subset(corpora: Path, out: Path) -> tuple[Path, Path]:
 @pytest.fixture
 def small_recipe(tmp_path) -> Path:
     path = tmp_path / "recipe.json"
-    path.write_text(json.dumps({"aug_copies": 1, "pca_dims": 0, "val_fraction": 0.25, "epochs": 50}))
+    path.write_text(json.dumps({"aug_copies": 1, "telephone_copies": 1, "pca_dims": 0, "val_fraction": 0.25, "epochs": 50}))
     return path
 
 
@@ -155,6 +155,7 @@ def test_train_evaluate_end_to_end(corpora, tmp_path, small_recipe, monkeypatch)
     assert result.returncode == 0, result.stderr
     config = json.loads((tmp_path / "m" / "emovox.json").read_text())
     assert config["labels"] == ["sad", "angry"] and config["extra"]["recipe"]["aug_copies"] == 1
+    assert config["extra"]["recipe"]["telephone_copies"] == 1
     assert (tmp_path / "m" / "MODEL_CARD.md").is_file() and (tmp_path / "m" / "recipe.json").is_file()
     # a model that never heard this speaker, through the public API
     model = emovox.load_model(str(tmp_path / "m"))

@@ -120,7 +120,7 @@ def cross_validate(recipe, rows: Sequence[ManifestRow], folds: dict[str, int] | 
     check_labels(rows, labels or model_labels)
     backbone = load_backbone(recipe.backbone)
     cache = FeatureCache(backbone, aug_seed=recipe.aug_seed)
-    X = pooled_matrix(cache, all_rows, recipe.aug_copies, recipe.pooling, progress)
+    X = pooled_matrix(cache, all_rows, recipe.copies, recipe.pooling, progress)
     test_fold = np.array([fold_of[r.speaker] for r in rows] + [""] * len(train_rows))
     out: list[Scored] = []
     for fold in tqdm(sorted(set(fold_of.values()), key=_natural), desc="folds", disable=not progress):

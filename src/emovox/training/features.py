@@ -139,13 +139,32 @@ def augment(signal: np.ndarray, seed: int, compose=None) -> np.ndarray:
     return np.clip(out, -1.0, 1.0).astype(np.float32)
 
 
+def copy_names(aug_copies: int, telephone_copies: int = 0) -> list[str]:
+    """The feature copies of every training clip: "clean", then "aug1".., then "tel1"..
+
+    >>> copy_names(2, 1)
+    ['clean', 'aug1', 'aug2', 'tel1']
+    """
+    return ["clean"] + [f"aug{k}" for k in range(1, aug_copies + 1)] + [f"tel{k}" for k in range(1, telephone_copies + 1)]
+
+
+def parse_copy(copy: str) -> tuple[str, int]:
+    """"aug2" -> ("aug", 2); "clean" -> ("clean", 0); anything else is a ValueError."""
+    for kind in ("aug", "tel"):
+        if copy.startswith(kind) and copy[len(kind):].isdigit() and int(copy[len(kind):]) > 0:
+            return kind, int(copy[len(kind):])
+    if copy == "clean":
+        return "clean", 0
+    raise ValueError(f"unknown feature copy {copy!r}; expected 'clean', 'augN' or 'telN'")
+
+
 # --- the cache ----------------------------------------------------------------------------------
 def cache_root() -> Path:
     return Path(os.environ.get("EMOVOX_CACHE", Path.home() / ".cache" / "emovox")) / "features"
 
 
 class FeatureCache:
-    """Hidden states per (clip, augmentation copy) on disk; copy 0 is the clean clip."""
+    """Hidden states per (clip, copy) on disk; copies are named by copy_names(): "clean", "aug1", "tel1"."""
 
     def __init__(self, backbone: Backbone, root: str | Path | None = None, aug_seed: int = 0) -> None:
         self.backbone = backbone
@@ -153,29 +172,42 @@ class FeatureCache:
         self.aug_seed = aug_seed
         self._compose = None
 
-    def _file(self, clip: Path, copy: int) -> Path:
+    def _file(self, clip: Path, copy: str) -> Path:
         st = clip.stat()
-        tag = f"a{self.aug_seed}-{copy}" if copy else "clean"
+        kind, index = parse_copy(copy)
+        tag = {"clean": "clean", "aug": f"a{self.aug_seed}-{index}", "tel": f"t{self.aug_seed}-{index}"}[kind]
         return self.folder / f"{_digest(clip.resolve(), st.st_size, st.st_mtime_ns)}-{tag}.npy"
 
-    def get(self, clip: str | Path, copy: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    def get(self, clip: str | Path, copy: str = "clean") -> tuple[np.ndarray, np.ndarray]:
         """(layers, frames, dims) float16 states and (frames,) loudness of a clip, cached on first use."""
         clip = Path(clip)
         file = self._file(clip, copy)
         loud = file.with_suffix(".energy.npy")
         if file.is_file() and loud.is_file():
             return np.load(file), np.load(loud)
-        signal = load_audio(clip)
-        if copy:
-            self._compose = self._compose or augmenter()
-            signal = augment(signal, int(_digest(self.aug_seed, clip.name, copy), 16) % 2**31, self._compose)
+        signal = self._signal(clip, copy)
         signal = pad_min(signal[: int(MAX_SECONDS * SAMPLE_RATE)])
         states, energy = self.backbone.states(signal, np.load(file) if file.is_file() else None)
         _save(file, states)
         _save(loud, energy)
         return states, energy
 
-    def pooled(self, clip: str | Path, copy: int = 0, pooling: str = "speech") -> np.ndarray:
+    def _signal(self, clip: Path, copy: str) -> np.ndarray:
+        """The clip's audio as that copy hears it (seeded by aug_seed, file name and copy)."""
+        signal = load_audio(clip)
+        kind, index = parse_copy(copy)
+        # augmented copies keep the seeds (and cache files) they had when copies were numbered
+        seed = int(_digest(self.aug_seed, clip.name, index if kind == "aug" else copy), 16) % 2**31
+        if kind == "aug":
+            self._compose = self._compose or augmenter()
+            return augment(signal, seed, self._compose)
+        if kind == "tel":
+            from .channel import random_telephone
+
+            return random_telephone(signal, np.random.default_rng(seed))
+        return signal
+
+    def pooled(self, clip: str | Path, copy: str = "clean", pooling: str = "speech") -> np.ndarray:
         """The head's input vector for a clip (see head.pool_clip), memoised on disk."""
         file = self._file(Path(clip), copy).with_suffix(f".{pooling}.npy")
         if file.is_file():

@@ -33,6 +33,7 @@ class Recipe:
     pooling: str = "speech"  # "mean_std": over all frames; "speech": also over the loud frames
     corpus_balance: str = "equal"  # corpora weigh the same ("equal") or by clip count ("size")
     aug_copies: int = 2  # augmented copies per training clip (0: clean only)
+    telephone_copies: int = 1  # telephone-channel copies per training clip (channel.random_telephone)
     aug_seed: int = 0
     pca_dims: int = 0  # > 0: PCA to this many dimensions after standardising (0: none)
     hidden: int = 0  # 0: linear head (L-BFGS); > 0: MLP ensemble (AdamW, early stopping)
@@ -55,6 +56,13 @@ class Recipe:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+    @property
+    def copies(self) -> list[str]:
+        """The feature copies every training clip contributes (see features.copy_names)."""
+        from .features import copy_names
+
+        return copy_names(self.aug_copies, self.telephone_copies)
 
     @classmethod
     def from_dict(cls, data: dict) -> Recipe:

@@ -39,14 +39,14 @@ def label_order(emotions) -> list[str]:
     return known + sorted(present - set(known))
 
 
-def pooled_matrix(cache: FeatureCache, rows: Sequence[ManifestRow], copies: int, pooling: str,
+def pooled_matrix(cache: FeatureCache, rows: Sequence[ManifestRow], copies: Sequence[str], pooling: str,
                   progress: bool = True) -> np.ndarray:
-    """(copies + 1, N, F) pooled features: the clean clips, then each augmented copy."""
+    """(len(copies), N, F) pooled features, one slab per copy name (features.copy_names)."""
     from tqdm.auto import tqdm
 
     out = []
-    for copy in range(copies + 1):
-        desc = "features" if copy == 0 else f"augmented copy {copy}"
+    for copy in copies:
+        desc = "features" if copy == "clean" else f"{copy} copy"
         out.append(np.stack([
             cache.pooled(r.path, copy, pooling)
             for r in tqdm(rows, desc=desc, disable=not progress, leave=False, mininterval=2)
@@ -91,7 +91,7 @@ def train_model(
     backbone = backbone or load_backbone(recipe.backbone)
     cache = cache or FeatureCache(backbone, aug_seed=recipe.aug_seed)
     labels = label_order(r.emotion for r in rows)
-    X = pooled_matrix(cache, rows, recipe.aug_copies, recipe.pooling, progress)
+    X = pooled_matrix(cache, rows, recipe.copies, recipe.pooling, progress)
     return fit_rows(rows, X, labels, recipe, seed, backbone)
 
 
