@@ -65,6 +65,11 @@ def test_copy_names_and_their_errors():
     assert copy_names(2, 1) == ["clean", "aug1", "aug2", "tel1"]
     assert Recipe(aug_copies=0, telephone_copies=0).copies == ["clean"]
     assert parse_copy("tel3") == ("tel", 3)
+    from emovox.errors import EmovoxError
+
+    for bad in (-1, 1.5, "2"):
+        with pytest.raises(EmovoxError, match="telephone_copies must be a whole number"):
+            Recipe.from_dict({"telephone_copies": bad})
     for bad in ("aug0", "tel", "noisy1", "1"):
         with pytest.raises(ValueError, match="clean"):
             parse_copy(bad)

@@ -71,6 +71,9 @@ class Recipe:
         if unknown:
             raise EmovoxError(f"unknown recipe setting(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
         recipe = cls(**data)
+        for name in ("aug_copies", "telephone_copies"):
+            if not isinstance(getattr(recipe, name), int) or getattr(recipe, name) < 0:
+                raise EmovoxError(f"recipe {name} must be a whole number >= 0, got {getattr(recipe, name)!r}")
         if recipe.calibration not in ("global", "domain"):
             raise EmovoxError(f"recipe calibration must be 'global' or 'domain', got {recipe.calibration!r}")
         return recipe
