@@ -66,6 +66,31 @@ def test_export_parity_on_several_lengths(tmp_path, weights, tol):
     assert ("MatMulInteger" in ops) == (weights == "int8")
 
 
+class TinyCalibratedNet(TinyMelNet):
+    """TinyMelNet with the shipped head's per-clip temperature: softmax(domain) @ log_t, a MatMul
+    against a vector."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.domain = torch.nn.Linear(64, 3)
+        self.register_buffer("log_t", torch.tensor([0.1, 0.5, 1.2]))
+
+    def forward(self, mel):
+        x = torch.nn.functional.gelu(self.conv(mel)).transpose(1, 2).mean(dim=1)
+        t = torch.exp(torch.softmax(self.domain(x), dim=-1) @ self.log_t)
+        return self.head(x) / t[:, None]
+
+
+def test_int8_keeps_vector_matmuls_float_and_runs(tmp_path):
+    """int8 export of a head with a vector MatMul (the per-corpus temperatures) loads and runs."""
+    module = TinyCalibratedNet()
+    path = export_onnx(module, tmp_path / "m.onnx", weights="int8")
+    result = parity(module, path, _mels(0.5, 2.0))
+    assert result.n == 2 and result.max_abs_diff < 0.3
+    graph = onnx.load(str(path)).graph
+    assert {n.op_type for n in graph.node} >= {"MatMulInteger", "MatMul"}
+
+
 def test_fp16_storage_halves_weights_and_ort_folds_the_casts(tmp_path):
     module = TinyMelNet()
     fp32 = export_onnx(module, tmp_path / "fp32.onnx", weights="fp32")

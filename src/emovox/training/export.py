@@ -126,8 +126,17 @@ INT8_OPS = ("MatMul",)
 benchmarks/bench_export.py) quantizing the convolutions too was slower (ConvInteger) and less exact."""
 
 
+def _matrix_free_matmuls(model) -> list[str]:
+    """MatMul nodes whose weight is not a 2-D initializer (a vector such as the per-corpus log
+    temperatures, or an activation): per-channel int8 has no output channels to scale there, and
+    onnxruntime rejects such a node at run time ("b zero point is not valid")."""
+    ranks = {i.name: len(i.dims) for i in model.graph.initializer}
+    return [n.name for n in model.graph.node
+            if n.op_type == "MatMul" and ranks.get(n.input[1]) != 2]
+
+
 def _quantize_int8(src: Path, dst: Path) -> None:
-    """Dynamic int8 quantization of the MatMul weights, one scale per output channel."""
+    """Dynamic int8 quantization of the 2-D MatMul weights, one scale per output channel."""
     import logging
 
     from onnxruntime.quantization import QuantType, quantize_dynamic
@@ -137,7 +146,8 @@ def _quantize_int8(src: Path, dst: Path) -> None:
     root.setLevel(logging.ERROR)  # quantize_dynamic logs a "consider pre-processing" warning
     try:
         quantize_dynamic(str(src), str(dst), weight_type=QuantType.QInt8, per_channel=True,
-                         op_types_to_quantize=list(INT8_OPS))
+                         op_types_to_quantize=list(INT8_OPS),
+                         nodes_to_exclude=_matrix_free_matmuls(onnx.load(str(src))))
     finally:
         root.setLevel(level)
 
