@@ -121,6 +121,8 @@ def main() -> None:
         print(f"fold {fold} done ({time.time() - t0:.0f} s)", file=sys.stderr)
 
     trained_on = args.corpus if args.single_corpus else "all three corpora (test speakers held out)"
+    if json.loads(args.variant):
+        trained_on += f", recipe variant {args.variant}"
     lines = [f"{args.corpus}: {len(set(fold_of.values()))} speaker-independent folds, trained on {trained_on}, "
              f"{len(test_labels)} classes scored ({time.time() - t0:.0f} s)", "",
              "| test audio | UA % (mean of folds) | UA % (pooled) | WA % | ECE % (pooled) | mean confidence % |",
