@@ -343,8 +343,9 @@ nine labels, not as a diagnosis of how a person feels.
 - Cross-corpus drop: {cross_limit}
 - Languages: English, German and Turkish training data; other languages are untested.
 - EmoDB-2s is a degraded 2-second copy of EmoDB; its numbers are not EmoDB results.
-- Very quiet recordings: the recognizer reports clips below its silence threshold as silent with no
-  emotion (one real RAVDESS clip, `03-01-04-01-02-02-09`, a soft "sad" take at about -63 dBFS, is one).
+- Very quiet recordings: the recognizer reports a clip as silent, with no emotion, when none of its
+  100 ms stretches reaches -60 dBFS. None of the 3,710 training clips is; 13 soft RAVDESS takes have a
+  whole-clip level below -60 dBFS (down to -64) and are analysed like the others.
 - Per-fold ECE is higher than pooled ECE because a fold has only 35-330 clips for 15 bins.
 - Labels: calm and surprised come only from RAVDESS, boredom only from EmoDB-2s; TurEV-DB has no
   neutral. The model can only answer with these nine labels. Each corpus trains only its own labels,

@@ -137,3 +137,15 @@ def test_silence_detection():
     assert is_silent(tone(amp=1e-4))
     assert not is_silent(tone(amp=0.05))
     assert rms_dbfs(tone(amp=0.1)) == pytest.approx(20 * np.log10(0.1 / np.sqrt(2)), abs=0.05)
+
+
+def test_soft_speech_between_long_pauses_is_not_silent():
+    """The level of the loudest stretch decides: 0.4 s of a soft tone in 4 s is quiet overall
+    (about -63 dBFS for the clip) but audible, so it is analysed, not reported silent."""
+    soft = tone(amp=0.003, seconds=0.4)
+    clip = np.concatenate([np.zeros(int(1.8 * SAMPLE_RATE), np.float32), soft,
+                           np.zeros(int(1.8 * SAMPLE_RATE), np.float32)])
+    assert rms_dbfs(clip) < -60
+    assert not is_silent(clip)
+    assert is_silent(clip * 0.01)  # the same 40 dB quieter: below -60 dBFS everywhere
+    assert is_silent(np.zeros(10, np.float32)) and is_silent(np.zeros(0, np.float32))

@@ -222,6 +222,21 @@ def test_shipped_model_agrees_with_corpus_labels(corpora):
     assert np.mean(hits) >= 0.6, np.mean(hits)
 
 
+@pytest.mark.slow
+def test_quietest_corpus_clips_get_an_emotion(corpora):
+    """Soft takes whose whole-clip level is below -60 dBFS (long pauses around quiet speech) are
+    analysed: silence is judged on the loudest 100 ms, not on the clip's average level."""
+    import emovox
+    from emovox.audio import load_audio, rms_dbfs
+    from emovox.corpora.manifest import read_manifest
+
+    quiet = ["03-01-04-01-02-02-09", "03-01-02-02-01-02-20", "03-01-04-01-01-02-20"]
+    rows = [r for r in read_manifest(corpora / "ravdess" / "manifest.csv") if Path(r.path).stem in quiet]
+    assert len(rows) == 3 and all(rms_dbfs(load_audio(r.path)) < -60 for r in rows)
+    for p in emovox.load_model().predict_many([r.path for r in rows], features=False):
+        assert not p.silent and p.emotion in p.scores
+
+
 def test_compact_head_is_the_same_function():
     from emovox.training.head import MLP, Head
 

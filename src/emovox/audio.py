@@ -33,7 +33,7 @@ AUDIO_EXTENSIONS = (
 )
 ACCEPTED = "wav, flac, ogg/vorbis/opus, mp3, webm, m4a/aac, mp4 audio; or (array, sample_rate)"
 SILENCE_DBFS = -60.0
-"""Audio whose RMS level is below this is treated as silent: it gets no emotion."""
+"""Audio none of whose 100 ms stretches reaches this RMS level is treated as silent: it gets no emotion."""
 
 AudioSource = Union[str, os.PathLike, bytes, bytearray, memoryview, BinaryIO, tuple]
 
@@ -208,9 +208,25 @@ def rms_dbfs(signal: np.ndarray) -> float:
     return 20.0 * np.log10(rms) if rms > 0 else float("-inf")
 
 
+SILENCE_WINDOW_S = 0.1
+"""Length of the stretches ``is_silent`` measures: a clip is silent when none of them reaches the threshold."""
+
+
 def is_silent(signal: np.ndarray, threshold_dbfs: float = SILENCE_DBFS) -> bool:
-    """True when the whole signal is quieter than ``threshold_dbfs``."""
-    return rms_dbfs(signal) < threshold_dbfs
+    """True when no 100 ms stretch of the signal (hop 50 ms) has an RMS level of ``threshold_dbfs``.
+
+    Measured on the loudest stretch, not the whole clip: soft speech between long pauses has a low
+    whole-clip level but is not silence.
+
+    >>> is_silent(np.zeros(16000, np.float32)), is_silent(np.full(16000, 0.01, np.float32))
+    (True, False)
+    """
+    size = int(SILENCE_WINDOW_S * SAMPLE_RATE)
+    if signal.size <= size:
+        return rms_dbfs(signal) < threshold_dbfs
+    frames = np.lib.stride_tricks.sliding_window_view(signal, size)[:: size // 2]
+    loudest = float(np.max(np.mean(np.square(frames, dtype=np.float64), axis=1)))
+    return loudest <= 0 or 10.0 * np.log10(loudest) < threshold_dbfs
 
 
 def _check_duration(name: str, n: int, rate: int, max_duration_s: float | None) -> None:
