@@ -23,14 +23,15 @@ import json
 import sys
 import time
 from dataclasses import replace
-from pathlib import Path
 
 import numpy as np
+from heldout import (  # also puts the repository's src on sys.path
+    CORPORA,
+    ROOT,
+    held_out,
+    write_results,
+)
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "src"))
-
-CORPORA = ("ravdess", "emodb_2s", "turev_db")
 CONDITIONS = ("clean", "noise 20 dB", "noise 10 dB", "noise 5 dB", "telephone", "cellular AMR-NB")
 
 
@@ -65,41 +66,21 @@ def main() -> None:
     ap.add_argument("--out", default=None, help="folder for table.md and report-<condition>.json")
     args = ap.parse_args()
 
-    import torch
-
     from emovox.audio import SAMPLE_RATE, load_audio
-    from emovox.corpora.manifest import read_folds, read_manifest
     from emovox.recognizer import softmax
-    from emovox.training.evaluate import prediction_from_probs, scored, speaker_folds
-    from emovox.training.features import (
-        MAX_SECONDS,
-        FeatureCache,
-        load_backbone,
-        pad_min,
-        pooled_vector,
-    )
+    from emovox.training.evaluate import prediction_from_probs, scored
+    from emovox.training.features import MAX_SECONDS, pad_min, pooled_vector
     from emovox.training.recipe import Recipe
     from emovox.training.report import build_report
-    from emovox.training.train import fit_rows, label_order, pooled_matrix
+    from emovox.training.train import fit_rows
 
     t0 = time.time()
-    corpora = Path(args.corpora)
     recipe = replace(Recipe.load(args.config), **json.loads(args.variant))
-    torch.set_num_threads(recipe.threads)
-    rows = read_manifest(corpora / args.corpus / "manifest.csv")
-    others = [] if args.single_corpus else [
-        r for c in CORPORA if c != args.corpus for r in read_manifest(corpora / c / "manifest.csv")
-    ]
-    folds_file = corpora / args.corpus / "folds.csv"
-    fold_of = speaker_folds(rows, read_folds(folds_file) if folds_file.is_file() else None)
-    all_rows = rows + others
-    labels = label_order(r.emotion for r in all_rows)
-    test_labels = [lab for lab in labels if lab in {r.emotion for r in rows}]
-    backbone = load_backbone(recipe.backbone)
-    X = pooled_matrix(FeatureCache(backbone, aug_seed=recipe.aug_seed), all_rows, recipe.copies, recipe.pooling)
+    h = held_out(args.corpus, args.corpora, recipe, args.single_corpus)
+    rows = h.rows
 
     def encode(signal: np.ndarray) -> np.ndarray:  # as FeatureCache encodes a clip, without the cache
-        return pooled_vector(*backbone.states(pad_min(signal[: int(MAX_SECONDS * SAMPLE_RATE)])), recipe.pooling)
+        return pooled_vector(*h.backbone.states(pad_min(signal[: int(MAX_SECONDS * SAMPLE_RATE)])), recipe.pooling)
 
     print(f"encoding {len(rows)} test clips x {len(CONDITIONS)} conditions", file=sys.stderr)
     test_X = {c: [] for c in CONDITIONS}
@@ -110,39 +91,30 @@ def main() -> None:
     test_X = {c: np.stack(v) for c, v in test_X.items()}
 
     records = {c: [] for c in CONDITIONS}
-    test_fold = np.array([fold_of[r.speaker] for r in rows] + [""] * len(others))
-    for fold in sorted(set(fold_of.values())):
-        train = np.flatnonzero(test_fold != fold)
-        test = np.flatnonzero(test_fold == fold)
-        trained = fit_rows([all_rows[i] for i in train], X[:, train], labels, recipe, 0, backbone)
+    for fold in h.folds:
+        train, test = h.split(fold)
+        trained = fit_rows([h.all_rows[i] for i in train], h.X[:, train], h.labels, recipe, 0, h.backbone)
         for c in CONDITIONS:
             for i, p in zip(test, softmax(trained.logits(test_X[c][test]))):
-                records[c].append(scored(rows[i], prediction_from_probs(trained.labels, p, rows[i]), fold, test_labels))
+                records[c].append(scored(rows[i], prediction_from_probs(trained.labels, p, rows[i]), fold,
+                                         h.test_labels))
         print(f"fold {fold} done ({time.time() - t0:.0f} s)", file=sys.stderr)
 
     trained_on = args.corpus if args.single_corpus else "all three corpora (test speakers held out)"
     if json.loads(args.variant):
         trained_on += f", recipe variant {args.variant}"
-    lines = [f"{args.corpus}: {len(set(fold_of.values()))} speaker-independent folds, trained on {trained_on}, "
-             f"{len(test_labels)} classes scored ({time.time() - t0:.0f} s)", "",
+    lines = [f"{args.corpus}: {len(h.folds)} speaker-independent folds, trained on {trained_on}, "
+             f"{len(h.test_labels)} classes scored ({time.time() - t0:.0f} s)", "",
              "| test audio | UA % (mean of folds) | UA % (pooled) | WA % | ECE % (pooled) | mean confidence % |",
              "|---|---:|---:|---:|---:|---:|"]
     reports = {}
     for c in CONDITIONS:
-        rep = build_report(records[c], test_labels, {"condition": c, "corpus": args.corpus})
+        rep = build_report(records[c], h.test_labels, {"condition": c, "corpus": args.corpus})
         reports[c] = rep
         m, p = rep["mean_over_folds"], rep["pooled"]
         lines.append(f"| {c} | {100 * m['ua']:.1f} | {100 * p['ua']:.1f} | {100 * p['wa']:.1f} "
                      f"| {100 * p['ece']:.1f} | {100 * p['mean_confidence']:.1f} |")
-    table = "\n".join(lines)
-    print(table)
-    if args.out:
-        out = Path(args.out)
-        out.mkdir(parents=True, exist_ok=True)
-        (out / "table.md").write_text(table + "\n")
-        for c, rep in reports.items():
-            (out / f"report-{c.replace(' ', '-')}.json").write_text(json.dumps(rep, indent=1))
-
+    write_results(args.out, "\n".join(lines), reports)
 
 if __name__ == "__main__":
     main()
