@@ -3,7 +3,8 @@
 # multi-corpus, with `emovox evaluate` (each fold retrains the recipe from scratch).
 # Cross-corpus protocols (cross-ravdess, cross-emodb, cross-turev): train the recipe on the other two
 # corpora (all speakers), then score the whole held-out corpus on the labels the training corpora
-# have (clips of other emotions are dropped and counted in the report).
+# have (clips of other emotions are dropped and counted in the report); then again after adapting the
+# model to 50 random unlabelled clips of the held-out corpus (Recognizer.adapt), into <protocol>-adapted.
 # Usage: benchmarks/evaluate_default_model.sh [protocol ...]   (default: the six within-corpus ones)
 # Reports go to benchmarks/results/emovox-base/<protocol>/ (report.md, report.json, plots).
 set -euo pipefail
@@ -24,6 +25,8 @@ cross() {  # cross NAME TEST_MANIFEST LABELS TRAIN_MANIFEST...
     --name "$name" --version 1
   nice -n 10 python -m emovox evaluate --model "$tmp/model" --manifest "$test" --labels "$labels" \
     --drop-other --report $OUT/$name
+  nice -n 10 python -m emovox evaluate --model "$tmp/model" --manifest "$test" --labels "$labels" \
+    --drop-other --adapt 50 --report $OUT/$name-adapted
 }
 for p in "${@:-ravdess emodb turev ravdess-multi emodb-multi turev-multi}"; do
   for q in $p; do

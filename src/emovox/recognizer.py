@@ -73,6 +73,43 @@ class Recognizer:
         backend = LabelSubset(self.backend, labels)
         return Recognizer(backend, features=self.features, max_duration_s=self.max_duration_s)
 
+    def adapt(self, sources: Iterable[AudioSource]) -> Recognizer:
+        """The same model scoring every clip relative to ``sources``: a fair sample of the recordings
+        you analyse (at least 20 non-silent clips; more, from several speakers and moods, is better).
+
+        Models trained with the recipe setting ``adapt_head`` (the built-in one is) carry a second head,
+        fitted on features centred per training corpus; this subtracts the mean of your recordings
+        instead. It helps on audio unlike the training corpora (another language, channel or set-up)
+        and hurts when the reference is one-sided (all angry, say). Raises ModelError for a model
+        without that head, EmovoxError for too few clips; bad files raise as in ``predict``.
+        """
+        from .errors import ModelError
+        from .models.adapted import MIN_REFERENCE_CLIPS, Adapted
+
+        base, labels = self.backend, None
+        if isinstance(base, LabelSubset):
+            base, labels = base.inner, base.info.labels
+        if isinstance(base, Adapted):
+            base = base.inner
+        if not callable(getattr(base, "pooled", None)):
+            raise ModelError(f"{self.info.id} ({type(base).__name__}) cannot be adapted: it has no adapted head")
+        total, clips = None, 0
+        for source in sources:
+            p = self._prepare(source)
+            if p.silent:
+                continue
+            mean = np.average(base.pooled(p.windows), axis=0, weights=p.weights)
+            total = mean if total is None else total + mean
+            clips += 1
+        if clips < MIN_REFERENCE_CLIPS:
+            raise EmovoxError(
+                f"adapting needs at least {MIN_REFERENCE_CLIPS} non-silent reference clips, got {clips}"
+            )
+        backend: Backend = Adapted(base, total / clips, clips)
+        if labels is not None:
+            backend = LabelSubset(backend, labels)
+        return Recognizer(backend, features=self.features, max_duration_s=self.max_duration_s)
+
     # --- public API -------------------------------------------------------------------------
     def predict(self, source: AudioSource, *, features: bool | None = None) -> Prediction:
         """Analyze one recording (path, bytes, file object or (array, sample_rate))."""

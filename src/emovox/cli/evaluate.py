@@ -15,6 +15,9 @@ def register(sub) -> None:
     p.add_argument("--labels", help="comma-separated labels to score; the model's other outputs are masked")
     p.add_argument("--drop-other", action="store_true",
                    help="test only clips whose emotion is among --labels (others are counted in the report)")
+    p.add_argument("--adapt", type=int, default=0, metavar="N",
+                   help="adapt the model to N random clips of the manifest first (Recognizer.adapt; "
+                        "scoring a model only; labels unused)")
     p.add_argument("--config", metavar="JSON", help="recipe for cross-validation (default: the model's own)")
     p.add_argument("--seed", type=int, default=0, help="random seed for cross-validation")
     p.add_argument("--report", required=True, metavar="DIR", help="folder for report.json/.md and plots")

@@ -243,14 +243,16 @@ def write_folder(
 class NativeBackend:
     """An onnxruntime session with the frontend its json names. ``forward`` is thread-safe."""
 
-    def __init__(self, session, config: NativeConfig, info: ModelInfo) -> None:
+    def __init__(self, session, config: NativeConfig, info: ModelInfo, adapted_head=None) -> None:
         self.session = session
         self.config = config
         self.info = info
         self.min_samples = config.min_samples
         self.max_samples: int | None = config.max_samples
+        self.adapted_head = adapted_head  # models.adapted.AdaptedHead, for Recognizer.adapt
         self._input = session.get_inputs()[0].name
         self._output = session.get_outputs()[0].name
+        self._pooled = next((o.name for o in session.get_outputs() if o.name == "pooled"), None)
         self._batched = not isinstance(session.get_inputs()[0].shape[0], int)  # dynamic batch axis
 
     def frontend(self, signal: np.ndarray) -> np.ndarray:
@@ -283,24 +285,35 @@ class NativeBackend:
         (no padding, so no attention mask is needed), at most ``max_samples`` of audio per call
         (bounds the attention memory); otherwise clips run one at a time.
         """
-        n = len(self.info.labels)
-        out = np.empty((len(batch), n), dtype=np.float32)
+        return self._outputs(batch, self._output, len(self.info.labels)) / np.float32(self.config.temperature)
+
+    def pooled(self, batch: list[np.ndarray]) -> np.ndarray:
+        """The pooled features (len(batch), F) the adapted head scores (models with an adapted head)."""
+        if self._pooled is None or self.adapted_head is None:
+            raise ModelError(
+                f"{self.info.name} has no adapted head to adapt to your recordings "
+                "(train it with the recipe setting \"adapt_head\": true)"
+            )
+        return self._outputs(batch, self._pooled, self.adapted_head.dims)
+
+    def _outputs(self, batch: list[np.ndarray], output: str, width: int) -> np.ndarray:
+        out = np.empty((len(batch), width), dtype=np.float32)
         inputs = [self.frontend(signal) for signal in batch]
         groups: dict[tuple[int, ...], list[int]] = {}
         for i, x in enumerate(inputs):
             groups.setdefault(x.shape if self._batched else (i,), []).append(i)
         for rows in self._chunks(groups.values(), batch):
             x = np.concatenate([inputs[i] for i in rows]) if len(rows) > 1 else inputs[rows[0]]
-            logits = np.asarray(self.session.run([self._output], {self._input: x})[0], dtype=np.float32)
-            if logits.size != len(rows) * n:
+            values = np.asarray(self.session.run([output], {self._input: x})[0], dtype=np.float32)
+            if values.size != len(rows) * width:
                 raise ModelError(
-                    f"{self.info.name}: the ONNX model returned logits of shape {logits.shape} "
-                    f"for {len(rows)} clip(s) and {n} labels"
+                    f"{self.info.name}: the ONNX model returned {output} of shape {values.shape} "
+                    f"for {len(rows)} clip(s), expected width {width}"
                 )
-            out[rows] = logits.reshape(len(rows), n)
+            out[rows] = values.reshape(len(rows), width)
         if not np.isfinite(out).all():
-            raise ModelError(f"{self.info.name}: the ONNX model returned non-finite logits")
-        return out / np.float32(self.config.temperature)
+            raise ModelError(f"{self.info.name}: the ONNX model returned non-finite {output}")
+        return out
 
 
 def session_options(threads: int | None = None, spinning: bool = False):
@@ -356,7 +369,9 @@ def load(
         extra={"frontend": config.frontend, "temperature": config.temperature,
                "description": config.description, **config.extra},
     )
-    return NativeBackend(session, config, info)
+    from .adapted import load_adapted_head
+
+    return NativeBackend(session, config, info, load_adapted_head(folder, config.extra, len(config.labels)))
 
 
 def _check_signature(session, config: NativeConfig, folder: Path) -> None:

@@ -77,13 +77,17 @@ def check_labels(rows: Sequence[ManifestRow], labels: Sequence[str]) -> None:
 
 
 def score_model(model: str | os.PathLike | None, rows: Sequence[ManifestRow],
-                labels: Sequence[str] | None = None, batch_size: int = 16) -> list[Scored]:
-    """Run a model on every row through ``emovox.load_model(...).predict_many``."""
+                labels: Sequence[str] | None = None, batch_size: int = 16,
+                adapt_to: Sequence[str] = ()) -> list[Scored]:
+    """Run a model on every row through ``emovox.load_model(...).predict_many`` (after
+    ``Recognizer.adapt(adapt_to)`` when reference clips are given)."""
     from tqdm.auto import tqdm
 
     from .. import load_model
 
     recognizer = load_model(None if model is None else str(model))
+    if adapt_to:
+        recognizer = recognizer.adapt(adapt_to)
     check_labels(rows, labels or recognizer.labels)
     out = []
     step = max(1, batch_size)

@@ -52,7 +52,8 @@ def export_onnx(
     weights: str = "fp16",
     opset: int = 17,
 ) -> Path:
-    """Export ``module`` (frontend output -> logits (1, C)) to ``path`` with a dynamic time axis.
+    """Export ``module`` (frontend output -> logits (1, C), or a tuple (logits, pooled (1, F))) to
+    ``path`` with a dynamic time axis; the outputs are named ``logits`` and ``pooled``.
 
     The batch axis is dynamic too: the native backend runs equal-length clips in one call (a module
     that pools over time per clip gives the same logits batched or not).
@@ -65,10 +66,13 @@ def export_onnx(
     module = module.eval()
     example = torch.randn(*shape) if frontend == "waveform" else torch.rand(*shape) * 2 - 1
     with torch.no_grad():
-        out = module(example)
-    if not isinstance(out, torch.Tensor) or out.ndim != 2 or out.shape[0] != 1:
+        outs = module(example)
+    outs = outs if isinstance(outs, tuple) else (outs,)
+    out = outs[0]
+    output_names = ["logits", "pooled"][: len(outs)]
+    if len(outs) > 2 or not isinstance(out, torch.Tensor) or out.ndim != 2 or out.shape[0] != 1:
         got = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
-        raise ValueError(f"the module must return logits of shape (1, n_labels), got {got}")
+        raise ValueError(f"the module must return logits of shape (1, n_labels), or (logits, pooled), got {got}")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
@@ -76,8 +80,8 @@ def export_onnx(
         with warnings.catch_warnings(), torch.no_grad():
             warnings.simplefilter("ignore")  # the TorchScript exporter's deprecation notice
             torch.onnx.export(
-                module, (example,), str(raw), input_names=[name], output_names=["logits"],
-                dynamic_axes={name: {0: "batch", axis: axis_name}, "logits": {0: "batch"}},
+                module, (example,), str(raw), input_names=[name], output_names=output_names,
+                dynamic_axes={name: {0: "batch", axis: axis_name}, **{o: {0: "batch"} for o in output_names}},
                 opset_version=opset, dynamo=False,
                 do_constant_folding=True,
             )

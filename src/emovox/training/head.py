@@ -157,16 +157,21 @@ def calibrated(logits, domain_logits, log_t):
 
 
 class EmotionNet(nn.Module):
-    """Backbone inputs (1, 80, T) mel or (1, samples) waveform -> logits (1, classes)."""
+    """Backbone inputs (1, 80, T) mel or (1, samples) waveform -> logits (1, classes), and with
+    ``pooled_output`` also the pooled features (1, F) that ``Recognizer.adapt`` centres."""
 
-    def __init__(self, backbone: nn.Module, head: Head, frontend: str, pooling: str) -> None:
+    def __init__(self, backbone: nn.Module, head: Head, frontend: str, pooling: str,
+                 pooled_output: bool = False) -> None:
         super().__init__()
         self.backbone = backbone
         self.head = head
         self.frontend = frontend
         self.pooling = pooling
+        self.pooled_output = pooled_output  # also return the pooled features (for an adapted head)
 
     def forward(self, x):
         states = self.backbone(x)
         energy = frame_energy(x, self.frontend, states[0].shape[1])
-        return self.head(pool_clip(states, energy, self.pooling))
+        pooled = pool_clip(states, energy, self.pooling)
+        logits = self.head(pooled)
+        return (logits, pooled) if self.pooled_output else logits

@@ -52,6 +52,7 @@ class Recipe:
     calibration: str = "domain"  # "global": one temperature; "domain": one per corpus, mixed per clip
     refit: bool = True  # after validation, fit again on all training speakers (same epochs)
     threads: int = 1
+    adapt_head: bool = False  # also fit a head on per-corpus-centred features (Recognizer.adapt)
     extra: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
@@ -74,6 +75,10 @@ class Recipe:
         for name in ("aug_copies", "telephone_copies"):
             if not isinstance(getattr(recipe, name), int) or getattr(recipe, name) < 0:
                 raise EmovoxError(f"recipe {name} must be a whole number >= 0, got {getattr(recipe, name)!r}")
+        if not isinstance(recipe.adapt_head, bool):
+            raise EmovoxError(f"recipe adapt_head must be true or false, got {recipe.adapt_head!r}")
+        if recipe.adapt_head and recipe.hidden:
+            raise EmovoxError("recipe adapt_head needs the linear head (hidden 0)")
         if recipe.calibration not in ("global", "domain"):
             raise EmovoxError(f"recipe calibration must be 'global' or 'domain', got {recipe.calibration!r}")
         return recipe

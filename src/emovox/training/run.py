@@ -7,6 +7,8 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
+
 from ..corpora.manifest import read_folds, read_manifest
 from ..errors import EmovoxError
 from .evaluate import cross_validate, score_model
@@ -45,13 +47,20 @@ def parse_labels(text: str | None) -> list[str] | None:
 def evaluate(model: str | None, manifest: str | os.PathLike, report_dir: str | os.PathLike, *,
              folds: str | os.PathLike | None = None, loso: bool = False,
              train_manifests: Sequence[str | os.PathLike] = (), labels: Sequence[str] | None = None,
-             config: str | None = None, seed: int = 0, command: str = "", drop_other: bool = False) -> dict:
+             config: str | None = None, seed: int = 0, command: str = "", drop_other: bool = False,
+             adapt: int = 0) -> dict:
     """Score ``model`` on ``manifest`` (no folds) or cross-validate its recipe; write and return the report.
 
     ``drop_other``: test only the clips whose emotion is among ``labels`` (a 4-class protocol on an
     8-class corpus, or a cross-corpus test on the labels both sides share); the report counts the rest.
     """
     rows = read_manifest(manifest)
+    if adapt < 0:
+        raise EmovoxError(f"--adapt must be a number of clips >= 0, got {adapt}")
+    if adapt and (folds or loso):
+        raise EmovoxError("--adapt scores a trained model (use it without --folds/--loso)")
+    pick = np.random.default_rng(seed).permutation(len(rows))[:adapt]
+    reference = [rows[i].path for i in sorted(pick)]  # unlabelled, dropped emotions included
     dropped: dict[str, int] = {}
     if drop_other:
         if not labels:
@@ -72,8 +81,10 @@ def evaluate(model: str | None, manifest: str | os.PathLike, report_dir: str | o
     else:
         if train_manifests:
             raise EmovoxError("--train-manifest only applies to cross-validation (--folds or --loso)")
-        records = score_model(model, rows, labels)
+        records = score_model(model, rows, labels, adapt_to=reference)
         meta = {"protocol": "score", "model": model or "default"}
+        if reference:
+            meta["adapted_to_clips"] = len(reference)
     used = labels or next(list(r.scores) for r in records if r.scores)
     meta.update({"command": command, "manifest": str(manifest), "train_manifests": [str(m) for m in train_manifests]})
     if drop_other:
@@ -88,5 +99,5 @@ def evaluate_command(args, command: str = "") -> dict:
     return evaluate(
         args.model, args.manifest, args.report, folds=args.folds, loso=args.loso,
         train_manifests=args.train_manifest, labels=parse_labels(args.labels), config=args.config,
-        seed=args.seed, command=command, drop_other=args.drop_other,
+        seed=args.seed, command=command, drop_other=args.drop_other, adapt=args.adapt,
     )

@@ -64,6 +64,7 @@ class Trained:
     recipe: Recipe
     seed: int
     data: dict
+    adapted: FitResult | None = None  # the head on per-corpus-centred features (recipe adapt_head)
 
     @torch.no_grad()
     def logits(self, pooled: np.ndarray) -> np.ndarray:
@@ -74,7 +75,8 @@ class Trained:
         from .head import EmotionNet
 
         head = self.fit.head.compact()
-        return EmotionNet(self.backbone.module, head, self.backbone.frontend, self.recipe.pooling).eval()
+        return EmotionNet(self.backbone.module, head, self.backbone.frontend, self.recipe.pooling,
+                          pooled_output=self.adapted is not None).eval()
 
 
 def train_model(
@@ -92,7 +94,25 @@ def train_model(
     cache = cache or FeatureCache(backbone, aug_seed=recipe.aug_seed)
     labels = label_order(r.emotion for r in rows)
     X = pooled_matrix(cache, rows, recipe.copies, recipe.pooling, progress)
-    return fit_rows(rows, X, labels, recipe, seed, backbone)
+    trained = fit_rows(rows, X, labels, recipe, seed, backbone)
+    if recipe.adapt_head:
+        trained.adapted = fit_rows(rows, centre_by_corpus(X, [r.corpus for r in rows]), labels, recipe, seed,
+                                   backbone).fit
+    return trained
+
+
+def centre_by_corpus(X: np.ndarray, corpora: Sequence[str]) -> np.ndarray:
+    """X (copies, N, F) with each corpus' mean (per copy) subtracted: what the adapted head trains on.
+
+    At run time ``Recognizer.adapt`` subtracts the mean of the user's own recordings instead, so the
+    head sees features relative to the domain they come from (language, channel, recording set-up).
+    """
+    corpora = np.asarray(corpora)
+    out = np.empty_like(X)
+    for corpus in np.unique(corpora):
+        m = corpora == corpus
+        out[:, m] = X[:, m] - X[:, m].mean(axis=1, keepdims=True)
+    return out
 
 
 def fit_rows(rows, X: np.ndarray, labels: list[str], recipe: Recipe, seed: int, backbone: Backbone) -> Trained:
@@ -112,6 +132,8 @@ def fit_rows(rows, X: np.ndarray, labels: list[str], recipe: Recipe, seed: int, 
 def save_model(trained: Trained, out: str | os.PathLike, *, name: str, version: str = "1",
                metrics: dict | None = None, weights: str = "fp16") -> Path:
     """Export to ONNX + emovox.json (recipe, data, validation metrics inside) + recipe.json + card."""
+    from ..models.adapted import ADAPTED_FILE, save_adapted
+    from ..models.native import sha256_file
     from .export import write_model_folder
 
     out = Path(out)
@@ -123,6 +145,14 @@ def save_model(trained: Trained, out: str | os.PathLike, *, name: str, version: 
         "validation": {"speakers": trained.fit.val_speakers, **trained.fit.val},
         "metrics": metrics or {},
     }
+    out.mkdir(parents=True, exist_ok=True)
+    adapted = out / ADAPTED_FILE
+    adapted.unlink(missing_ok=True)  # a head from an earlier model in this folder must not be picked up
+    if trained.adapted is not None:
+        head = trained.adapted.head.compact()
+        save_adapted(adapted, head.shift.numpy(), head.projection.numpy(), head.bias.detach().numpy(),
+                     head.classes, None if head.log_t is None else head.log_t.numpy(), trained.adapted.temperature)
+        extra["adapted_head"] = {"file": ADAPTED_FILE, "sha256": sha256_file(adapted)}
     write_model_folder(
         out, trained.module(), trained.labels, name=name, version=version,
         frontend=trained.backbone.frontend, temperature=trained.fit.temperature, weights=weights,

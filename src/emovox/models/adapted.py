@@ -1,0 +1,97 @@
+"""Adapting a model to the user's own recordings (numpy only; see ``Recognizer.adapt``).
+
+A model trained with the recipe's ``adapt_head`` carries a second linear head (``adapted.npz``)
+fitted on pooled features from which each training corpus' own mean was subtracted. Given a set
+of the user's recordings (the reference), ``Adapted`` subtracts their mean pooled feature and scores
+with that head, so the model sees each clip relative to the recordings' domain (language, channel,
+microphone, speaking style) instead of relative to the training corpora.
+
+It needs a reference that is a fair sample of the audio being analysed (dozens of clips, several
+speakers and emotions): a reference of one emotion shifts every answer away from that emotion.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import ModelError
+
+ADAPTED_FILE = "adapted.npz"
+MIN_REFERENCE_CLIPS = 20
+"""Fewer clips than this give a reference mean too noisy to adapt to; ``Recognizer.adapt`` refuses."""
+
+
+def save_adapted(path: str | os.PathLike, shift, projection, bias, classes: int, log_t, temperature: float) -> None:
+    """Write the adapted head: logits = ((x - shift) @ projection + bias)[:, :classes], calibrated."""
+    arrays = {"shift": shift, "projection": projection, "bias": bias, "classes": np.array(classes),
+              "temperature": np.array(temperature, dtype=np.float32)}
+    if log_t is not None:
+        arrays["log_t"] = log_t
+    with open(path, "wb") as f:
+        np.savez(f, **{k: np.asarray(v, dtype=np.float32 if k != "classes" else np.int64) for k, v in arrays.items()})
+
+
+class AdaptedHead:
+    """Centred pooled features (N, F) -> calibrated logits (N, classes), as the training head computes them
+    (``training.head.LinearHead`` and ``calibrated``, then the global temperature)."""
+
+    def __init__(self, path: str | os.PathLike, labels: int) -> None:
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                self.shift, self.projection, self.bias = z["shift"], z["projection"], z["bias"]
+                self.classes, self.temperature = int(z["classes"]), float(z["temperature"])
+                self.log_t = z["log_t"] if "log_t" in z.files else None
+        except (OSError, KeyError, ValueError) as exc:
+            raise ModelError(f"cannot read the adapted head {path}: {exc}") from exc
+        if self.classes != labels or self.projection.shape[1] != self.bias.shape[0]:
+            raise ModelError(f"{path}: the adapted head has {self.classes} classes, the model {labels} labels")
+
+    @property
+    def dims(self) -> int:
+        return self.projection.shape[0]
+
+    def __call__(self, centred: np.ndarray) -> np.ndarray:
+        y = (np.asarray(centred, dtype=np.float32) - self.shift) @ self.projection + self.bias
+        logits = y[:, : self.classes]
+        if self.log_t is not None:
+            if y.shape[1] > self.classes and self.log_t.size > 1:
+                d = y[:, self.classes:] - y[:, self.classes:].max(axis=1, keepdims=True)
+                p = np.exp(d) / np.exp(d).sum(axis=1, keepdims=True)
+                logits = logits / np.exp(p @ self.log_t)[:, None]
+            else:
+                logits = logits / np.exp(self.log_t.reshape(-1)[0])
+        return logits / np.float32(self.temperature)
+
+
+class Adapted:
+    """A native backend scored with its adapted head, relative to a reference mean of pooled features."""
+
+    def __init__(self, backend, reference: np.ndarray, clips: int) -> None:
+        self.inner = backend
+        self.reference = np.asarray(reference, dtype=np.float32)
+        self.clips = clips
+        self.info = replace(backend.info, extra={**backend.info.extra, "adapted_to_clips": clips})
+        self.min_samples = backend.min_samples
+        self.max_samples = backend.max_samples
+
+    def forward(self, batch: list[np.ndarray]) -> np.ndarray:
+        return self.inner.adapted_head(self.inner.pooled(batch) - self.reference)
+
+
+def load_adapted_head(folder: Path, extra: dict, labels: int) -> AdaptedHead | None:
+    """The folder's adapted head if its emovox.json names one (checking its sha256), else None."""
+    entry = extra.get("adapted_head")
+    if not entry:
+        return None
+    from .native import sha256_file
+
+    path = folder / str(entry.get("file", ADAPTED_FILE))
+    if not path.is_file():
+        raise ModelError(f"{folder}: emovox.json names an adapted head {path.name}, which is missing")
+    if entry.get("sha256") and sha256_file(path) != entry["sha256"]:
+        raise ModelError(f"{path}: sha256 does not match emovox.json (a damaged or replaced file)")
+    return AdaptedHead(path, labels)

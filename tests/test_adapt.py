@@ -1,0 +1,167 @@
+"""Recognizer.adapt: scoring clips relative to a reference set of the user's recordings (fast, no corpora)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+import emovox  # noqa: E402
+from conftest import speech_like  # noqa: E402
+from emovox.errors import EmovoxError, ModelError  # noqa: E402
+from emovox.models.adapted import ADAPTED_FILE, save_adapted  # noqa: E402
+from emovox.models.whisper import log_mel  # noqa: E402
+
+LABELS = ["angry", "happy", "sad"]
+RNG = np.random.default_rng(0)
+W_MAIN = RNG.normal(size=(8, 3)).astype(np.float32)
+W_ADAPT = RNG.normal(size=(8, 3 + 2)).astype(np.float32)  # 3 logits + a 2-corpus domain classifier
+SHIFT = RNG.normal(size=8).astype(np.float32) * 0.1
+BIAS = RNG.normal(size=5).astype(np.float32)
+LOG_T = np.log(np.array([1.0, 2.0], dtype=np.float32))
+
+
+class Pooled(torch.nn.Module):
+    """(1, 80, T) mel -> logits (1, 3) and pooled features (1, 8): the mean of 8 mel bands."""
+
+    def forward(self, mel):
+        pooled = mel[:, :8].mean(dim=2) * 4.0
+        return pooled @ torch.from_numpy(W_MAIN), pooled
+
+
+def _pooled(clip: np.ndarray) -> np.ndarray:
+    return log_mel(clip)[:8].mean(axis=1) * 4.0
+
+
+def _adapted_logits(centred: np.ndarray) -> np.ndarray:
+    y = (centred - SHIFT) @ W_ADAPT + BIAS
+    d = np.exp(y[:, 3:] - y[:, 3:].max(axis=1, keepdims=True))
+    return y[:, :3] / np.exp((d / d.sum(axis=1, keepdims=True)) @ LOG_T)[:, None] / 1.5
+
+
+@pytest.fixture(scope="module")
+def adaptable(tmp_path_factory):
+    """A model folder as `emovox train` writes it with the recipe's adapt_head."""
+    from emovox.models.native import sha256_file
+    from emovox.training.export import write_model_folder
+
+    folder = tmp_path_factory.mktemp("adaptable") / "m"
+    folder.mkdir()
+    save_adapted(folder / ADAPTED_FILE, SHIFT, W_ADAPT, BIAS, 3, LOG_T, 1.5)
+    extra = {"adapted_head": {"file": ADAPTED_FILE, "sha256": sha256_file(folder / ADAPTED_FILE)}}
+    return write_model_folder(folder, Pooled().eval(), LABELS, name="adaptable", version="1", weights="fp32",
+                              extra=extra)
+
+
+def _voices(n: int, start: int = 0) -> list[tuple[np.ndarray, int]]:
+    return [(speech_like(1.2, f0=100.0 + 7 * i, seed=i), 16_000) for i in range(start, start + n)]
+
+
+def test_adapt_scores_with_the_adapted_head_relative_to_the_reference(adaptable):
+    model = emovox.load_model(str(adaptable), features=False)
+    reference = _voices(20)
+    adapted = model.adapt(reference)
+    clip = speech_like(1.5, f0=180.0, seed=99)
+    mean = np.mean([_pooled(x) for x, _ in reference], axis=0)
+    expected = _adapted_logits((_pooled(clip) - mean)[None])[0]
+    np.testing.assert_allclose(adapted.backend.forward([clip])[0], expected, rtol=1e-4, atol=1e-4)
+    p, q = model.predict((clip, 16_000)), adapted.predict((clip, 16_000))
+    assert p.scores != q.scores and sum(q.scores.values()) == pytest.approx(1.0)
+    assert adapted.info.extra["adapted_to_clips"] == 20
+    # the original recognizer is unchanged, and adapting again starts from the plain model
+    assert model.predict((clip, 16_000)).scores == p.scores
+    again = adapted.adapt(reference)
+    np.testing.assert_allclose(again.backend.forward([clip]), adapted.backend.forward([clip]), rtol=1e-6)
+
+
+def test_adapt_keeps_a_label_subset_and_restrict_after_adapt(adaptable):
+    model = emovox.load_model(str(adaptable), features=False)
+    reference = _voices(20)
+    clip = (speech_like(1.5, f0=180.0, seed=99), 16_000)
+    full = model.adapt(reference).predict(clip).scores
+    for adapted in (model.restrict("angry,sad").adapt(reference), model.adapt(reference).restrict("angry,sad")):
+        assert adapted.labels == ("angry", "sad")
+        got = adapted.predict(clip).scores
+        total = full["angry"] + full["sad"]
+        assert got["angry"] == pytest.approx(full["angry"] / total, rel=1e-5)
+
+
+def test_adapt_refuses_too_few_clips_and_skips_silent_ones(adaptable):
+    model = emovox.load_model(str(adaptable), features=False)
+    silent = [(np.zeros(16_000, np.float32), 16_000)] * 5
+    with pytest.raises(EmovoxError, match="at least 20 non-silent reference clips, got 19"):
+        model.adapt(_voices(19) + silent)
+    with pytest.raises(EmovoxError, match="got 0"):
+        model.adapt([])
+
+
+def test_adapt_raises_a_clear_error_for_a_bad_reference_file(adaptable, tmp_path):
+    bad = tmp_path / "bad.wav"
+    bad.write_bytes(b"RIFF not really a wav")
+    model = emovox.load_model(str(adaptable), features=False)
+    with pytest.raises(emovox.AudioError, match="bad.wav"):
+        model.adapt([bad] + _voices(20))
+
+
+def test_a_model_without_adapted_head_cannot_adapt(tmp_path):
+    from emovox.training.export import write_model_folder
+
+    class LogitsOnly(torch.nn.Module):
+        def forward(self, mel):
+            return Pooled()(mel)[0]
+
+    folder = write_model_folder(tmp_path / "plain", LogitsOnly().eval(), LABELS, name="plain", version="1",
+                                weights="fp32")
+    with pytest.raises(ModelError, match="no adapted head"):
+        emovox.load_model(str(folder)).adapt(_voices(20))
+
+
+def test_damaged_or_missing_adapted_head_is_a_load_error(adaptable, tmp_path):
+    import shutil
+
+    copy = tmp_path / "copy"
+    shutil.copytree(adaptable, copy)
+    with open(copy / ADAPTED_FILE, "ab") as f:
+        f.write(b"\0")
+    with pytest.raises(ModelError, match="sha256"):
+        emovox.load_model(str(copy))
+    (copy / ADAPTED_FILE).unlink()
+    with pytest.raises(ModelError, match="missing"):
+        emovox.load_model(str(copy))
+
+
+def test_centre_by_corpus_and_recipe_checks():
+    from emovox.training.recipe import Recipe
+    from emovox.training.train import centre_by_corpus
+
+    X = np.arange(2 * 4 * 3, dtype=np.float32).reshape(2, 4, 3)
+    out = centre_by_corpus(X, ["a", "b", "a", "b"])
+    np.testing.assert_allclose(out[:, [0, 2]].mean(axis=1), 0, atol=1e-6)
+    np.testing.assert_allclose(out[1, 0], X[1, 0] - X[1, [0, 2]].mean(axis=0))
+    with pytest.raises(EmovoxError, match="adapt_head must be true or false"):
+        Recipe.from_dict({"adapt_head": "yes"})
+    with pytest.raises(EmovoxError, match="linear head"):
+        Recipe.from_dict({"adapt_head": True, "hidden": 64})
+
+
+def test_evaluate_adapt_option_is_checked(tmp_path):
+    from emovox.training.run import evaluate
+
+    manifest = tmp_path / "m.csv"
+    manifest.write_text("path,corpus,speaker,gender,language,emotion\nx.wav,c,s1,f,en,angry\n")
+    with pytest.raises(EmovoxError, match=">= 0"):
+        evaluate(None, manifest, tmp_path / "r", adapt=-1)
+    with pytest.raises(EmovoxError, match="without --folds"):
+        evaluate(None, manifest, tmp_path / "r", loso=True, adapt=5)
+    assert not (tmp_path / "r").exists()
+
+
+def test_shipped_model_has_an_adapted_head():
+    model = emovox.load_model()
+    config = json.loads((Path(model.info.source) / "emovox.json").read_text())
+    assert config["extra"]["adapted_head"]["file"] == ADAPTED_FILE
+    assert model.backend.adapted_head is not None and model.backend.adapted_head.classes == len(model.labels)
