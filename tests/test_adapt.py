@@ -165,3 +165,52 @@ def test_shipped_model_has_an_adapted_head():
     config = json.loads((Path(model.info.source) / "emovox.json").read_text())
     assert config["extra"]["adapted_head"]["file"] == ADAPTED_FILE
     assert model.backend.adapted_head is not None and model.backend.adapted_head.classes == len(model.labels)
+
+
+def test_reference_is_reusable_and_can_skip_bad_files(adaptable, tmp_path):
+    model = emovox.load_model(str(adaptable), features=False)
+    bad = tmp_path / "bad.wav"
+    bad.write_bytes(b"RIFF not really a wav")
+    voices = _voices(20)
+    reference = model.reference([bad, (np.zeros(16_000, np.float32), 16_000), *voices], errors="skip")
+    assert reference.clips == 20 and reference.skipped == (str(bad), "<array>")
+    clip = speech_like(1.5, f0=180.0, seed=50)
+    np.testing.assert_allclose(model.adapt(reference).backend.forward([clip]),
+                               model.adapt(voices).backend.forward([clip]), rtol=1e-6)
+    with pytest.raises(ValueError, match="errors must be"):
+        model.reference(voices, errors="ignore")
+
+
+def test_a_reference_from_another_model_is_refused(adaptable):
+    from emovox.models.adapted import Reference
+
+    model = emovox.load_model(str(adaptable), features=False)
+    with pytest.raises(ModelError, match="reference has 5 features"):
+        model.adapt(Reference(np.zeros(5, np.float32), 20))
+
+
+def test_batch_adapt_scores_every_file_against_one_reference(adaptable, tmp_path, write_audio):
+    import pandas as pd
+
+    from emovox.batch import run_batch
+    from emovox.cli import main
+
+    (tmp_path / "calls").mkdir()
+    for i in range(24):
+        write_audio(f"calls/c{i:02d}.wav", speech_like(1.2, f0=100.0 + 7 * i, seed=i))
+    (tmp_path / "calls" / "broken.wav").write_bytes(b"")
+    files = sorted(str(p) for p in (tmp_path / "calls").glob("*.wav"))
+    summary = run_batch(tmp_path / "calls", tmp_path / "out.parquet", model=str(adaptable), features=False,
+                        adapt=100)
+    assert summary.adapted_to_clips == 24 and summary.failed == 1  # the empty file: skipped, then a row
+    df = pd.read_parquet(tmp_path / "out.parquet").set_index("path")
+    adapted = emovox.load_model(str(adaptable), features=False).adapt(f for f in files if "broken" not in f)
+    expected = adapted.predict(files[3]).scores
+    assert df.loc[files[3], "score_angry"] == pytest.approx(expected["angry"], abs=1e-5)
+    assert df.loc[files[3], "emotion"] == max(expected, key=expected.get)
+    # too few usable files: a clear error before anything is written
+    code = main(["batch", str(tmp_path / "calls"), "--out", str(tmp_path / "few.csv"), "--model",
+                 str(adaptable), "--no-features", "--adapt", "10"])
+    assert code != 0 and not (tmp_path / "few.csv").exists()
+    with pytest.raises(EmovoxError, match=">= 0"):
+        run_batch(tmp_path / "calls", tmp_path / "x.csv", model=str(adaptable), adapt=-1)

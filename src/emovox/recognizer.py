@@ -15,6 +15,7 @@ from .result import ModelInfo, Prediction
 
 if TYPE_CHECKING:
     from .live import StreamEvent
+    from .models.adapted import Reference
     from .timeline import Timeline
 
 
@@ -73,9 +74,10 @@ class Recognizer:
         backend = LabelSubset(self.backend, labels)
         return Recognizer(backend, features=self.features, max_duration_s=self.max_duration_s)
 
-    def adapt(self, sources: Iterable[AudioSource]) -> Recognizer:
+    def adapt(self, sources: Iterable[AudioSource] | Reference) -> Recognizer:
         """The same model scoring every clip relative to ``sources``: a fair sample of the recordings
-        you analyse (at least 20 non-silent clips; more, from several speakers and moods, is better).
+        you analyse (at least 20 non-silent clips; more, from several speakers and moods, is better),
+        or a ``Reference`` that ``reference(...)`` computed earlier.
 
         Models trained with the recipe setting ``adapt_head`` (the built-in one is) carry a second head,
         fitted on features centred per training corpus; this subtracts the mean of your recordings
@@ -83,32 +85,59 @@ class Recognizer:
         and hurts when the reference is one-sided (all angry, say). Raises ModelError for a model
         without that head, EmovoxError for too few clips; bad files raise as in ``predict``.
         """
+        from .models.adapted import Adapted, Reference
+
+        base, labels = self._adaptable()
+        reference = sources if isinstance(sources, Reference) else self.reference(sources)
+        backend: Backend = Adapted(base, reference)
+        if labels is not None:
+            backend = LabelSubset(backend, labels)
+        return Recognizer(backend, features=self.features, max_duration_s=self.max_duration_s)
+
+    def reference(self, sources: Iterable[AudioSource], *,
+                  errors: Literal["raise", "skip"] = "raise") -> Reference:
+        """The mean pooled feature of ``sources`` (silent clips left out) that ``adapt`` centres on.
+
+        ``errors="skip"`` leaves out files that cannot be read (listed in ``Reference.skipped``)
+        instead of raising. Raises EmovoxError when fewer than 20 non-silent clips remain.
+        """
+        from .models.adapted import Reference
+
+        if errors not in ("raise", "skip"):
+            raise ValueError(f"errors must be 'raise' or 'skip', got {errors!r}")
+        base, _ = self._adaptable()
+        total, clips, skipped = None, 0, []
+        for source in sources:
+            try:
+                p = self._prepare(source)
+            except EmovoxError:
+                if errors == "raise":
+                    raise
+                skipped.append(source_name(source))
+                continue
+            if p.silent:
+                skipped.append(source_name(source))
+                continue
+            mean = np.average(base.pooled(p.windows), axis=0, weights=p.weights)
+            total = mean if total is None else total + mean
+            clips += 1
+        mean = np.zeros(0, np.float32) if total is None else (total / clips).astype(np.float32)
+        return Reference(mean, clips, tuple(skipped))
+
+    def _adaptable(self) -> tuple[Backend, tuple[str, ...] | None]:
+        """The backend adapt works on (below any label subset or earlier adaptation) and the kept labels."""
         from .errors import ModelError
-        from .models.adapted import MIN_REFERENCE_CLIPS, Adapted
+        from .models.adapted import Adapted
 
         base, labels = self.backend, None
         if isinstance(base, LabelSubset):
             base, labels = base.inner, base.info.labels
         if isinstance(base, Adapted):
             base = base.inner
-        if not callable(getattr(base, "pooled", None)):
-            raise ModelError(f"{self.info.id} ({type(base).__name__}) cannot be adapted: it has no adapted head")
-        total, clips = None, 0
-        for source in sources:
-            p = self._prepare(source)
-            if p.silent:
-                continue
-            mean = np.average(base.pooled(p.windows), axis=0, weights=p.weights)
-            total = mean if total is None else total + mean
-            clips += 1
-        if clips < MIN_REFERENCE_CLIPS:
-            raise EmovoxError(
-                f"adapting needs at least {MIN_REFERENCE_CLIPS} non-silent reference clips, got {clips}"
-            )
-        backend: Backend = Adapted(base, total / clips, clips)
-        if labels is not None:
-            backend = LabelSubset(backend, labels)
-        return Recognizer(backend, features=self.features, max_duration_s=self.max_duration_s)
+        if not callable(getattr(base, "pooled", None)) or getattr(base, "adapted_head", None) is None:
+            raise ModelError(f"{self.info.id} ({type(base).__name__}) cannot be adapted: it has no adapted head "
+                             "(train it with the recipe setting \"adapt_head\": true)")
+        return base, labels
 
     # --- public API -------------------------------------------------------------------------
     def predict(self, source: AudioSource, *, features: bool | None = None) -> Prediction:

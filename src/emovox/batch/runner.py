@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import os
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 
 from ..errors import EmovoxError, require
 from ..labels import canonical_list
@@ -46,6 +47,7 @@ def run_batch(
     chunk_size: int = 64,
     progress: bool = False,
     backend_options: dict | None = None,
+    adapt: int = 0,
 ) -> BatchSummary:
     """Analyze every file of ``source`` and write one row per file (or segment) to ``out``.
 
@@ -56,15 +58,17 @@ def run_batch(
     A file that fails is a row with its ``error``. Ctrl-C raises ``BatchInterrupted`` after saving
     the finished rows; ``resume=True`` continues where a run stopped. ``threads`` caps each worker's
     math threads (default: cores / workers; in-process runs keep the library default).
+    ``adapt=N``: first adapt the model to N files drawn at random (seed 0) from all of ``source``
+    (``Recognizer.adapt``; unreadable or silent ones are left out, at least 20 must remain); every
+    worker then scores relative to that one reference. A resumed run draws the same files.
 
     >>> s = run_batch("calls/", "calls.parquet", workers=2)   # doctest: +SKIP
     >>> s.files, s.failed, s.failures                          # doctest: +SKIP
     """
     _check(engine, workers, batch_size, chunk_size, features)
+    if not isinstance(adapt, int) or adapt < 0:
+        raise EmovoxError(f"adapt must be a number of files >= 0, got {adapt!r}")
     paths = list(dict.fromkeys(discover(source)))  # a manifest may list a file twice
-    writer = open_output(out, resume=resume, overwrite=overwrite)
-    done = writer.done_paths() if resume else set()
-    todo = [p for p in paths if p not in done]
     options = ModelOptions(
         model=model, features=features, max_duration_s=max_duration_s, batch_size=batch_size,
         labels=None if labels is None else canonical_list(labels),
@@ -72,9 +76,15 @@ def run_batch(
         threads=threads or _default_threads(workers),
         backend_options=dict(backend_options or {}),
     )
+    if adapt:  # before the output is opened: a failure here leaves existing results as they are
+        options = replace(options, adapt=adaptation_reference(paths, adapt, options, progress))
+    writer = open_output(out, resume=resume, overwrite=overwrite)
+    done = writer.done_paths() if resume else set()
+    todo = [p for p in paths if p not in done]
     tally = Tally()
     summarize = lambda interrupted: tally.summary(  # noqa: E731
-        os.fspath(out), engine, len(paths) - len(todo), interrupted
+        os.fspath(out), engine, len(paths) - len(todo), interrupted,
+        options.adapt.clips if options.adapt is not None else 0,
     )
     try:
         if todo:
@@ -87,6 +97,26 @@ def run_batch(
         raise
     writer.finalize()
     return summarize(False)
+
+
+def adaptation_reference(paths: Sequence[str], n: int, options: ModelOptions, progress: bool = False):
+    """The ``Reference`` of ``n`` of ``paths`` drawn at random (seed 0), computed once in this process."""
+    import numpy as np
+
+    import emovox
+
+    pick = sorted(np.random.default_rng(0).permutation(len(paths))[:n])
+    sample = [paths[i] for i in pick]
+    recognizer = emovox.load_model(options.model, features=False, max_duration_s=options.max_duration_s,
+                                   **options.backend_options)
+    if progress:
+        from tqdm.auto import tqdm
+
+        sample = tqdm(sample, desc="adapting", unit="file", leave=False)
+    try:
+        return recognizer.reference(sample, errors="skip")
+    except EmovoxError as exc:
+        raise EmovoxError(f"adapt={n} (of {len(paths)} input files): {exc}") from None
 
 
 def _save(writer) -> None:

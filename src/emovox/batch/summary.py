@@ -24,6 +24,7 @@ class BatchSummary:
     elapsed_s: float
     failures: dict[str, int] = field(default_factory=dict)
     interrupted: bool = False
+    adapted_to_clips: int = 0  # run_batch(adapt=N): the reference clips the model was adapted to
 
     @property
     def ok(self) -> int:
@@ -57,6 +58,7 @@ class BatchSummary:
             "audio_hours_per_hour": round(self.audio_hours_per_hour, 2),
             "failures": dict(self.failures),
             "interrupted": self.interrupted,
+            "adapted_to_clips": self.adapted_to_clips,
         }
 
 
@@ -87,7 +89,8 @@ class Tally:
         self.rows += len(rows)
         return len(seen)
 
-    def summary(self, output: str, engine: str, skipped: int, interrupted: bool) -> BatchSummary:
+    def summary(self, output: str, engine: str, skipped: int, interrupted: bool,
+                adapted_to_clips: int = 0) -> BatchSummary:
         return BatchSummary(
             output=output,
             engine=engine,
@@ -99,6 +102,7 @@ class Tally:
             elapsed_s=time.perf_counter() - self.start,
             failures=dict(self.failures.most_common()),
             interrupted=interrupted,
+            adapted_to_clips=adapted_to_clips,
         )
 
 

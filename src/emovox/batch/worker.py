@@ -29,6 +29,7 @@ class ModelOptions:
     threads: int | None = None  # per worker; None leaves the library default
     timeline_options: dict[str, Any] = field(default_factory=dict)  # window_s, hop_s, ...
     backend_options: dict[str, Any] = field(default_factory=dict)
+    adapt: Any = None  # models.adapted.Reference: score relative to it (Recognizer.adapt)
 
 
 class Analyzer:
@@ -46,6 +47,8 @@ class Analyzer:
             labels=options.labels,
             **options.backend_options,
         )
+        if options.adapt is not None:
+            self.recognizer = self.recognizer.adapt(options.adapt)
         limit_threads(options.threads)  # torch may only have been imported by the load
         if options.timeline and not hasattr(self.recognizer, "timeline"):
             raise EmovoxError(

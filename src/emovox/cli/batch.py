@@ -42,6 +42,10 @@ def register(sub) -> None:
     p.add_argument("--no-features", action="store_true", help="skip the acoustic descriptors")
     p.add_argument("--labels", default=None, metavar="A,B,...",
                    help="score only these of the model's emotions (e.g. angry,happy,neutral,sad)")
+    p.add_argument("--adapt", type=_count, default=0, metavar="N",
+                   help="adapt the model to N of the input files drawn at random first (unlabelled; "
+                   "at least 20; helps on audio unlike the training corpora, e.g. another language "
+                   "or channel; see README)")
     p.add_argument("--max-duration", type=float, default=600.0,
                    help="longest file in seconds; longer files get an error row (default 600; "
                    "--timeline has no limit)")
@@ -82,7 +86,7 @@ def run(args) -> int:
             window_s=args.window, hop_s=args.hop,
             resume=args.resume, overwrite=args.overwrite, features=not args.no_features,
             max_duration_s=args.max_duration, labels=args.labels, threads=args.threads,
-            progress=not args.no_progress and sys.stderr.isatty(),
+            progress=not args.no_progress and sys.stderr.isatty(), adapt=args.adapt,
         )
     except BatchInterrupted as stop:
         report(stop.summary, args.json)
@@ -106,6 +110,8 @@ def report(summary, as_json: bool = False) -> None:
     for key in ("engine", "files", "ok", "failed", "skipped", "rows", "audio_hours", "elapsed_s",
                 "files_per_s", "audio_hours_per_hour"):
         table.add_row(key.replace("_", " "), str(d[key]))
+    if d["adapted_to_clips"]:
+        table.add_row("adapted to", f"{d['adapted_to_clips']} clips")
     for why, count in d["failures"].items():
         table.add_row("[red]failed[/]", f"{count} x {why}")
     Console(stderr=True).print(table)

@@ -13,7 +13,7 @@ speakers and emotions): a reference of one emotion shifts every answer away from
 from __future__ import annotations
 
 import os
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -33,6 +33,27 @@ def save_adapted(path: str | os.PathLike, shift, projection, bias, classes: int,
         arrays["log_t"] = log_t
     with open(path, "wb") as f:
         np.savez(f, **{k: np.asarray(v, dtype=np.float32 if k != "classes" else np.int64) for k, v in arrays.items()})
+
+
+@dataclass(frozen=True)
+class Reference:
+    """What ``Recognizer.adapt`` centres on: the mean pooled feature of a set of the user's recordings.
+
+    ``Recognizer.reference(sources)`` computes it; it is small and picklable, so one reference can be
+    computed once and sent to many workers (``emovox batch --adapt``).
+    """
+
+    mean: np.ndarray = field(repr=False)
+    clips: int  # non-silent clips averaged
+    skipped: tuple[str, ...] = ()  # sources left out (silent, or unreadable with errors="skip")
+
+    def __post_init__(self) -> None:
+        if self.clips < MIN_REFERENCE_CLIPS:
+            from ..errors import EmovoxError
+
+            raise EmovoxError(
+                f"adapting needs at least {MIN_REFERENCE_CLIPS} non-silent reference clips, got {self.clips}"
+            )
 
 
 class AdaptedHead:
@@ -70,11 +91,16 @@ class AdaptedHead:
 class Adapted:
     """A native backend scored with its adapted head, relative to a reference mean of pooled features."""
 
-    def __init__(self, backend, reference: np.ndarray, clips: int) -> None:
+    def __init__(self, backend, reference: Reference) -> None:
+        if reference.mean.shape != (backend.adapted_head.dims,):
+            raise ModelError(
+                f"the reference has {reference.mean.size} features, {backend.info.id}'s adapted head "
+                f"{backend.adapted_head.dims} (a reference computed with another model?)"
+            )
         self.inner = backend
-        self.reference = np.asarray(reference, dtype=np.float32)
-        self.clips = clips
-        self.info = replace(backend.info, extra={**backend.info.extra, "adapted_to_clips": clips})
+        self.reference = np.asarray(reference.mean, dtype=np.float32)
+        self.clips = reference.clips
+        self.info = replace(backend.info, extra={**backend.info.extra, "adapted_to_clips": reference.clips})
         self.min_samples = backend.min_samples
         self.max_samples = backend.max_samples
 
