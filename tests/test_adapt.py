@@ -214,3 +214,36 @@ def test_batch_adapt_scores_every_file_against_one_reference(adaptable, tmp_path
     assert code != 0 and not (tmp_path / "few.csv").exists()
     with pytest.raises(EmovoxError, match=">= 0"):
         run_batch(tmp_path / "calls", tmp_path / "x.csv", model=str(adaptable), adapt=-1)
+
+
+def test_serve_adapt_to_a_folder(adaptable, tmp_path, write_audio):
+    pytest.importorskip("fastapi")
+    from fastapi.testclient import TestClient
+
+    from conftest import SR, encode, run_emovox
+    from emovox.server import Settings, create_app
+    from emovox.server.app import load_server_model
+
+    (tmp_path / "calls").mkdir()
+    for i in range(22):
+        write_audio(f"calls/c{i:02d}.wav", speech_like(1.2, f0=100.0 + 7 * i, seed=i))
+    settings = Settings(model=str(adaptable), adapt_to=str(tmp_path / "calls"), adapt_clips=20)
+    wav = encode(speech_like(1.5, f0=180.0, seed=50), SR, "wav")
+    with TestClient(create_app(settings)) as client:
+        r = client.post("/v1/analyze", files={"file": ("a.wav", wav)})
+        assert r.status_code == 200, r.text
+        assert client.get("/v1/models").json()["loaded"]["adapted_to_clips"] == 20
+    expected = load_server_model(settings).predict(wav).scores
+    plain = emovox.load_model(str(adaptable)).predict(wav).scores
+    assert r.json()["scores"] == pytest.approx(expected, abs=1e-5)
+    assert r.json()["scores"] != pytest.approx(plain, abs=1e-3)
+    # a missing folder, or too few usable files: one line, before the port is bound
+    for name in ("c00.wav", "c01.wav", "c02.wav"):
+        (tmp_path / "calls" / name).write_bytes(b"")  # 19 usable files of 22
+    for where, n, says in (("nothing-here", "20", "not found"), ("calls", "22", "got 19")):
+        result = run_emovox("serve", "--model", str(adaptable), "--adapt-to", str(tmp_path / where),
+                            "--adapt", n, "--port", "1", timeout=120)
+        assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+        assert result.stderr.startswith("emovox: error: --adapt-to") and says in result.stderr, result.stderr
+    with pytest.raises(Exception, match="adapt_clips"):
+        Settings(adapt_clips=5)

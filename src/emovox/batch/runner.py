@@ -101,22 +101,13 @@ def run_batch(
 
 def adaptation_reference(paths: Sequence[str], n: int, options: ModelOptions, progress: bool = False):
     """The ``Reference`` of ``n`` of ``paths`` drawn at random (seed 0), computed once in this process."""
-    import numpy as np
-
     import emovox
 
-    pick = sorted(np.random.default_rng(0).permutation(len(paths))[:n])
-    sample = [paths[i] for i in pick]
+    from ..models.adapted import draw_reference
+
     recognizer = emovox.load_model(options.model, features=False, max_duration_s=options.max_duration_s,
                                    **options.backend_options)
-    if progress:
-        from tqdm.auto import tqdm
-
-        sample = tqdm(sample, desc="adapting", unit="file", leave=False)
-    try:
-        return recognizer.reference(sample, errors="skip")
-    except EmovoxError as exc:
-        raise EmovoxError(f"adapt={n} (of {len(paths)} input files): {exc}") from None
+    return draw_reference(recognizer, paths, n, progress=progress, what=f"adapt={n}")
 
 
 def _save(writer) -> None:

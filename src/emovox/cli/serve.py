@@ -24,6 +24,11 @@ def register(sub) -> None:
         help="allow this origin through CORS (repeatable; default none)",
     )
     p.add_argument("--concurrency", type=int, default=None, help="recordings analyzed at once (default 2)")
+    p.add_argument("--adapt-to", default=None, metavar="FOLDER|GLOB|CSV",
+                   help="adapt the model at start-up to recordings like those it will serve (unlabelled; "
+                   "see README 'Adapting to your recordings')")
+    p.add_argument("--adapt", type=int, default=None, metavar="N",
+                   help="how many --adapt-to files to draw at random (default 50, at least 20)")
     p.add_argument("--log-level", default=None, help="critical, error, warning, info (default), debug")
     p.set_defaults(func=run)
 
@@ -42,6 +47,8 @@ def settings_from_args(args):
         "cors_origins": args.cors_origin,
         "log_level": args.log_level,
         "concurrency": args.concurrency,
+        "adapt_to": args.adapt_to,
+        "adapt_clips": args.adapt,
     }
     try:
         return Settings(**{k: v for k, v in given.items() if v is not None})
@@ -58,7 +65,9 @@ def run(args) -> int:
     from ..server.app import load_server_model
 
     settings = settings_from_args(args)
-    model = load_server_model(settings)  # a bad --model fails here with one line, before binding
+    model = load_server_model(settings)  # a bad --model or --adapt-to fails here with one line, before binding
+    if settings.adapt_to:
+        print(f"emovox: adapted to {model.info.extra['adapted_to_clips']} clips of {settings.adapt_to}", flush=True)
     app = create_app(settings, model=model)
     print(f"emovox: serving on http://{args.host}:{args.port}/  (API docs at /docs)", flush=True)
     uvicorn.run(app, host=args.host, port=args.port, log_level=settings.log_level, access_log=False)

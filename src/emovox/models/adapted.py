@@ -108,6 +108,26 @@ class Adapted:
         return self.inner.adapted_head(self.inner.pooled(batch) - self.reference)
 
 
+def draw_reference(recognizer, paths, n: int, *, progress: bool = False, what: str = "adapt") -> Reference:
+    """``recognizer.reference`` of ``n`` of ``paths`` drawn at random (seed 0: the same files every run),
+    leaving out unreadable and silent ones. Used by ``emovox batch --adapt`` and ``emovox serve --adapt-to``."""
+    from ..errors import EmovoxError
+
+    paths = list(paths)
+    if n < 1:
+        raise EmovoxError(f"{what}: the number of reference files must be >= 1, got {n}")
+    pick = sorted(np.random.default_rng(0).permutation(len(paths))[:n])
+    sample = [paths[i] for i in pick]
+    if progress:
+        from tqdm.auto import tqdm
+
+        sample = tqdm(sample, desc="adapting", unit="file", leave=False)
+    try:
+        return recognizer.reference(sample, errors="skip")
+    except EmovoxError as exc:
+        raise EmovoxError(f"{what} ({len(pick)} of {len(paths)} files drawn): {exc}") from None
+
+
 def load_adapted_head(folder: Path, extra: dict, labels: int) -> AdaptedHead | None:
     """The folder's adapted head if its emovox.json names one (checking its sha256), else None."""
     entry = extra.get("adapted_head")

@@ -86,7 +86,17 @@ def create_app(settings: Settings | None = None, *, model: Recognizer | None = N
 def load_server_model(settings: Settings) -> Recognizer:
     """The Recognizer the settings ask for (ModelError when it cannot be found or loaded)."""
     options = {"threads": settings.threads} if settings.threads else {}
-    return load_model(settings.model, max_duration_s=settings.max_duration_s, **options)
+    model = load_model(settings.model, max_duration_s=settings.max_duration_s, **options)
+    if settings.adapt_to:
+        from ..batch.inputs import discover
+        from ..models.adapted import draw_reference
+
+        try:
+            paths = discover(settings.adapt_to)
+        except EmovoxError as exc:
+            raise EmovoxError(f"--adapt-to: {exc}") from None
+        model = model.adapt(draw_reference(model, paths, settings.adapt_clips, what=f"--adapt-to {settings.adapt_to}"))
+    return model
 
 
 def _load_state(settings: Settings, metrics: Metrics, model: Recognizer | None) -> ServerState:

@@ -32,6 +32,12 @@ class Settings(BaseSettings):
         2, ge=1, description="recordings analyzed at once; further requests wait their turn"
     )
 
+    adapt_to: str | None = Field(
+        None, description="adapt the model at start-up to recordings like the ones it will serve: a folder, "
+        "glob or manifest (Recognizer.adapt; see adapt_clips)",
+    )
+    adapt_clips: int = Field(50, ge=20, description="how many adapt_to files to draw at random (seed 0)")
+
     @field_validator("cors_origins", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:
