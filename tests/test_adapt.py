@@ -240,10 +240,31 @@ def test_serve_adapt_to_a_folder(adaptable, tmp_path, write_audio):
     # a missing folder, or too few usable files: one line, before the port is bound
     for name in ("c00.wav", "c01.wav", "c02.wav"):
         (tmp_path / "calls" / name).write_bytes(b"")  # 19 usable files of 22
-    for where, n, says in (("nothing-here", "20", "not found"), ("calls", "22", "got 19")):
+    for where, n, says in (("nothing-here", "20", "no such file, folder or pattern"), ("calls", "22", "got 19")):
         result = run_emovox("serve", "--model", str(adaptable), "--adapt-to", str(tmp_path / where),
                             "--adapt", n, "--port", "1", timeout=120)
         assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
         assert result.stderr.startswith("emovox: error: --adapt-to") and says in result.stderr, result.stderr
     with pytest.raises(Exception, match="adapt_clips"):
         Settings(adapt_clips=5)
+
+
+def test_analyze_adapt_to_a_folder(adaptable, tmp_path, write_audio, capsys):
+    from emovox.cli import main
+
+    (tmp_path / "calls").mkdir()
+    for i in range(21):
+        write_audio(f"calls/c{i:02d}.wav", speech_like(1.2, f0=100.0 + 7 * i, seed=i))
+    clip = write_audio("clip.wav", speech_like(4.0, f0=180.0, seed=50))
+    args = ["analyze", str(clip), "--model", str(adaptable), "--no-features", "--json"]
+    assert main(args + ["--adapt-to", str(tmp_path / "calls"), "--adapt", "20"]) == 0
+    out, err = capsys.readouterr()
+    files = sorted((tmp_path / "calls").glob("*.wav"))
+    pick = sorted(np.random.default_rng(0).permutation(len(files))[:20])
+    expected = emovox.load_model(str(adaptable), features=False).adapt([files[i] for i in pick]).predict(clip)
+    assert json.loads(out)["scores"] == pytest.approx(expected.scores, abs=1e-6)
+    assert "adapted to 20 clips" in err
+    assert main(args + ["--timeline", "--adapt-to", str(tmp_path / "calls")]) == 0  # the timeline path too
+    assert "adapted to 21 clips" in capsys.readouterr().err
+    assert main(args + ["--adapt-to", str(tmp_path / "none")]) == 1
+    assert "--adapt-to: no such file, folder or pattern" in capsys.readouterr().err

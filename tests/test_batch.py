@@ -186,7 +186,7 @@ def test_glob_and_folder_discovery(folder):
     assert str(folder / "readme.txt") not in found and len(found) == 7
     with pytest.raises(InputError, match="matches no files"):
         discover(str(folder / "*.mkv"))
-    with pytest.raises(InputError, match="not found"):
+    with pytest.raises(InputError, match="no such file, folder or pattern"):
         discover(folder / "missing")
 
 

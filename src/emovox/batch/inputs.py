@@ -51,7 +51,7 @@ def discover(source: str | os.PathLike | Iterable[str | os.PathLike]) -> list[st
         if not found:
             raise InputError(f"the pattern {text!r} matches no files")
         return found
-    raise InputError(f"batch input not found: {text!r}; accepted: {ACCEPTED_INPUT}")
+    raise InputError(f"no such file, folder or pattern: {text!r}; accepted: {ACCEPTED_INPUT}")
 
 
 def scan_folder(folder: Path) -> list[str]:

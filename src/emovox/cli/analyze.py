@@ -25,6 +25,11 @@ def register(sub) -> None:
         help="answer only these of the model's emotions, scores renormalised over them "
         "(e.g. angry,happy,neutral,sad; a label the model lacks is an error that lists the ones it has)",
     )
+    p.add_argument("--adapt-to", default=None, metavar="FOLDER|GLOB|CSV",
+                   help="first adapt the model to recordings like these files (unlabelled, at least 20; "
+                   "see README 'Adapting to your recordings')")
+    p.add_argument("--adapt", type=_positive, default=50, metavar="N",
+                   help="how many --adapt-to files to draw at random (default 50)")
     p.add_argument("--batch-size", type=_positive, default=8, help="clips per model call (default 8)")
     p.add_argument(
         "--max-duration", type=float, default=None,
@@ -75,9 +80,9 @@ def run(args) -> int:
 
         return run_timeline(args)  # checks the flag combinations itself
     limit = 600.0 if args.max_duration is None else args.max_duration
-    model = emovox.load_model(
+    model = adapted(emovox.load_model(
         args.model, features=not args.no_features, max_duration_s=limit, labels=args.labels
-    )
+    ), args)
     failed = 0
     results = model.iter_predict(args.files, batch_size=args.batch_size, errors="return")
     for path, result in zip(args.files, results):
@@ -92,6 +97,17 @@ def run(args) -> int:
         else:
             print_prediction(result, args.top_k)
     return 1 if failed else 0
+
+
+def adapted(model, args):
+    """``model`` adapted to ``--adapt-to`` (N files drawn at random, seed 0), or unchanged without it."""
+    if not getattr(args, "adapt_to", None):
+        return model
+    from ..models.adapted import adapt_to
+
+    model = adapt_to(model, args.adapt_to, args.adapt)
+    print(f"emovox: adapted to {model.info.extra['adapted_to_clips']} clips of {args.adapt_to}", file=sys.stderr)
+    return model
 
 
 def print_prediction(p, top_k: int | None = None, console=None) -> None:

@@ -20,9 +20,11 @@ def run_timeline(args) -> int:
         return 2
     import emovox
 
-    model = emovox.load_model(
+    from .analyze import adapted
+
+    model = adapted(emovox.load_model(
         args.model, features=False, max_duration_s=args.max_duration, labels=args.labels
-    )
+    ), args)
     failed = 0
     for path in args.files:
         try:

@@ -128,6 +128,19 @@ def draw_reference(recognizer, paths, n: int, *, progress: bool = False, what: s
         raise EmovoxError(f"{what} ({len(pick)} of {len(paths)} files drawn): {exc}") from None
 
 
+def adapt_to(recognizer, source, n: int = 50, *, what: str = "--adapt-to"):
+    """``recognizer`` adapted to ``n`` files drawn from ``source`` (a folder, glob or manifest, as
+    ``emovox batch`` reads them): ``emovox analyze --adapt-to`` and ``emovox serve --adapt-to``."""
+    from ..batch.inputs import discover
+    from ..errors import EmovoxError
+
+    try:
+        paths = discover(source)
+    except EmovoxError as exc:
+        raise EmovoxError(f"{what}: {exc}") from None
+    return recognizer.adapt(draw_reference(recognizer, paths, n, what=f"{what} {source}"))
+
+
 def load_adapted_head(folder: Path, extra: dict, labels: int) -> AdaptedHead | None:
     """The folder's adapted head if its emovox.json names one (checking its sha256), else None."""
     entry = extra.get("adapted_head")

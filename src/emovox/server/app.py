@@ -88,14 +88,9 @@ def load_server_model(settings: Settings) -> Recognizer:
     options = {"threads": settings.threads} if settings.threads else {}
     model = load_model(settings.model, max_duration_s=settings.max_duration_s, **options)
     if settings.adapt_to:
-        from ..batch.inputs import discover
-        from ..models.adapted import draw_reference
+        from ..models.adapted import adapt_to
 
-        try:
-            paths = discover(settings.adapt_to)
-        except EmovoxError as exc:
-            raise EmovoxError(f"--adapt-to: {exc}") from None
-        model = model.adapt(draw_reference(model, paths, settings.adapt_clips, what=f"--adapt-to {settings.adapt_to}"))
+        model = adapt_to(model, settings.adapt_to, settings.adapt_clips)
     return model
 
 
