@@ -108,6 +108,11 @@ class Adapted:
         return self.inner.adapted_head(self.inner.pooled(batch) - self.reference)
 
 
+def draw(items: list, n: int, seed: int = 0) -> list:
+    """``n`` of ``items`` drawn at random (the same ones for the same seed), in their original order."""
+    return [items[i] for i in sorted(np.random.default_rng(seed).permutation(len(items))[:n])]
+
+
 def draw_reference(recognizer, paths, n: int, *, progress: bool = False, what: str = "adapt") -> Reference:
     """``recognizer.reference`` of ``n`` of ``paths`` drawn at random (seed 0: the same files every run),
     leaving out unreadable and silent ones. Used by ``emovox batch --adapt`` and ``emovox serve --adapt-to``."""
@@ -116,8 +121,8 @@ def draw_reference(recognizer, paths, n: int, *, progress: bool = False, what: s
     paths = list(paths)
     if n < 1:
         raise EmovoxError(f"{what}: the number of reference files must be >= 1, got {n}")
-    pick = sorted(np.random.default_rng(0).permutation(len(paths))[:n])
-    sample = [paths[i] for i in pick]
+    sample = draw(paths, n)
+    drawn = len(sample)
     if progress:
         from tqdm.auto import tqdm
 
@@ -125,7 +130,7 @@ def draw_reference(recognizer, paths, n: int, *, progress: bool = False, what: s
     try:
         return recognizer.reference(sample, errors="skip")
     except EmovoxError as exc:
-        raise EmovoxError(f"{what} ({len(pick)} of {len(paths)} files drawn): {exc}") from None
+        raise EmovoxError(f"{what} ({drawn} of {len(paths)} files drawn): {exc}") from None
 
 
 def adapt_to(recognizer, source, n: int = 50, *, what: str = "--adapt-to"):

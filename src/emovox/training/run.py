@@ -7,10 +7,9 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-import numpy as np
-
 from ..corpora.manifest import read_folds, read_manifest
 from ..errors import EmovoxError
+from ..models.adapted import draw
 from .evaluate import cross_validate, score_model
 from .recipe import Recipe
 from .report import build_report, write_report
@@ -59,8 +58,7 @@ def evaluate(model: str | None, manifest: str | os.PathLike, report_dir: str | o
         raise EmovoxError(f"--adapt must be a number of clips >= 0, got {adapt}")
     if adapt and (folds or loso):
         raise EmovoxError("--adapt scores a trained model (use it without --folds/--loso)")
-    pick = np.random.default_rng(seed).permutation(len(rows))[:adapt]
-    reference = [rows[i].path for i in sorted(pick)]  # unlabelled, dropped emotions included
+    reference = [r.path for r in draw(rows, adapt, seed)]  # unlabelled, dropped emotions included
     dropped: dict[str, int] = {}
     if drop_other:
         if not labels:
