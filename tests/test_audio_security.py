@@ -165,6 +165,10 @@ def test_any_decoder_failure_is_an_audio_error():
         load_audio(bad)
     with pytest.raises(UndecodableAudioError):
         iter_audio(named(bad, "zero-bits.wav"))
+    closed = io.BytesIO(encode(tone(), SR, "wav"))
+    closed.close()
+    with pytest.raises(AudioError, match="cannot read"):
+        load_audio(closed)
 
 
 def tiny_long_wav(seconds: float = 599.0, rate: int = 100) -> bytes:

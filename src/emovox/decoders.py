@@ -94,13 +94,15 @@ def open_input(source, name: str) -> Input:
             raise AudioError("empty input: 0 bytes of audio")
         return Input(io.BytesIO(bytes(source)), _hint(None), owned=True)
     if hasattr(source, "read"):
-        raw = source
-        if not (hasattr(raw, "seekable") and raw.seekable()):
-            raw = io.BytesIO(raw.read())
-        start = raw.tell()
-        if not raw.read(1):
+        try:
+            raw = source if hasattr(source, "seekable") and source.seekable() else io.BytesIO(source.read())
+            start = raw.tell()
+            empty = not raw.read(1)
+            raw.seek(start)
+        except (OSError, ValueError, TypeError) as exc:  # closed, text mode, a socket that failed...
+            raise AudioError(f"cannot read {name}: {exc}") from exc
+        if empty:
             raise AudioError(f"{name} is empty (0 bytes)")
-        raw.seek(start)
         return Input(raw, _hint(getattr(source, "name", None)), owned=raw is not source)
     raise AudioError(
         f"unsupported audio source of type {type(source).__name__}; accepted: a path, bytes, "
@@ -233,7 +235,11 @@ def _open_sndfile(inp: Input, name: str, block_s: float, budget: Budget) -> Open
             f.close()
         inp.seek(0)
         return None
-    budget.charge(first.size / rate)
+    try:
+        budget.charge(first.size / rate)
+    except AudioError:
+        f.close()
+        raise
     known = frames if 0 < frames < 2**62 else None
     blocks = _sf_blocks(f, first, step, rate, inp, name, budget)
     return Opened(rate, channels, codec, known, known / rate if known else None, blocks, (f,))
