@@ -140,6 +140,10 @@ def test_ffconcat_reads_no_file_and_answers_the_same_whether_it_exists(secret, m
     assert refused(present) == refused(missing)  # no existence oracle
     near = str(secret.parent / "x")  # a file object named like a server path: relative to that
     assert refused(named(present, near)) == refused(named(missing, near))
+    listed = secret.parent / "list.wav"  # a path: relative to the list's own folder
+    listed.write_bytes(present)
+    with pytest.raises(UndecodableAudioError, match="not a supported audio format"):
+        finish(load_audio, listed)
 
 
 def test_sdp_opens_no_socket_and_does_not_wait(tmp_path):
