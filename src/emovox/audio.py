@@ -3,7 +3,7 @@
 Accepted sources: a path (str or Path), raw bytes, a binary file object, or a tuple
 ``(array, sample_rate)``. Containers and codecs: wav, flac, ogg/vorbis/opus, mp3, webm, m4a/aac,
 mp4 audio. Decoding uses libsndfile (soundfile) and FFmpeg bundled in PyAV, so no system ffmpeg is
-needed; resampling uses soxr.
+needed (``decoders.py`` opens them safely: only these formats, only from memory); resampling uses soxr.
 
 >>> import numpy as np
 >>> x = load_audio((np.zeros(8000, dtype=np.float32), 8000))
@@ -13,25 +13,35 @@ needed; resampling uses soxr.
 
 from __future__ import annotations
 
-import io
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import BinaryIO, Union
 
 import numpy as np
 
-from .errors import AudioError, AudioTooLongError, UndecodableAudioError
+from .decoders import (
+    ACCEPTED,
+    AUDIO_EXTENSIONS,
+    DECODE_TIMEOUT_S,
+    Budget,
+    Opened,
+    open_decoder,
+    open_input,
+)
+from .errors import AudioError, AudioTooLongError
+
+__all__ = [
+    "ACCEPTED", "AUDIO_EXTENSIONS", "DECODE_TIMEOUT_S", "MIN_SAMPLE_RATE", "SAMPLE_RATE", "SILENCE_DBFS",
+    "AudioSource", "AudioStream", "Decoded", "decode", "is_silent", "iter_audio", "load_audio", "resample",
+    "rms_dbfs", "source_name",
+]
 
 SAMPLE_RATE = 16_000
 """Every model and descriptor in emovox works on mono audio at this rate."""
 
-AUDIO_EXTENSIONS = (
-    ".wav", ".wave", ".flac", ".ogg", ".oga", ".opus", ".mp3", ".webm", ".m4a", ".aac", ".mp4",
-    ".mka", ".aif", ".aiff",
-)
-ACCEPTED = "wav, flac, ogg/vorbis/opus, mp3, webm, m4a/aac, mp4 audio; or (array, sample_rate)"
+MIN_SAMPLE_RATE = 4_000
+"""Below this rate no speech band survives; such input is refused before it is decoded."""
 SILENCE_DBFS = -60.0
 """Audio none of whose 100 ms stretches reaches this RMS level is treated as silent: it gets no emotion."""
 
@@ -64,31 +74,63 @@ def load_audio(
     *,
     sample_rate: int = SAMPLE_RATE,
     max_duration_s: float | None = None,
+    timeout_s: float | None = DECODE_TIMEOUT_S,
 ) -> np.ndarray:
     """Decode ``source`` to float32 mono at ``sample_rate`` Hz.
 
-    Raises AudioError for empty, corrupt, unsupported, non-finite or too-long input.
+    Raises AudioError for empty, corrupt, unsupported, non-finite or too-long input, and when the
+    decoder works longer than ``timeout_s`` plus 1 s per 10 s of audio (None: no limit).
     """
-    decoded = decode(source, max_duration_s=max_duration_s)
+    decoded = decode(source, max_duration_s=max_duration_s, timeout_s=timeout_s)
     return resample(decoded.signal, decoded.sample_rate, sample_rate)
 
 
-def decode(source: AudioSource, *, max_duration_s: float | None = None) -> Decoded:
-    """Decode without resampling (mono float32 at the source's own rate)."""
+def decode(
+    source: AudioSource, *, max_duration_s: float | None = None, timeout_s: float | None = DECODE_TIMEOUT_S
+) -> Decoded:
+    """Decode without resampling (mono float32 at the source's own rate).
+
+    Too-long input is refused from its header when that is exact, else as soon as the decoded
+    length passes ``max_duration_s``: never after decoding all of it.
+    """
     name = source_name(source)
     if isinstance(source, tuple):
         decoded = _from_array(source)
+        _check_rate(name, decoded.sample_rate)
     else:
-        data = _open(source, name)
-        decoded = _decode_soundfile(data, name, max_duration_s) or _decode_av(
-            data, name, max_duration_s
-        )
+        opened = _open_checked(source, name, 10.0, max_duration_s, timeout_s)
+        chunks: list[np.ndarray] = []
+        total = 0
+        try:
+            for block in opened.blocks:
+                total += block.size
+                _check_duration(name, total, opened.rate, max_duration_s)
+                chunks.append(block)
+        finally:
+            opened.close()
+        signal = np.concatenate(chunks) if chunks else np.zeros(0, np.float32)
+        decoded = Decoded(signal.astype(np.float32, copy=False), opened.rate, opened.channels, opened.codec)
     if decoded.signal.size == 0:
         raise AudioError(f"{name} contains no audio samples (zero length)")
     if not np.isfinite(decoded.signal).all():
         raise AudioError(f"{name} contains NaN or infinite samples")
     _check_duration(name, decoded.signal.size, decoded.sample_rate, max_duration_s)
     return decoded
+
+
+def _open_checked(
+    source: AudioSource, name: str, block_s: float, max_duration_s: float | None, timeout_s: float | None
+) -> Opened:
+    """Open a decoder and refuse, before decoding, a rate too low for speech or a header too long."""
+    opened = open_decoder(open_input(source, name), name, block_s=block_s, budget=Budget(name, timeout_s))
+    try:
+        _check_rate(name, opened.rate)
+        if opened.frames is not None:
+            _check_duration(name, opened.frames, opened.rate, max_duration_s)
+    except AudioError:
+        opened.close()
+        raise
+    return opened
 
 
 def resample(signal: np.ndarray, orig_rate: int, target_rate: int = SAMPLE_RATE) -> np.ndarray:
@@ -102,32 +144,57 @@ def resample(signal: np.ndarray, orig_rate: int, target_rate: int = SAMPLE_RATE)
 
 
 def iter_audio(
-    source: AudioSource, *, chunk_s: float = 30.0, sample_rate: int = SAMPLE_RATE
+    source: AudioSource,
+    *,
+    chunk_s: float = 30.0,
+    sample_rate: int = SAMPLE_RATE,
+    max_duration_s: float | None = None,
+    timeout_s: float | None = DECODE_TIMEOUT_S,
 ) -> AudioStream:
     """Decode ``source`` block by block: float32 mono at ``sample_rate``, about ``chunk_s`` each.
 
     The same sources and the same AudioError checks as ``load_audio``, without holding the whole
     file: FFmpeg/libsndfile decode lazily and soxr resamples as a stream. Opening problems (missing
-    file, corrupt bytes) raise here; problems found later (NaN samples, no samples) raise while
-    iterating.
+    file, corrupt bytes, a header longer than ``max_duration_s``) raise here; problems found later
+    (NaN samples, no samples, too long, too slow) raise while iterating.
 
     >>> import numpy as np
     >>> [b.size for b in iter_audio((np.zeros(40000, np.float32), 16000), chunk_s=1.0)]
     [16000, 16000, 8000]
     """
-    return AudioStream(source, chunk_s=chunk_s, sample_rate=sample_rate)
+    return AudioStream(source, chunk_s=chunk_s, sample_rate=sample_rate, max_duration_s=max_duration_s,
+                       timeout_s=timeout_s)
 
 
 class AudioStream(Iterator[np.ndarray]):
     """The iterator ``iter_audio`` returns; ``duration_s`` is the container's estimate or None."""
 
-    def __init__(self, source: AudioSource, *, chunk_s: float, sample_rate: int) -> None:
+    def __init__(
+        self,
+        source: AudioSource,
+        *,
+        chunk_s: float,
+        sample_rate: int,
+        max_duration_s: float | None = None,
+        timeout_s: float | None = DECODE_TIMEOUT_S,
+    ) -> None:
         if not chunk_s > 0 or not sample_rate > 0:
             raise ValueError(f"chunk_s and sample_rate must be positive, got {chunk_s}, {sample_rate}")
         self.name = source_name(source)
         self.sample_rate = sample_rate
         self.samples = 0  # emitted so far, at sample_rate
-        rate, self.duration_s, blocks = _open_blocks(source, self.name, chunk_s)
+        self._max_duration_s = max_duration_s
+        self._opened: Opened | None = None
+        if isinstance(source, tuple):  # already in memory: validate it whole, then slice it
+            decoded = decode(source, max_duration_s=max_duration_s)
+            rate, sig, step = decoded.sample_rate, decoded.signal, max(1, int(chunk_s * decoded.sample_rate))
+            self.duration_s: float | None = sig.size / rate
+            blocks: Iterator[np.ndarray] = (sig[i : i + step] for i in range(0, sig.size, step))
+        else:
+            self._opened = _open_checked(source, self.name, chunk_s, max_duration_s, timeout_s)
+            rate, blocks = self._opened.rate, self._opened.blocks
+            self.duration_s = self._opened.frames / rate if self._opened.frames else self._opened.duration_s
+        self._rate, self._read = rate, 0
         self._blocks = _rechunk(blocks, int(chunk_s * rate))
         self._resampler = None
         if rate != sample_rate:
@@ -137,6 +204,13 @@ class AudioStream(Iterator[np.ndarray]):
         self._done = False
 
     def __next__(self) -> np.ndarray:
+        try:
+            return self._next()
+        except BaseException:
+            self.close()
+            raise
+
+    def _next(self) -> np.ndarray:
         while not self._done:
             raw = next(self._blocks, None)
             last = raw is None
@@ -145,6 +219,8 @@ class AudioStream(Iterator[np.ndarray]):
                 raw = np.zeros(0, np.float32)
             elif not np.isfinite(raw).all():
                 raise AudioError(f"{self.name} contains NaN or infinite samples")
+            self._read += raw.size
+            _check_duration(self.name, self._read, self._rate, self._max_duration_s)
             block = raw if self._resampler is None else self._resampler.resample_chunk(raw, last=last)
             if block.size:
                 self.samples += block.size
@@ -153,37 +229,10 @@ class AudioStream(Iterator[np.ndarray]):
             raise AudioError(f"{self.name} contains no audio samples (zero length)")
         raise StopIteration
 
-
-def _open_blocks(
-    source: AudioSource, name: str, chunk_s: float
-) -> tuple[int, float | None, Iterator[np.ndarray]]:
-    """(source rate, duration estimate, lazy mono blocks at the source rate)."""
-    if isinstance(source, tuple):
-        decoded = decode(source)  # already in memory: validate it whole, then slice it
-        step = max(1, int(chunk_s * decoded.sample_rate))
-        sig = decoded.signal
-        blocks = (sig[i : i + step] for i in range(0, sig.size, step))
-        return decoded.sample_rate, sig.size / decoded.sample_rate, blocks
-    data = _open(source, name)
-    f = _open_soundfile(data)
-    if f is not None:
-        step = max(1, int(chunk_s * f.samplerate))
-        blocks = _sf_blocks(f, step)
-        return f.samplerate, (f.frames / f.samplerate if f.frames > 0 else None), blocks
-    container, stream = _open_av(data, name)
-    rate = int(stream.rate or stream.codec_context.sample_rate)
-    duration = None
-    if stream.duration is not None and stream.time_base is not None:
-        duration = float(stream.duration * stream.time_base)
-    elif container.duration:
-        duration = container.duration / 1_000_000
-    return rate, duration, _av_blocks(container, stream, data, name)
-
-
-def _sf_blocks(f, step: int) -> Iterator[np.ndarray]:
-    with f:
-        for block in f.blocks(blocksize=step, dtype="float32", always_2d=True):
-            yield block.mean(axis=1).astype(np.float32, copy=False)
+    def close(self) -> None:
+        """Release the decoder and the file now (exhausting the stream does it too)."""
+        if self._opened is not None:
+            self._opened.close()
 
 
 def _rechunk(blocks: Iterator[np.ndarray], size: int) -> Iterator[np.ndarray]:
@@ -231,6 +280,13 @@ def is_silent(signal: np.ndarray, threshold_dbfs: float = SILENCE_DBFS) -> bool:
     return loudest <= 0 or bool(10.0 * np.log10(loudest) < threshold_dbfs)
 
 
+def _check_rate(name: str, rate: int) -> None:
+    if rate < MIN_SAMPLE_RATE:
+        raise AudioError(
+            f"{name} has a sample rate of {rate} Hz; speech needs at least {MIN_SAMPLE_RATE} Hz"
+        )
+
+
 def _check_duration(name: str, n: int, rate: int, max_duration_s: float | None) -> None:
     if max_duration_s is not None and n > max_duration_s * rate:
         raise AudioTooLongError(
@@ -259,139 +315,3 @@ def _from_array(source: tuple) -> Decoded:
     else:
         raise AudioError(f"array must be 1-D (samples) or 2-D (samples x channels), got shape {signal.shape}")
     return Decoded(np.ascontiguousarray(signal, dtype=np.float32), int(rate), channels, "array")
-
-
-def _open(source: AudioSource, name: str) -> BinaryIO | str:
-    """Validate a path / bytes / file object and return something both decoders can read."""
-    if isinstance(source, (str, os.PathLike)):
-        path = Path(source)
-        if not path.exists():
-            raise AudioError(f"file not found: {name}")
-        if not path.is_file():
-            raise AudioError(f"not a file: {name}")
-        if path.stat().st_size == 0:
-            raise AudioError(f"{name} is empty (0 bytes)")
-        return str(path)
-    if isinstance(source, (bytes, bytearray, memoryview)):
-        if len(source) == 0:
-            raise AudioError("empty input: 0 bytes of audio")
-        return io.BytesIO(bytes(source))
-    if hasattr(source, "read"):
-        if not (hasattr(source, "seekable") and source.seekable()):
-            source = io.BytesIO(source.read())
-        start = source.tell()
-        if not source.read(1):
-            raise AudioError(f"{name} is empty (0 bytes)")
-        source.seek(start)
-        return source
-    raise AudioError(
-        f"unsupported audio source of type {type(source).__name__}; accepted: a path, bytes, "
-        f"a binary file object, or (array, sample_rate)"
-    )
-
-
-def _rewind(data: BinaryIO | str) -> None:
-    if not isinstance(data, str):
-        data.seek(0)
-
-
-def _open_soundfile(data: BinaryIO | str):
-    """A libsndfile reader (wav/flac/ogg, quick), or None to let FFmpeg try."""
-    import soundfile as sf
-
-    try:
-        return sf.SoundFile(data)
-    except Exception:  # libsndfile cannot read it: not fatal, FFmpeg gets a turn
-        _rewind(data)
-        return None
-
-
-def _decode_soundfile(
-    data: BinaryIO | str, name: str, max_duration_s: float | None
-) -> Decoded | None:
-    """Decode all of it with libsndfile; None means 'let FFmpeg try'."""
-    f = _open_soundfile(data)
-    if f is None:
-        return None
-    with f:
-        if max_duration_s is not None:
-            _check_duration(name, f.frames, f.samplerate, max_duration_s)
-        try:
-            frames = f.read(dtype="float32", always_2d=True)
-        except Exception:
-            _rewind(data)
-            return None
-        rate, channels, codec = f.samplerate, f.channels, f"{f.format}/{f.subtype}".lower()
-    return Decoded(frames.mean(axis=1).astype(np.float32), rate, channels, codec)
-
-
-def _decode_av(data: BinaryIO | str, name: str, max_duration_s: float | None) -> Decoded:
-    container, stream = _open_av(data, name)
-    rate = stream.rate or stream.codec_context.sample_rate
-    codec = stream.codec_context.name if stream.codec_context else "unknown"
-    limit = None if max_duration_s is None else int(max_duration_s * rate) + 1
-    chunks: list[np.ndarray] = []
-    total = 0
-    for block in _av_blocks(container, stream, data, name):
-        chunks.append(block)
-        total += block.size
-        if limit is not None and total > limit:
-            _check_duration(name, total, rate, max_duration_s)
-    signal = np.concatenate(chunks).astype(np.float32) if chunks else np.zeros(0, np.float32)
-    return Decoded(signal, int(rate), stream.channels or 1, codec)
-
-
-def _open_av(data: BinaryIO | str, name: str):
-    """Open with FFmpeg (PyAV) and pick the first audio stream, or raise AudioError."""
-    import av
-
-    _rewind(data)
-    try:
-        container = av.open(data, mode="r", metadata_errors="ignore")
-    except (av.FFmpegError, UnicodeDecodeError, ValueError) as exc:
-        raise UndecodableAudioError(_undecodable(data, name, exc)) from exc
-    if not container.streams.audio:
-        kinds = ", ".join(sorted({s.type for s in container.streams})) or "none"
-        container.close()
-        raise UndecodableAudioError(f"{name} has no audio stream (streams found: {kinds})")
-    return container, container.streams.audio[0]
-
-
-def _av_blocks(container, stream, data: BinaryIO | str, name: str) -> Iterator[np.ndarray]:
-    """Decoded mono float32 blocks at the stream's own rate; closes the container when done."""
-    import av
-
-    resampler = av.AudioResampler(format="fltp")
-    started = False
-    with container:
-        try:
-            for frame in container.decode(stream):
-                for out in resampler.resample(frame):
-                    started = True
-                    yield out.to_ndarray().mean(axis=0).astype(np.float32, copy=False)
-        except av.FFmpegError as exc:
-            if not started:
-                raise UndecodableAudioError(_undecodable(data, name, exc)) from exc
-            # a truncated tail: keep what decoded cleanly
-
-
-def _undecodable(data: BinaryIO | str, name: str, exc: Exception) -> str:
-    head = b""
-    size = None
-    try:
-        if isinstance(data, str):
-            size = os.path.getsize(data)
-            with open(data, "rb") as f:
-                head = f.read(12)
-        else:
-            data.seek(0, io.SEEK_END)
-            size = data.tell()
-            data.seek(0)
-            head = data.read(12)
-    except OSError:
-        pass
-    what = f"{size:,} bytes, starts with {head!r}" if size is not None else "unreadable"
-    return (
-        f"could not decode {name} ({what}): not a supported audio format or codec "
-        f"[{type(exc).__name__}]. Accepted: {ACCEPTED}"
-    )

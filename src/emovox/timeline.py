@@ -217,7 +217,7 @@ def build_timeline(
     check_window(window_s, hop_s)
     if batch_size < 1:
         raise ValueError("batch_size must be >= 1")
-    stream = iter_audio(source, chunk_s=chunk_s)
+    stream = iter_audio(source, chunk_s=chunk_s, max_duration_s=max_duration_s)
     detector = VoiceActivityDetector(**(vad or {}))
     builder = _Builder(recognizer, window_s, hop_s, batch_size)
     ring = builder.ring

@@ -18,6 +18,7 @@ from ..result import Prediction
 from ..timeline import Timeline
 from .metrics import Metrics
 from .settings import Settings
+from .uploads import display_name
 
 
 @dataclass
@@ -35,7 +36,7 @@ class ServerState:
     ) -> Prediction:
         """Decode and analyze one upload in a worker thread; AudioError for unusable audio.
         ``model``: a restricted view of the loaded model (``Recognizer.restrict``)."""
-        name = filename or "upload"
+        name = display_name(filename)
         if not data:
             raise AudioError(f"{name} is empty: 0 bytes of audio were received")
         source = io.BytesIO(data)
@@ -51,7 +52,7 @@ class ServerState:
         self, data: bytes, filename: str | None, *, window_s: float, hop_s: float, model: Recognizer | None = None
     ) -> Timeline:
         """A timeline of one upload, in a worker thread (same limits as ``predict``)."""
-        name = filename or "upload"
+        name = display_name(filename)
         if not data:
             raise AudioError(f"{name} is empty: 0 bytes of audio were received")
         source = io.BytesIO(data)

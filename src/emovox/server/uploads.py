@@ -6,12 +6,27 @@ leaves no temporary files behind (spooled form parts are closed when the form is
 
 from __future__ import annotations
 
+import re
+
 from fastapi import HTTPException, Request, UploadFile
 
 ACCEPTED_BODIES = (
     "multipart/form-data with the audio in field '{field}', or the raw audio file as the request "
     "body (Content-Type audio/* or application/octet-stream)"
 )
+
+
+def display_name(filename: str | None) -> str:
+    r"""The client's file name, fit for messages only: its last part, printable, at most 80 characters.
+
+    The bytes are decoded from memory; this name is never opened, nor handed to a decoder.
+
+    >>> display_name("../../etc/clip.m3u8"), display_name(None), display_name("a\\b\nc.wav")
+    ('clip.m3u8', 'upload', 'bc.wav')
+    """
+    last = re.split(r"[\\/]", filename or "")[-1]
+    text = "".join(ch for ch in last if ch.isprintable()).strip()[:80]
+    return text or "upload"
 
 
 async def read_upload(request: Request, field: str = "file") -> tuple[bytes, str | None]:
