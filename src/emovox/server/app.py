@@ -12,19 +12,18 @@ from contextlib import asynccontextmanager
 
 import anyio
 import numpy as np
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from .. import __version__, load_model
-from ..errors import AudioError, EmovoxError, ModelError
 from ..recognizer import Recognizer
 from . import routes_compat, routes_v1, stream
 from .docs import add_docs, asset_dir
+from .handlers import add_error_handlers
 from .limits import BodySizeLimit
 from .metrics import Metrics, MetricsMiddleware
 from .settings import Settings
-from .state import ServerState, audio_error_status
+from .state import ServerState
 
 log = logging.getLogger("emovox.server")
 DESCRIPTION = """Speech emotion recognition over HTTP.
@@ -68,7 +67,7 @@ def create_app(settings: Settings | None = None, *, model: Recognizer | None = N
     app.include_router(stream.router)
     app.mount("/static", StaticFiles(directory=routes_compat.STATIC), name="static")
     add_docs(app, asset_dir())
-    _add_error_handlers(app)
+    add_error_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_upload_bytes)
     app.add_middleware(MetricsMiddleware, metrics=metrics, router=app.router)
     if settings.cors_origins:  # outermost, so that 413s from the size limit carry CORS headers too
@@ -106,20 +105,3 @@ def _load_state(settings: Settings, metrics: Metrics, model: Recognizer | None) 
         metrics=metrics,
         limiter=anyio.CapacityLimiter(settings.concurrency),
     )
-
-
-def _add_error_handlers(app: FastAPI) -> None:
-    """Library errors become one JSON `detail` with a 4xx/503 status; never a 500."""
-
-    @app.exception_handler(AudioError)
-    async def audio_error(request: Request, exc: AudioError) -> JSONResponse:
-        return JSONResponse({"detail": str(exc)}, status_code=audio_error_status(exc))
-
-    @app.exception_handler(ModelError)
-    async def model_error(request: Request, exc: ModelError) -> JSONResponse:
-        log.error("model error on %s: %s", request.url.path, exc)
-        return JSONResponse({"detail": f"the model could not run: {exc}"}, status_code=503)
-
-    @app.exception_handler(EmovoxError)
-    async def emovox_error(request: Request, exc: EmovoxError) -> JSONResponse:
-        return JSONResponse({"detail": str(exc)}, status_code=422)
