@@ -53,7 +53,7 @@ def safe_errors(errors: Any) -> Any:
 def echo(value: Any, depth: int = 0) -> Any:
     """A short, JSON-safe stand-in for what the client sent: bytes are described by their length.
 
-    >>> echo(b"RIFF\\xff\\xfe"), echo("x" * 300)[-18:], echo({"a": [1, b"\\x00"]})
+    >>> echo(b"RIFF\\xff\\xfe"), echo("x" * 300)[-16:], echo({"a": [1, b"\\x00"]})
     ('<6 bytes>', '(300 characters)', {'a': [1, '<1 bytes>']})
     """
     if isinstance(value, (bytes, bytearray)):
