@@ -60,3 +60,33 @@ def test_validation_errors_do_not_echo_large_inputs(client):
     r = client.post("/api/v1/emotion/analyze/multimodal", json=big)
     assert r.status_code == 422
     assert len(r.content) < 2_000, len(r.content)
+
+
+def metrics_text(client) -> str:
+    r = client.get("/metrics")
+    assert r.status_code == 200
+    return r.text
+
+
+def test_metrics_stay_bounded_under_made_up_methods_and_paths(client):
+    import itertools
+    import random
+
+    rng = random.Random(0)
+    bases = ["/v1/analyze", "/healthz", "/static/x.js", "/"]
+
+    def made_up_method() -> str:
+        return "".join(rng.choices("ABCDEFGHIJKLMNOPQRSTUVWXYZ", k=rng.randint(3, 9)))
+
+    for method, base, suffix in itertools.product(["MADEUP", "GET", "POST", "PUT"], bases, ["", "/x"]):
+        client.request(method, base + suffix)  # one request of each kind first
+    metrics_text(client)  # its own series
+    before = metrics_text(client)
+    for _ in range(2_000):
+        method = rng.choice([made_up_method(), "GET", "POST", "PUT"])
+        path = rng.choice(bases) + rng.choice(["", f"/{rng.getrandbits(64):x}"])
+        client.request(method, path)
+    text = metrics_text(client)
+    assert len(text.splitlines()) == len(before.splitlines())  # no new series, only larger counts
+    assert len(text) < len(before) * 1.25, (len(before), len(text))
+    assert 'method="other"' in text
