@@ -4,6 +4,7 @@ show it; the real server only for the header timeout, which lives in the HTTP pr
 
 from __future__ import annotations
 
+import anyio
 import pytest
 
 pytest.importorskip("fastapi")
@@ -90,3 +91,171 @@ def test_metrics_stay_bounded_under_made_up_methods_and_paths(client):
     assert len(text.splitlines()) == len(before.splitlines())  # no new series, only larger counts
     assert len(text) < len(before) * 1.25, (len(before), len(text))
     assert 'method="other"' in text
+
+
+def test_any_host_by_default_and_only_trusted_hosts_when_set(debug_model, client):
+    assert client.get("/healthz", headers={"host": "evil.example"}).status_code == 200
+    settings = Settings(model=str(debug_model), trusted_hosts="api.example.com, *.internal")
+    with TestClient(create_app(settings), base_url="http://api.example.com") as c:
+        assert c.get("/healthz").status_code == 200
+        assert c.get("/healthz", headers={"host": "a.b.internal:8000"}).status_code == 200
+        for host in ("evil.example", "api.example.com.evil.example", ""):
+            r = c.get("/healthz", headers={"host": host})
+            assert r.status_code == 400, host
+            assert "Host header" in r.json()["detail"]
+        r = c.post("/v1/analyze", content=b"x" * 1000, headers={"host": "evil.example"})
+        assert r.status_code == 400 and "Host header" in r.json()["detail"]
+
+
+def test_trusted_host_patterns_are_checked():
+    with pytest.raises(ValueError, match="wildcard"):
+        Settings(trusted_hosts="api.*.com")
+    with pytest.raises(ValueError, match="wildcard"):
+        Settings(trusted_hosts=["*example.com"])
+
+
+def test_upload_limit_is_stated_in_mib(client):
+    r = client.post("/v1/analyze", content=bytes(2 * 1024 * 1024), headers={"content-type": "audio/wav"})
+    assert r.status_code == 413
+    assert "the limit is 1 MiB (1,048,576 bytes)" in r.json()["detail"]
+
+
+# ---- the in-flight body budget and the body read timeout, driven at the ASGI level -------------
+# (TestClient reads a request body whole before the app runs, so it cannot trickle one)
+
+MIB = 1024 * 1024
+FORM_START = b'--x\r\nContent-Disposition: form-data; name="file"; filename="a.wav"\r\n\r\n'
+
+
+async def asgi_call(app, path: str, chunks, headers: dict[str, str] | None = None, method: str = "POST"):
+    """One HTTP request through ``app``; ``chunks`` is an async iterator of body pieces.
+    Returns (status, headers, JSON body or None)."""
+    import json
+
+    sent: list[dict] = []
+    body_iter = chunks.__aiter__()
+    finished = False
+
+    async def receive():
+        nonlocal finished
+        if finished:
+            await anyio.sleep_forever()  # a connection that stays open
+        try:
+            piece = await body_iter.__anext__()
+        except StopAsyncIteration:
+            finished = True
+            return {"type": "http.request", "body": b"", "more_body": False}
+        if piece is None:  # the client went away
+            finished = True
+            return {"type": "http.disconnect"}
+        return {"type": "http.request", "body": piece, "more_body": True}
+
+    async def send(message):
+        sent.append(message)
+
+    raw = [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()]
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method,
+             "scheme": "http", "path": path, "raw_path": path.encode(), "query_string": b"",
+             "root_path": "", "headers": [(b"host", b"test"), *raw], "client": ("127.0.0.1", 1),
+             "server": ("test", 80), "state": {}}
+    await app(scope, receive, send)
+    start = next((m for m in sent if m["type"] == "http.response.start"), None)
+    if start is None:
+        return None, {}, None
+    body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
+    heads = {k.decode(): v.decode() for k, v in start["headers"]}
+    return start["status"], heads, json.loads(body) if "json" in heads.get("content-type", "") else None
+
+
+async def pieces(*items, gate=None, pause: float = 0.0):
+    """Body pieces; ``gate`` (an anyio.Event) is awaited after the first piece."""
+    for i, item in enumerate(items):
+        yield item
+        if i == 0 and gate is not None:
+            await gate.wait()
+        if pause:
+            await anyio.sleep(pause)
+
+
+def in_flight(app) -> float:
+    from prometheus_client.parser import text_string_to_metric_families
+
+    text = app.state.emovox.metrics.render().decode()
+    family = next(f for f in text_string_to_metric_families(text)
+                  if f.name == "emovox_http_request_body_bytes_in_flight")
+    return family.samples[0].value
+
+
+def run_with_app(settings: Settings, scenario) -> None:
+    """Start ``create_app(settings)`` (its lifespan loads the model) and run ``scenario(app)``."""
+    app = create_app(settings)
+
+    async def main():
+        async with app.router.lifespan_context(app):
+            await scenario(app)
+
+    anyio.run(main)
+
+
+def test_bodies_in_flight_are_bounded_503_with_retry_after_and_released(debug_model):
+    settings = Settings(model=str(debug_model), max_upload_mb=1, max_inflight_mb=1.5, body_timeout_s=30)
+
+    async def scenario(app):
+        gate = anyio.Event()
+        first: dict = {}
+
+        async def big_upload():  # declares 1 MiB, sends 100 kB, then waits for the gate
+            body = pieces(b"\0" * 100_000, b"\0" * (MIB - 100_000), gate=gate)
+            first["answer"] = await asgi_call(app, "/v1/analyze", body, {"content-length": str(MIB)})
+
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(big_upload)
+            await anyio.sleep(0.2)
+            assert in_flight(app) == MIB
+            # a second large declared body does not fit: 503 before its body is read
+            status, heads, body = await asgi_call(app, "/v1/analyze", pieces(b"\0" * 10),
+                                                  {"content-length": str(700_000)})
+            assert status == 503 and heads["retry-after"] == "2", body
+            assert "too many uploads" in body["detail"]
+            # a chunked body (no Content-Length) is counted as it arrives: 503 once past the budget
+            status, heads, body = await asgi_call(app, "/predict", pieces(FORM_START, *[b"\0" * 200_000] * 4),
+                                                  {"content-type": "multipart/form-data; boundary=x"})
+            assert status == 503 and heads["retry-after"] == "2", body
+            # a small upload still fits
+            status, _, body = await asgi_call(app, "/v1/analyze", pieces(b"not audio" * 10),
+                                              {"content-length": "90"})
+            assert status == 415, body
+            gate.set()
+        assert first["answer"][0] == 415  # the big upload was read whole, then found undecodable
+        # a client that goes away in the middle of its body releases what it held
+        status, _, _ = await asgi_call(app, "/v1/analyze", pieces(b"\0" * 1000, None),
+                                       {"content-length": "500000"})
+        assert status is None  # nothing answered, nothing raised
+        assert in_flight(app) == 0
+        status, _, body = await asgi_call(app, "/v1/analyze", pieces(b"\0" * 700_000),
+                                          {"content-length": "700000"})
+        assert status == 415, body  # room again
+
+    run_with_app(settings, scenario)
+
+
+@pytest.mark.parametrize("path", ["/v1/analyze", "/predict"])
+def test_a_trickled_body_gets_408_and_is_released(debug_model, path):
+    settings = Settings(model=str(debug_model), max_upload_mb=1, body_timeout_s=0.5)
+    headers = {"content-length": "100000", "content-type":
+               "audio/wav" if path == "/v1/analyze" else "multipart/form-data; boundary=x"}
+
+    async def scenario(app):
+        with anyio.fail_after(5):  # never waits for the whole trickle (100 x 0.1 s)
+            status, heads, body = await asgi_call(app, path, pieces(FORM_START, *[b"\0" * 1000] * 100, pause=0.1),
+                                                  headers)
+        assert status == 408, body
+        assert "did not arrive within 0.5 s" in body["detail"]
+        assert heads["connection"] == "close"
+        assert in_flight(app) == 0
+        # a body that arrives in time, in pieces, is not cut
+        status, _, body = await asgi_call(app, "/v1/analyze", pieces(*[b"x" * 10] * 5, pause=0.05),
+                                          {"content-length": "50"})
+        assert status == 415, body
+
+    run_with_app(settings, scenario)

@@ -20,7 +20,8 @@ from ..recognizer import Recognizer
 from . import routes_compat, routes_v1, stream
 from .docs import add_docs, asset_dir
 from .handlers import add_error_handlers
-from .limits import BodySizeLimit
+from .hosts import TrustedHosts
+from .limits import BodyLimits
 from .metrics import Metrics, MetricsMiddleware
 from .settings import Settings
 from .state import ServerState
@@ -68,7 +69,14 @@ def create_app(settings: Settings | None = None, *, model: Recognizer | None = N
     app.mount("/static", StaticFiles(directory=routes_compat.STATIC), name="static")
     add_docs(app, asset_dir())
     add_error_handlers(app)
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_upload_bytes)
+    app.add_middleware(
+        BodyLimits,
+        max_bytes=settings.max_upload_bytes,
+        max_inflight_bytes=settings.max_inflight_bytes,
+        read_timeout_s=settings.body_timeout_s,
+        gauge=metrics.body_bytes,
+    )
+    app.add_middleware(TrustedHosts, allowed_hosts=settings.trusted_hosts)  # before a byte is reserved
     app.add_middleware(MetricsMiddleware, metrics=metrics, router=app.router)
     if settings.cors_origins:  # outermost, so that 413s from the size limit carry CORS headers too
         from fastapi.middleware.cors import CORSMiddleware

@@ -12,6 +12,7 @@ from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
     Counter,
+    Gauge,
     Histogram,
     generate_latest,
 )
@@ -36,6 +37,11 @@ class Metrics:
         self.latency = Histogram(
             "emovox_http_request_duration_seconds", "HTTP request latency by route",
             ("route", "method"), buckets=LATENCY_BUCKETS, registry=self.registry,
+        )
+        self.body_bytes = Gauge(
+            "emovox_http_request_body_bytes_in_flight",
+            "Request body bytes held now, over all requests (limits.BodyLimits's budget)",
+            registry=self.registry,
         )
         self.audio_seconds = Counter(
             "emovox_audio_seconds_processed", "Seconds of audio analyzed", registry=self.registry
