@@ -259,3 +259,80 @@ def test_a_trickled_body_gets_408_and_is_released(debug_model, path):
         assert status == 415, body
 
     run_with_app(settings, scenario)
+
+
+# ---- the real server: the header deadline lives in the HTTP protocol, below the app -------------
+
+
+def trickle(sock, data: bytes, piece: int, pause: float, limit_s: float = 20.0) -> tuple[bytes, float]:
+    """Send ``data`` ``piece`` bytes every ``pause`` s until the server answers or closes;
+    return (what it sent back until it closed, seconds from the first byte)."""
+    import select
+    import time
+
+    start = time.monotonic()
+    for i in range(0, len(data), piece):
+        if select.select([sock], [], [], pause)[0]:
+            break  # an answer (or the close) came
+        sock.sendall(data[i:i + piece])
+    received = b""
+    while time.monotonic() - start < limit_s:
+        chunk = sock.recv(65536)
+        if not chunk:
+            break
+        received += chunk
+    return received, time.monotonic() - start
+
+
+def test_real_server_cuts_off_slow_headers_slow_bodies_and_silent_connections(debug_model, tmp_path):
+    import socket
+    import time
+    from urllib.parse import urlsplit
+
+    from server_support import running_server
+
+    with running_server(debug_model, tmp_path, "--header-timeout", "1", "--body-timeout", "1",
+                        "--keep-alive", "0.5") as server:
+        address = urlsplit(server.url).hostname, urlsplit(server.url).port
+        headers = b"POST /v1/analyze HTTP/1.1\r\nHost: test\r\nContent-Type: audio/wav\r\nContent-Length: 100000\r\n\r\n"
+
+        with socket.create_connection(address, timeout=20) as sock:  # headers, a byte each 0.2 s
+            answer, took = trickle(sock, headers, 1, 0.2)  # would take 18 s
+        assert answer.startswith(b"HTTP/1.1 408"), answer
+        assert b"request headers not received within 1 s" in answer
+        assert took < 8, took
+
+        with socket.create_connection(address, timeout=20) as sock:  # headers whole, the body trickled
+            sock.sendall(headers)
+            answer, took = trickle(sock, bytes(100_000), 500, 0.1)  # would take 20 s
+        assert answer.startswith(b"HTTP/1.1 408"), answer
+        assert b"did not arrive within 1 s" in answer and b"application/json" in answer
+        assert took < 8, took
+
+        with socket.create_connection(address, timeout=20) as sock:  # connected, sends nothing
+            start = time.monotonic()
+            assert sock.recv(100) == b""  # closed, no answer owed
+            assert time.monotonic() - start < 8
+
+        import httpx
+
+        with httpx.Client(base_url=server.url) as client:  # normal clients are unaffected
+            assert client.get("/healthz").status_code == 200
+            time.sleep(1.5)  # idle past both timeouts: a new connection is made transparently
+            assert client.get("/healthz").status_code == 200
+    assert "Traceback" not in server.log(), server.log()
+
+
+def test_serve_options_are_checked_in_one_line_and_sizes_say_mib():
+    from conftest import run_emovox
+
+    for args, expected in [
+        (["--trusted-hosts", "api.*.com"], "wildcard must be '*' or lead like '*.example.com'"),
+        (["--max-upload-mb", "8", "--max-inflight-mb", "4"], "max_inflight_mb (4) must be at least"),
+        (["--header-timeout", "0"], "header_timeout_s: Input should be greater than 0"),
+    ]:
+        result = run_emovox("serve", "--port", "1", *args, timeout=120)
+        assert result.returncode == 1, result.stderr
+        assert expected in result.stderr and len(result.stderr.strip().splitlines()) == 1, result.stderr
+    help_text = run_emovox("serve", "--help").stdout
+    assert "MiB" in help_text and " MB" not in help_text
