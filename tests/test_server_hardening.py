@@ -105,6 +105,14 @@ def test_any_host_by_default_and_only_trusted_hosts_when_set(debug_model, client
             assert "Host header" in r.json()["detail"]
         r = c.post("/v1/analyze", content=b"x" * 1000, headers={"host": "evil.example"})
         assert r.status_code == 400 and "Host header" in r.json()["detail"]
+        from starlette.testclient import WebSocketDenialResponse
+
+        with c.websocket_connect("/v1/stream", headers={"host": "api.example.com"}):
+            pass  # the trusted host's stream opens
+        with pytest.raises(WebSocketDenialResponse) as denied, \
+                c.websocket_connect("/v1/stream", headers={"host": "evil.example"}):
+            pass
+        assert denied.value.status_code == 400 and b"Host header" in denied.value.content
 
 
 def test_trusted_host_patterns_are_checked():

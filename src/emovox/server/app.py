@@ -32,8 +32,9 @@ DESCRIPTION = """Speech emotion recognition over HTTP.
 `POST /v1/analyze` takes a recording (multipart field `file`, or the raw file as the body) and
 answers the dominant emotion, per-emotion scores, acoustic descriptors and display metadata.
 The other routes keep the exact shapes of earlier emotion backends so their clients work unchanged.
-Errors answer one JSON `detail`: 413 too large or too long, 415 not decodable audio, 422 missing
-field or unusable audio.
+Errors answer one JSON `detail`: 400 untrusted Host header, 408 body too slow, 413 too large or
+too long, 415 not decodable audio, 422 missing field or unusable audio, 503 too many uploads in
+flight (with Retry-After).
 """
 
 
