@@ -1,11 +1,13 @@
-"""Load test: a real `emovox serve` process, N concurrent clients x M requests of a 3 s clip.
+"""Load test: a real `emovox serve` process, clients x requests of a clip, and its memory.
 
-    python benchmarks/bench_server.py --model MODEL [--clients 8] [--requests 50] [--concurrency 1 2 4]
+    python benchmarks/bench_server.py [--model MODEL] [--loads 8x50 32x20] [--seconds 3] [--concurrency 2]
 
 Starts one server per ``--concurrency`` value (uvicorn in a child process on a free loopback
-port), posts the clip to ``--route`` from ``--clients`` threads (httpx, keep-alive), and prints
-errors, requests/s and p50/p95 latency as a table. The model defaults to the built-in one when it
-is installed. Run from the repository root; nothing is asserted here, it only measures.
+port). For each ``--loads`` entry CxN, C client threads (httpx, keep-alive) post the clip to
+``--route`` N times each; the table gives errors, requests/s and p50/p95/p99 latency. Then the
+server's resident memory (VmRSS) is read once it has answered ``--rss-after`` requests (more are
+sent if the loads made fewer), beside its RSS after the warm-up. The model defaults to the
+built-in one when it is installed. Run from the repository root; nothing is asserted, it measures.
 """
 
 from __future__ import annotations
@@ -97,8 +99,26 @@ def client_loop(url: str, route: str, clip: bytes, n: int) -> tuple[list[float],
     return latencies, errors
 
 
+def rss_mb(pid: int) -> float | None:
+    """Resident memory of a process in MiB (Linux /proc), or None where it cannot be read."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        return None
+    return None
+
+
+def parse_load(text: str) -> tuple[int, int]:
+    try:
+        clients, requests = (int(x) for x in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected CLIENTSxREQUESTS like 8x50, got {text!r}") from None
+    return clients, requests
+
+
 def run_load(url: str, route: str, clip: bytes, clients: int, requests: int) -> dict:
-    client_loop(url, route, clip, 2)  # warm the connection path
     start = time.perf_counter()
     with ThreadPoolExecutor(clients) as pool:
         results = list(pool.map(lambda _: client_loop(url, route, clip, requests), range(clients)))
@@ -107,9 +127,32 @@ def run_load(url: str, route: str, clip: bytes, clients: int, requests: int) -> 
     errors = [e for _, errs in results for e in errs]
     return {
         "requests": latencies.size, "errors": errors, "wall_s": wall, "rps": latencies.size / wall,
+        "clients": clients, "per_client": requests,
         "p50": float(np.percentile(latencies, 50)), "p95": float(np.percentile(latencies, 95)),
-        "mean": float(latencies.mean()),
+        "p99": float(np.percentile(latencies, 99)), "mean": float(latencies.mean()),
     }
+
+
+def measure_server(model: str, conc: int, args, clip: bytes) -> dict:
+    """Every load against one fresh server, then its RSS after ``args.rss_after`` requests."""
+    proc, url = start_server(model, conc, args.threads)
+    try:
+        client_loop(url, args.route, clip, 4)  # warm up: first requests, connection path
+        sent = 4
+        rss_warm = rss_mb(proc.pid)
+        loads = []
+        for clients, requests in args.loads:
+            loads.append(run_load(url, args.route, clip, clients, requests))
+            sent += clients * requests
+        extra = max(args.rss_after - sent, 0)
+        if extra:
+            _, errors = client_loop(url, args.route, clip, extra)
+            loads[-1]["errors"] += errors
+            sent += extra
+        return {"concurrency": conc, "loads": loads, "rss_warm": rss_warm, "rss_after": rss_mb(proc.pid),
+                "sent": sent}
+    finally:
+        stop_server(proc)
 
 
 def default_model() -> str | None:
@@ -123,46 +166,55 @@ def default_model() -> str | None:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--model", help="model name or folder (default: the built-in model, if installed)")
-    ap.add_argument("--clients", type=int, default=8)
-    ap.add_argument("--requests", type=int, default=50, help="requests per client")
+    ap.add_argument("--loads", type=parse_load, nargs="+", default=[(8, 50), (32, 20)],
+                    metavar="CxN", help="C clients x N requests each, run one after another (default 8x50 32x20)")
     ap.add_argument("--seconds", type=float, default=3.0, help="clip length")
     ap.add_argument("--route", default="/v1/analyze", help="route to post to (multipart field 'file')")
     ap.add_argument("--concurrency", type=int, nargs="+", default=[2], help="server settings to compare")
     ap.add_argument("--threads", type=int, default=None, help="model CPU threads (server --threads)")
+    ap.add_argument("--rss-after", type=int, default=1000, help="read the server's RSS after this many requests")
     args = ap.parse_args()
     model = args.model or default_model()
     if model is None:
         ap.error("the built-in model is not installed in this checkout: pass --model NAME_OR_DIR")
     clip = wav_bytes(speech_like(args.seconds))
-    rows = []
-    for conc in args.concurrency:
-        proc, url = start_server(model, conc, args.threads)
-        try:
-            rows.append((conc, run_load(url, args.route, clip, args.clients, args.requests)))
-        finally:
-            stop_server(proc)
-    print_table(rows, model, args)
-    return 1 if any(r["errors"] for _, r in rows) else 0
+    runs = [measure_server(model, conc, args, clip) for conc in args.concurrency]
+    print_table(runs, model, args)
+    return 1 if any(load["errors"] for run in runs for load in run["loads"]) else 0
 
 
-def print_table(rows: list[tuple[int, dict]], model: str, args) -> None:
+def print_table(runs: list[dict], model: str, args) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=f"emovox serve: {args.clients} clients x {args.requests} requests, "
-                        f"{args.seconds:g} s clip, POST {args.route}, model {model}")
-    for col in ("server concurrency", "requests", "errors", "wall s", "requests/s", "p50 ms", "p95 ms",
-                "mean ms"):
+    table = Table(title=f"emovox serve: {args.seconds:g} s clip, POST {args.route}, model {model}")
+    for col in ("server concurrency", "clients x requests", "requests", "errors", "wall s", "requests/s",
+                "p50 ms", "p95 ms", "p99 ms"):
         table.add_column(col, justify="right")
-    for conc, r in rows:
-        table.add_row(str(conc), str(r["requests"]), str(len(r["errors"])), f"{r['wall_s']:.1f}",
-                      f"{r['rps']:.1f}", f"{r['p50']:.0f}", f"{r['p95']:.0f}", f"{r['mean']:.0f}")
+    for run in runs:
+        for r in run["loads"]:
+            table.add_row(str(run["concurrency"]), f"{r['clients']} x {r['per_client']}", str(r["requests"]),
+                          str(len(r["errors"])), f"{r['wall_s']:.1f}", f"{r['rps']:.1f}", f"{r['p50']:.0f}",
+                          f"{r['p95']:.0f}", f"{r['p99']:.0f}")
+    memory = Table(title="server memory (VmRSS)")
+    for col in ("server concurrency", "RSS MiB after warm-up", "requests answered", "RSS MiB after them"):
+        memory.add_column(col, justify="right")
+    for run in runs:
+        memory.add_row(str(run["concurrency"]), _mb(run["rss_warm"]), str(run["sent"]), _mb(run["rss_after"]))
     console = Console(width=120)
     console.print(table)
-    console.print(f"machine: {os.cpu_count()} CPUs, Python {sys.version.split()[0]}")
-    for conc, r in rows:
-        for e in sorted(set(r["errors"]))[:10]:
-            console.print(f"[red]concurrency {conc} error:[/] {e}")
+    console.print(memory)
+    load = os.getloadavg() if hasattr(os, "getloadavg") else None
+    console.print(f"machine: {os.cpu_count()} CPUs, Python {sys.version.split()[0]}"
+                  + (f", load average {load[0]:.1f} at the end" if load else ""))
+    for run in runs:
+        for r in run["loads"]:
+            for e in sorted(set(r["errors"]))[:10]:
+                console.print(f"[red]concurrency {run['concurrency']} error:[/] {e}")
+
+
+def _mb(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.0f}"
 
 
 if __name__ == "__main__":

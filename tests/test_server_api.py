@@ -121,7 +121,7 @@ def test_upload_over_limit_declared_length(client):
     big = bytes(1024 * 1024 + 10)
     r = client.post("/v1/analyze", content=big, headers={"content-type": "audio/wav"})
     assert r.status_code == 413
-    assert "limit is 1 MB" in r.json()["detail"]
+    assert "limit is 1 MiB" in r.json()["detail"]
     r = post_file(client, big, path="/predict")
     assert r.status_code == 413
 
@@ -193,7 +193,7 @@ def request_counts(client) -> dict[tuple[str, str, str], float]:
 
 def test_metrics_count_size_limit_413_under_the_route(client):
     before = request_counts(client)
-    big = bytes(1024 * 1024 + 10)  # declared length over the 1 MB limit: refused before routing
+    big = bytes(1024 * 1024 + 10)  # declared length over the 1 MiB limit: refused before routing
     assert client.post("/v1/analyze", content=big, headers={"content-type": "audio/wav"}).status_code == 413
     assert post_file(client, big, path="/predict").status_code == 413
     for junk in ("/no/such/route", "/v1/analyze/extra"):

@@ -5,6 +5,8 @@ Flags override ``EMOVOX_*`` environment variables, which override the defaults.
 
 from __future__ import annotations
 
+MAX_HEADER_BYTES = 16 * 1024  # request line + headers; larger ones get 400 (h11's limit, stated here)
+
 
 def register(sub) -> None:
     p = sub.add_parser(
@@ -17,7 +19,21 @@ def register(sub) -> None:
     p.add_argument("--port", type=int, default=8000, help="TCP port (default 8000)")
     p.add_argument("--model", "-m", default=None, help="model name, folder or hub id (default: built-in)")
     p.add_argument("--threads", type=int, default=None, help="CPU threads for the model")
-    p.add_argument("--max-upload-mb", type=float, default=None, help="largest upload in MB (default 25)")
+    p.add_argument("--max-upload-mb", type=float, default=None,
+                   help="largest upload in MiB (1 MiB = 1,048,576 bytes; default 25)")
+    p.add_argument("--max-inflight-mb", type=float, default=None,
+                   help="most upload MiB held in memory at once over all requests; beyond it 503 with "
+                   "Retry-After (default 4 x --max-upload-mb)")
+    p.add_argument("--body-timeout", type=float, default=None, metavar="S",
+                   help="seconds allowed for receiving one request body; slower uploads get 408 (default 120)")
+    p.add_argument("--header-timeout", type=float, default=None, metavar="S",
+                   help="seconds allowed for a request's headers, from the connection or the previous "
+                   "response; then the connection is closed (default 10)")
+    p.add_argument("--keep-alive", type=float, default=None, metavar="S",
+                   help="seconds an idle kept-alive connection stays open (default 5)")
+    p.add_argument("--trusted-hosts", default=None, metavar="HOSTS",
+                   help="answer only these Host header values, comma-separated ('*.example.com' for "
+                   "subdomains); others get 400 (default '*': any)")
     p.add_argument("--max-duration", type=float, default=None, help="longest recording in s (default 600)")
     p.add_argument(
         "--cors-origin", action="append", default=None, metavar="ORIGIN",
@@ -43,6 +59,11 @@ def settings_from_args(args):
         "model": args.model,
         "threads": args.threads,
         "max_upload_mb": args.max_upload_mb,
+        "max_inflight_mb": args.max_inflight_mb,
+        "body_timeout_s": args.body_timeout,
+        "header_timeout_s": args.header_timeout,
+        "keep_alive_s": args.keep_alive,
+        "trusted_hosts": args.trusted_hosts,
         "max_duration_s": args.max_duration,
         "cors_origins": args.cors_origin,
         "log_level": args.log_level,
@@ -63,6 +84,7 @@ def run(args) -> int:
     uvicorn = require("uvicorn", "server", "emovox serve")
     from ..server import create_app
     from ..server.app import load_server_model
+    from ..server.protocol import header_timeout_protocol
 
     settings = settings_from_args(args)
     model = load_server_model(settings)  # a bad --model or --adapt-to fails here with one line, before binding
@@ -70,5 +92,10 @@ def run(args) -> int:
         print(f"emovox: adapted to {model.info.extra['adapted_to_clips']} clips of {settings.adapt_to}", flush=True)
     app = create_app(settings, model=model)
     print(f"emovox: serving on http://{args.host}:{args.port}/  (API docs at /docs)", flush=True)
-    uvicorn.run(app, host=args.host, port=args.port, log_level=settings.log_level, access_log=False)
+    uvicorn.run(
+        app, host=args.host, port=args.port, log_level=settings.log_level, access_log=False,
+        http=header_timeout_protocol(settings.header_timeout_s),  # h11, with a deadline for headers
+        timeout_keep_alive=settings.keep_alive_s,
+        h11_max_incomplete_event_size=MAX_HEADER_BYTES,
+    )
     return 0

@@ -12,19 +12,19 @@ from contextlib import asynccontextmanager
 
 import anyio
 import numpy as np
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from .. import __version__, load_model
-from ..errors import AudioError, EmovoxError, ModelError
 from ..recognizer import Recognizer
 from . import routes_compat, routes_v1, stream
 from .docs import add_docs, asset_dir
-from .limits import BodySizeLimit
+from .handlers import add_error_handlers
+from .hosts import TrustedHosts
+from .limits import BodyLimits
 from .metrics import Metrics, MetricsMiddleware
 from .settings import Settings
-from .state import ServerState, audio_error_status
+from .state import ServerState
 
 log = logging.getLogger("emovox.server")
 DESCRIPTION = """Speech emotion recognition over HTTP.
@@ -32,8 +32,9 @@ DESCRIPTION = """Speech emotion recognition over HTTP.
 `POST /v1/analyze` takes a recording (multipart field `file`, or the raw file as the body) and
 answers the dominant emotion, per-emotion scores, acoustic descriptors and display metadata.
 The other routes keep the exact shapes of earlier emotion backends so their clients work unchanged.
-Errors answer one JSON `detail`: 413 too large or too long, 415 not decodable audio, 422 missing
-field or unusable audio.
+Errors answer one JSON `detail`: 400 untrusted Host header, 408 body too slow, 413 too large or
+too long, 415 not decodable audio, 422 missing field or unusable audio, 503 too many uploads in
+flight (with Retry-After).
 """
 
 
@@ -68,8 +69,15 @@ def create_app(settings: Settings | None = None, *, model: Recognizer | None = N
     app.include_router(stream.router)
     app.mount("/static", StaticFiles(directory=routes_compat.STATIC), name="static")
     add_docs(app, asset_dir())
-    _add_error_handlers(app)
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_upload_bytes)
+    add_error_handlers(app)
+    app.add_middleware(
+        BodyLimits,
+        max_bytes=settings.max_upload_bytes,
+        max_inflight_bytes=settings.max_inflight_bytes,
+        read_timeout_s=settings.body_timeout_s,
+        gauge=metrics.body_bytes,
+    )
+    app.add_middleware(TrustedHosts, allowed_hosts=settings.trusted_hosts)  # before a byte is reserved
     app.add_middleware(MetricsMiddleware, metrics=metrics, router=app.router)
     if settings.cors_origins:  # outermost, so that 413s from the size limit carry CORS headers too
         from fastapi.middleware.cors import CORSMiddleware
@@ -106,20 +114,3 @@ def _load_state(settings: Settings, metrics: Metrics, model: Recognizer | None) 
         metrics=metrics,
         limiter=anyio.CapacityLimiter(settings.concurrency),
     )
-
-
-def _add_error_handlers(app: FastAPI) -> None:
-    """Library errors become one JSON `detail` with a 4xx/503 status; never a 500."""
-
-    @app.exception_handler(AudioError)
-    async def audio_error(request: Request, exc: AudioError) -> JSONResponse:
-        return JSONResponse({"detail": str(exc)}, status_code=audio_error_status(exc))
-
-    @app.exception_handler(ModelError)
-    async def model_error(request: Request, exc: ModelError) -> JSONResponse:
-        log.error("model error on %s: %s", request.url.path, exc)
-        return JSONResponse({"detail": f"the model could not run: {exc}"}, status_code=503)
-
-    @app.exception_handler(EmovoxError)
-    async def emovox_error(request: Request, exc: EmovoxError) -> JSONResponse:
-        return JSONResponse({"detail": str(exc)}, status_code=422)

@@ -1,34 +1,53 @@
-"""An ASGI middleware that refuses request bodies over the upload limit without reading them.
+"""An ASGI middleware that bounds request bodies: size, total bytes in flight, and read time.
 
-A declared ``Content-Length`` over the limit is answered 413 before a byte of the body is read.
-Bodies without one (chunked uploads) are counted as they stream in; once the count passes the
-limit the app's read fails, whatever response it tries to send is replaced by the 413, and the
-rest of the body is never read.
+- A declared ``Content-Length`` over the upload limit is answered 413 before a byte of the body
+  is read; bodies without one (chunked uploads) are counted as they stream in.
+- Every body's bytes are reserved against a budget shared by all requests (its declared length up
+  front, else as it arrives) and released when its request ends, however it ends (answer, error,
+  disconnect). A request that would pass the budget is answered 503 with ``Retry-After``, so that
+  many large uploads at once cannot take the server's memory.
+- The time spent waiting for body bytes is bounded: a client that trickles its body gets a 408.
+
+Once a limit is hit, the app's read fails, whatever response it tries to send is replaced by the
+limit's JSON answer (with ``Connection: close``), and the rest of the body is never read.
 """
 
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
+import anyio
+
 Scope = dict[str, Any]
+MIB = 1024 * 1024
+RETRY_AFTER_S = 2  # what a 503 for a full body budget asks clients to wait
 
 
-class BodyTooLarge(Exception):
-    """Raised inside the app's ``receive`` when the streamed body passes the limit."""
+class Refused(Exception):
+    """Raised inside the app's ``receive`` when a body limit is hit."""
+
+    def __init__(self, status: int, detail: str, headers: tuple[tuple[bytes, bytes], ...] = ()) -> None:
+        super().__init__(detail)
+        self.status, self.detail, self.headers = status, detail, headers
 
 
-class BodySizeLimit:
-    """Wrap an ASGI app so that HTTP bodies larger than ``max_bytes`` get a 413 JSON answer."""
+class BodyLimits:
+    """Wrap an ASGI app with the upload limit, the in-flight budget and the body read timeout.
 
-    def __init__(self, app, max_bytes: int) -> None:
+    ``max_inflight_bytes`` / ``read_timeout_s``: None for no budget / no timeout.
+    ``gauge``: a Prometheus gauge set to the bytes in flight (optional).
+    """
+
+    def __init__(self, app, max_bytes: int, max_inflight_bytes: int | None = None,
+                 read_timeout_s: float | None = None, gauge: Any = None) -> None:
         self.app = app
         self.max_bytes = max_bytes
-
-    def _detail(self, size: int | None) -> str:
-        limit_mb = self.max_bytes / (1024 * 1024)
-        got = f"{size:,} bytes" if size is not None else f"more than {self.max_bytes:,} bytes"
-        return f"request body too large: {got}; the limit is {limit_mb:g} MB ({self.max_bytes:,} bytes)"
+        self.max_inflight_bytes = max_inflight_bytes
+        self.read_timeout_s = read_timeout_s
+        self.gauge = gauge
+        self.inflight = 0
 
     async def __call__(self, scope: Scope, receive, send) -> None:
         if scope["type"] != "http":
@@ -36,48 +55,127 @@ class BodySizeLimit:
             return
         declared = _content_length(scope)
         if declared is not None and declared > self.max_bytes:
-            await _send_json(send, 413, self._detail(declared))
+            await _send_json(send, 413, self._too_large(declared))
             return
-        state = {"seen": 0, "exceeded": False, "started": False}
+        reading = _BodyRead(self, receive)
+        try:
+            if declared:
+                reading.reserve(declared)  # a 503 before the body is read when the budget is full
+            await self._run(scope, reading, send)
+        except Refused as refusal:  # before the app ran
+            await _send_json(send, refusal.status, refusal.detail, refusal.headers)
+        finally:
+            self._add(-reading.reserved)
 
-        async def limited_receive():
-            message = await receive()
-            if message["type"] == "http.request":
-                state["seen"] += len(message.get("body", b""))
-                if state["seen"] > self.max_bytes:
-                    state["exceeded"] = True
-                    raise BodyTooLarge(self._detail(None))
-            return message
+    async def _run(self, scope: Scope, reading: _BodyRead, send) -> None:
+        started = False
 
         async def guarded_send(message):
-            if state["exceeded"]:
+            nonlocal started
+            if reading.refusal is not None:
                 return  # the app's own answer (e.g. a 400 for the broken form) is dropped
             if message["type"] == "http.response.start":
-                state["started"] = True
+                started = True
             await send(message)
 
         try:
-            await self.app(scope, limited_receive, guarded_send)
-        except BodyTooLarge:
-            pass
+            await self.app(scope, reading.receive, guarded_send)
         except Exception:
-            if not state["exceeded"]:
-                raise
-        if state["exceeded"] and not state["started"]:
-            await _send_json(send, 413, self._detail(None))
+            if reading.refusal is None and not reading.disconnected:
+                raise  # a client gone in the middle of its body is no server error: nobody to answer
+        refusal = reading.refusal
+        if refusal is not None and not started:
+            await _send_json(send, refusal.status, refusal.detail, refusal.headers)
+
+    def _add(self, n: int) -> None:
+        self.inflight += n
+        if self.gauge is not None and n:
+            self.gauge.set(self.inflight)
+
+    def _too_large(self, size: int | None) -> str:
+        got = f"{size:,} bytes" if size is not None else f"more than {self.max_bytes:,} bytes"
+        return (f"request body too large: {got}; the limit is {self.max_bytes / MIB:g} MiB "
+                f"({self.max_bytes:,} bytes)")
+
+    def _busy(self) -> Refused:
+        budget = self.max_inflight_bytes or 0
+        return Refused(
+            503,
+            f"the server is receiving too many uploads at once (over {budget / MIB:g} MiB in flight); "
+            f"retry in {RETRY_AFTER_S} s",
+            ((b"retry-after", str(RETRY_AFTER_S).encode()),),
+        )
+
+    def _timed_out(self) -> Refused:
+        return Refused(408, f"the request body did not arrive within {self.read_timeout_s:g} s; "
+                            "the server stops waiting for slow uploads")
+
+
+class _BodyRead:
+    """One request's body as the app reads it: counted, reserved and timed."""
+
+    def __init__(self, limits: BodyLimits, receive) -> None:
+        self.limits, self._receive = limits, receive
+        self.seen = self.reserved = 0
+        self.waited = 0.0
+        self.done = self.disconnected = False
+        self.refusal: Refused | None = None
+
+    def reserve(self, n: int) -> None:
+        """Hold ``n`` more bytes against the shared budget, or raise the 503."""
+        budget = self.limits.max_inflight_bytes
+        if budget is not None and self.limits.inflight + n > budget:
+            raise self.limits._busy()
+        self.limits._add(n)
+        self.reserved += n
+
+    async def receive(self):
+        if self.done or self.refusal is not None:
+            return await self._receive()  # e.g. waiting for the disconnect: never timed
+        try:
+            message = await self._timed_receive()
+            self.disconnected = message["type"] == "http.disconnect"
+            if message["type"] == "http.request":
+                self.seen += len(message.get("body", b""))
+                self.done = not message.get("more_body", False)
+                if self.seen > self.limits.max_bytes:
+                    raise Refused(413, self.limits._too_large(None))
+                if self.seen > self.reserved:
+                    self.reserve(self.seen - self.reserved)
+        except Refused as refusal:
+            self.refusal = refusal
+            raise
+        return message
+
+    async def _timed_receive(self):
+        timeout = self.limits.read_timeout_s
+        if timeout is None:
+            return await self._receive()
+        start = time.monotonic()
+        try:
+            with anyio.fail_after(max(timeout - self.waited, 0)):
+                message = await self._receive()
+        except TimeoutError:
+            raise self.limits._timed_out() from None
+        finally:
+            self.waited += time.monotonic() - start
+        if self.waited > timeout and message.get("more_body", False):
+            raise self.limits._timed_out()
+        return message
 
 
 def _content_length(scope: Scope) -> int | None:
     for key, value in scope.get("headers", ()):
         if key == b"content-length":
             try:
-                return int(value)
+                length = int(value)
             except ValueError:
                 return None
+            return length if length >= 0 else None
     return None
 
 
-async def _send_json(send, status: int, detail: str) -> None:
+async def _send_json(send, status: int, detail: str, headers: tuple[tuple[bytes, bytes], ...] = ()) -> None:
     body = json.dumps({"detail": detail}).encode()
     await send(
         {
@@ -87,6 +185,7 @@ async def _send_json(send, status: int, detail: str) -> None:
                 (b"content-type", b"application/json"),
                 (b"content-length", str(len(body)).encode()),
                 (b"connection", b"close"),
+                *headers,
             ],
         }
     )

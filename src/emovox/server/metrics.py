@@ -12,12 +12,15 @@ from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
     Counter,
+    Gauge,
     Histogram,
     generate_latest,
 )
 from starlette.routing import Match
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
+# The request methods of RFC 9110 and PATCH; any other method name is counted as "other".
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"})
 
 
 class Metrics:
@@ -34,6 +37,11 @@ class Metrics:
         self.latency = Histogram(
             "emovox_http_request_duration_seconds", "HTTP request latency by route",
             ("route", "method"), buckets=LATENCY_BUCKETS, registry=self.registry,
+        )
+        self.body_bytes = Gauge(
+            "emovox_http_request_body_bytes_in_flight",
+            "Request body bytes held now, over all requests (limits.BodyLimits's budget)",
+            registry=self.registry,
         )
         self.audio_seconds = Counter(
             "emovox_audio_seconds_processed", "Seconds of audio analyzed", registry=self.registry
@@ -56,7 +64,8 @@ class MetricsMiddleware:
 
     Answers sent before routing (the 413 of the upload limit) carry no route in the scope; they
     are counted under the template of the route the path matches, or "unmatched" when none does,
-    so that made-up URLs cannot create new label values.
+    and methods outside ``METHODS`` are counted as "other", so that made-up URLs and method names
+    cannot create new label values: the number of series stays bounded.
     """
 
     def __init__(self, app, metrics: Metrics, router: Any = None) -> None:
@@ -81,6 +90,7 @@ class MetricsMiddleware:
         finally:
             route = self._route_label(scope)
             method = scope.get("method", "")
+            method = method if method in METHODS else "other"
             self.metrics.latency.labels(route, method).observe(time.perf_counter() - start)
             self.metrics.requests.labels(route, method, str(status["code"])).inc()
 

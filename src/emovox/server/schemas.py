@@ -266,7 +266,10 @@ class ErrorResponse(BaseModel):
 
 
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    408: {"model": ErrorResponse, "description": "the body arrived too slowly (body_timeout_s)"},
     413: {"model": ErrorResponse, "description": "upload or recording too large / too long"},
     415: {"model": ErrorResponse, "description": "not audio, or an unsupported / corrupt file"},
     422: {"description": "missing field, empty audio, or (compatible routes) no speech detected"},
+    503: {"model": ErrorResponse, "description": "too many uploads in flight (retry after Retry-After "
+          "seconds), or the model could not run"},
 }

@@ -1,7 +1,10 @@
 """Server settings: defaults, then ``EMOVOX_*`` environment variables, then ``emovox serve`` flags.
 
->>> Settings(max_upload_mb=5).max_upload_bytes
-5242880
+Sizes are in MiB (1 MiB = 1,048,576 bytes), times in seconds.
+
+>>> s = Settings(max_upload_mb=5)
+>>> s.max_upload_bytes, s.max_inflight_bytes
+(5242880, 20971520)
 """
 
 from __future__ import annotations
@@ -9,8 +12,10 @@ from __future__ import annotations
 import json
 from typing import Annotated
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+MIB = 1024 * 1024
 
 
 class Settings(BaseSettings):
@@ -22,7 +27,25 @@ class Settings(BaseSettings):
         None, description="model name, folder or hub id; None loads the built-in default"
     )
     threads: int | None = Field(None, ge=1, description="CPU threads for the model (None: library default)")
-    max_upload_mb: float = Field(25.0, gt=0, description="largest accepted request body, in MB")
+    max_upload_mb: float = Field(25.0, gt=0, description="largest accepted request body, in MiB")
+    max_inflight_mb: float | None = Field(
+        None, gt=0, description="most request-body MiB held in memory at once, over all requests; "
+        "beyond it a request gets 503 with Retry-After (None: 4 x max_upload_mb)",
+    )
+    body_timeout_s: float = Field(
+        120.0, gt=0, description="longest time spent waiting for one request's body; slower uploads get 408"
+    )
+    header_timeout_s: float = Field(
+        10.0, gt=0, description="longest time to receive a request's headers, from the connection or the "
+        "previous response; then the connection is closed (emovox serve)",
+    )
+    keep_alive_s: float = Field(
+        5.0, gt=0, description="how long an idle kept-alive connection stays open (emovox serve)"
+    )
+    trusted_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["*"], description="Host header values answered (comma list or JSON; "
+        "'*.example.com' for subdomains); others get 400. Default '*': any host",
+    )
     max_duration_s: float = Field(600.0, gt=0, description="longest accepted recording, in seconds")
     cors_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=list, description="origins allowed by CORS (comma list or JSON); none by default"
@@ -38,7 +61,7 @@ class Settings(BaseSettings):
     )
     adapt_clips: int = Field(50, ge=20, description="how many adapt_to files to draw at random (seed 0)")
 
-    @field_validator("cors_origins", mode="before")
+    @field_validator("cors_origins", "trusted_hosts", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:
         """Accept a JSON list or a comma-separated string from the environment."""
@@ -48,6 +71,24 @@ class Settings(BaseSettings):
                 return json.loads(text)
             return [part.strip() for part in text.split(",") if part.strip()]
         return value
+
+    @field_validator("trusted_hosts")
+    @classmethod
+    def _check_hosts(cls, value: list[str]) -> list[str]:
+        """The patterns Starlette's TrustedHostMiddleware accepts (it asserts them): checked here."""
+        if not value:
+            raise ValueError("trusted_hosts must name at least one host ('*' for any)")
+        for pattern in value:
+            if "*" in pattern[1:] or (pattern.startswith("*") and pattern != "*" and not pattern.startswith("*.")):
+                raise ValueError(f"trusted host {pattern!r}: a wildcard must be '*' or lead like '*.example.com'")
+        return value
+
+    @model_validator(mode="after")
+    def _check_inflight(self) -> Settings:
+        if self.max_inflight_mb is not None and self.max_inflight_mb < self.max_upload_mb:
+            raise ValueError(f"max_inflight_mb ({self.max_inflight_mb:g}) must be at least max_upload_mb "
+                             f"({self.max_upload_mb:g}), or no upload of the largest size could be received")
+        return self
 
     @field_validator("log_level")
     @classmethod
@@ -60,4 +101,8 @@ class Settings(BaseSettings):
 
     @property
     def max_upload_bytes(self) -> int:
-        return int(self.max_upload_mb * 1024 * 1024)
+        return int(self.max_upload_mb * MIB)
+
+    @property
+    def max_inflight_bytes(self) -> int:
+        return int(self.max_inflight_mb * MIB) if self.max_inflight_mb else 4 * self.max_upload_bytes
