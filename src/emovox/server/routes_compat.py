@@ -57,8 +57,9 @@ LOW_CONFIDENCE = 0.70
 UNSUPPORTED_MODALITIES = ("text", "video", "image")
 
 FileField = Annotated[UploadFile, File(description="the recording (wav, mp3, webm, ogg, m4a, flac...)")]
+# 413s for a body over the size limit are answered before any route runs: `detail` only there.
 ERROR_FIELD_RESPONSES: dict[int | str, dict[str, Any]] = {
-    code: {**value, "model": ErrorFieldResponse} for code, value in ERROR_RESPONSES.items()
+    **ERROR_RESPONSES, 415: {**ERROR_RESPONSES[415], "model": ErrorFieldResponse}
 }
 
 
