@@ -148,3 +148,28 @@ def test_record_with_fake_microphone(browser_server, playwright, tmp_path):
         shot(page, "browser-record.png")
     finally:
         browser.close()
+
+
+def test_results_appear_where_the_eyes_are_on_a_laptop(browser_server, playwright, tmp_path):
+    """After an upload on a 1366x768 screen the results' top is on screen and their heading has the
+    focus (they used to land below the Live panel, out of sight); the next Tab goes on from there."""
+    clip = tmp_path / "voice.wav"
+    clip.write_bytes(encode(speech_like(2.0), SR, "wav"))
+    browser = launch(playwright)
+    try:
+        page = browser.new_page(viewport={"width": 1366, "height": 768})
+        page.goto(browser_server.url + "/")
+        page.set_input_files("#file-input", str(clip))
+        page.wait_for_selector("#results:not([hidden])", timeout=30_000)
+        page.wait_for_function("document.activeElement && document.activeElement.id === 'results-title'")
+        page.wait_for_function(  # smooth scrolling settles
+            "(() => { const r = document.getElementById('results').getBoundingClientRect();"
+            " return r.top >= 0 && r.top < window.innerHeight / 2; })()", timeout=5_000)
+        dominant = page.eval_on_selector("#dominant", "e => e.getBoundingClientRect().bottom")
+        assert dominant <= 768, "the dominant emotion is below the fold"
+        page.keyboard.press("Tab")
+        assert page.evaluate("document.getElementById('results').contains(document.activeElement)"
+                             " || document.getElementById('live-toggle') === document.activeElement")
+        shot(page, "browser-laptop-results.png")
+    finally:
+        browser.close()

@@ -12,13 +12,14 @@ pytest.importorskip("fastapi")
 from fastapi.testclient import TestClient  # noqa: E402
 
 from conftest import SR, encode, speech_like  # noqa: E402
-from emovox.labels import EMOTIONS  # noqa: E402
 from emovox.server import Settings, create_app  # noqa: E402
 
 WAV = encode(speech_like(2.0), SR, "wav")
 SILENT = encode(np.zeros(SR, np.float32), SR, "wav")
 FILE_ROUTES = ["/predict", "/api/analyze", "/predict-emotion/", "/api/classify-emotion",
-               "/api/v1/emotion/analyze/file"]
+               "/api/v1/emotion/analyze/file", "/api/classify-emotion-upload"]
+FIELDS = {"/api/classify-emotion-upload": "audio"}  # every other route takes `file`
+MUSIC_MOODS = {"neutral": "chill", "happy": "upbeat", "sad": "uplifting", "angry": "energetic"}
 API_ANALYZE_COLORS = {"happy": "#22c55e", "sad": "#3b82f6", "angry": "#ef4444", "neutral": "#6b7280",
                       "fearful": "#a855f7", "surprised": "#f59e0b", "disgusted": "#84cc16"}
 
@@ -107,14 +108,16 @@ def test_api_analyze_features_filled(client):
 
 
 def test_api_analyze_vocabulary(confident):
-    """'disgust' is spelled 'disgusted'; calm is added to neutral; only the seven names appear."""
-    v1 = confident.post("/v1/analyze", files={"file": ("c.wav", WAV)}).json()["scores"]
+    """'disgust' is spelled 'disgusted'; calm is masked and the seven scores renormalise."""
+    v1 = confident.post("/v1/analyze?labels=happy,sad,angry,neutral,fearful,surprised,disgust",
+                        files={"file": ("c.wav", WAV)}).json()["scores"]
     body = post(confident, "/api/analyze").json()
     names = {e["emotion"]: e for e in body["emotion_scores"]}
     assert set(names) == set(API_ANALYZE_COLORS)
     assert body["dominant_emotion"] == "disgusted"
     assert names["disgusted"]["label"] == "Disgusted" and names["disgusted"]["color"] == "#84cc16"
-    assert names["neutral"]["score"] == pytest.approx(100 * (v1["neutral"] + v1["calm"]), abs=0.02)
+    assert names["neutral"]["score"] == pytest.approx(100 * v1["neutral"], abs=0.01)
+    assert names["disgusted"]["score"] == pytest.approx(100 * v1["disgust"], abs=0.01)
 
 
 def test_predict_emotion_warning_only_when_unsure(client, confident):
@@ -122,7 +125,7 @@ def test_predict_emotion_warning_only_when_unsure(client, confident):
     assert set(unsure) == {"emotion", "confidence", "music_mood", "all_probabilities", "status", "warning"}
     assert unsure["confidence"] < 0.70 and "0.70" in unsure["warning"]
     assert unsure["status"] == "success"
-    assert unsure["music_mood"] == EMOTIONS[unsure["emotion"]].music_mood
+    assert unsure["music_mood"] == MUSIC_MOODS[unsure["emotion"]]
     assert sum(unsure["all_probabilities"].values()) == pytest.approx(1)
     sure = post(confident, "/predict-emotion/").json()
     assert sure["emotion"] == "disgust" and sure["confidence"] > 0.70
@@ -136,10 +139,11 @@ def test_predict_realtime(client):
 
 
 def test_emotion_lists(client):
+    """The music-player's classes that the model predicts, in that backend's order."""
     body = client.get("/emotions/").json()
-    assert body == {"emotions": ["angry", "happy", "neutral", "sad"], "count": 4}
+    assert body == {"emotions": ["neutral", "happy", "sad", "angry"], "count": 4}
     moods = client.get("/music-moods/").json()
-    assert moods == {n: EMOTIONS[n].music_mood for n in body["emotions"]}
+    assert moods == {n: MUSIC_MOODS[n] for n in body["emotions"]}
 
 
 def test_classify_emotion(client):
@@ -187,10 +191,11 @@ def test_multimodal_bad_audio(client):
 
 @pytest.mark.parametrize("path", FILE_ROUTES)
 def test_bad_input_on_every_file_route(client, path):
-    assert post(client, path, data=b"").status_code == 422
-    bad = post(client, path, data=b"just some text\n" * 10, name="note.wav")
+    field = FIELDS.get(path, "file")
+    assert post(client, path, data=b"", field=field).status_code == 422
+    bad = post(client, path, data=b"just some text\n" * 10, name="note.wav", field=field)
     assert bad.status_code == 415 and "note.wav" in bad.json()["detail"]
     assert client.post(path, files={"wrong": ("clip.wav", WAV)}).status_code == 422
-    silent = post(client, path, data=SILENT)
+    silent = post(client, path, data=SILENT, field=field)
     assert silent.status_code == 422 and "no speech detected" in silent.json()["detail"]
-    assert post(client, path).status_code == 200  # and it keeps serving
+    assert post(client, path, field=field).status_code == 200  # and it keeps serving

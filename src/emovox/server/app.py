@@ -79,16 +79,27 @@ def create_app(settings: Settings | None = None, *, model: Recognizer | None = N
     )
     app.add_middleware(TrustedHosts, allowed_hosts=settings.trusted_hosts)  # before a byte is reserved
     app.add_middleware(MetricsMiddleware, metrics=metrics, router=app.router)
-    if settings.cors_origins:  # outermost, so that 413s from the size limit carry CORS headers too
-        from fastapi.middleware.cors import CORSMiddleware
-
-        app.add_middleware(
-            CORSMiddleware,
-            allow_origins=settings.cors_origins,
-            allow_methods=["GET", "POST", "HEAD", "OPTIONS"],
-            allow_headers=["*"],
-        )
+    _add_cors(app, settings)  # keep last: outermost, so every answer below it carries CORS headers
     return app
+
+
+def _add_cors(app: FastAPI, settings: Settings) -> None:
+    """CORS for front ends on another origin (closed unless origins are configured).
+
+    Added after every other middleware so that it wraps them all: preflight requests are answered
+    here, and error answers (4xx from the routes, 413 from the size limit) carry the headers too.
+    """
+    if not settings.cors_origins:
+        return
+    from fastapi.middleware.cors import CORSMiddleware
+
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.cors_origins,
+        allow_methods=["GET", "POST", "HEAD", "OPTIONS"],
+        allow_headers=["*"],
+        max_age=600,
+    )
 
 
 def load_server_model(settings: Settings) -> Recognizer:

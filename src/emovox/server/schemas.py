@@ -158,7 +158,10 @@ class LabelScore(BaseModel):
 
 
 class PredictResponse(BaseModel):
-    results: list[LabelScore] = Field(description="every emotion, high to low; score 0-1")
+    results: list[LabelScore] = Field(
+        description="SER_wav2vec's eight emotions (angry, calm, disgust, fear, happy, neutral, sad, "
+        "surprise), high to low; score 0-1"
+    )
     dominant: LabelScore
     model_config = _example(
         {"results": [{"label": "happy", "score": 0.71}, {"label": "neutral", "score": 0.29}],
@@ -175,14 +178,16 @@ class EmotionScore(BaseModel):
 
 
 class AudioFeatures(BaseModel):
+    """The Wav2Vec2 guide's audio features, with its meanings; every value is a number."""
+
     duration: float = Field(description="seconds")
     sample_rate: int = Field(description="the analysis rate (audio is resampled to 16000 Hz)")
-    pitch_mean: float | None = Field(description="Hz")
-    pitch_std: float | None = Field(description="Hz")
-    energy_mean: float | None = Field(description="dB")
-    energy_std: float | None = Field(description="dB")
-    tempo: float | None = Field(description="syllables per second")
-    spectral_centroid: float | None = Field(description="Hz")
+    pitch_mean: float = Field(description="Hz; 0.0 for unvoiced audio")
+    pitch_std: float = Field(description="Hz; 0.0 for unvoiced audio")
+    energy_mean: float = Field(description="mean frame RMS amplitude of the peak-normalised audio, 0-1")
+    energy_std: float = Field(description="standard deviation of that frame RMS amplitude, 0-1")
+    tempo: float = Field(description="beats per minute (onset autocorrelation); 0.0 without a pulse")
+    spectral_centroid: float = Field(description="Hz")
 
 
 class ApiAnalyzeResponse(BaseModel):
@@ -198,10 +203,10 @@ class ApiAnalyzeResponse(BaseModel):
             "success": True, "filename": "clip.wav", "timestamp": "2026-01-01T12:00:00+00:00",
             "dominant_emotion": "happy", "confidence": 71.0,
             "emotion_scores": [{"emotion": "happy", "label": "Happy", "score": 71.0,
-                                "color": "#22c55e", "emoji": "😄"}],
+                                "color": "#22c55e", "emoji": "😊"}],
             "audio_features": {"duration": 3.2, "sample_rate": 16000, "pitch_mean": 182.4,
-                               "pitch_std": 31.7, "energy_mean": -24.3, "energy_std": 8.9,
-                               "tempo": 4.1, "spectral_centroid": 1530.0},
+                               "pitch_std": 31.7, "energy_mean": 0.2433, "energy_std": 0.1097,
+                               "tempo": 120.0, "spectral_centroid": 1530.0},
         }
     )
 
@@ -232,8 +237,9 @@ class EmotionListResponse(BaseModel):
 
 
 class ClassifyResponse(BaseModel):
-    emotion: str
-    confidence: float
+    emotion: str = Field(description="one of happy, sad, angry, surprised, neutral")
+    confidence: float = Field(description="0-1, two decimals")
+    model_config = _example({"emotion": "happy", "confidence": 0.71})
 
 
 class MultimodalResponse(BaseModel):

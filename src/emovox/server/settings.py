@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from typing import Annotated
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 MIB = 1024 * 1024
@@ -48,7 +48,10 @@ class Settings(BaseSettings):
     )
     max_duration_s: float = Field(600.0, gt=0, description="longest accepted recording, in seconds")
     cors_origins: Annotated[list[str], NoDecode] = Field(
-        default_factory=list, description="origins allowed by CORS (comma list or JSON); none by default"
+        default_factory=list,
+        description="origins allowed by CORS (comma list or JSON); none by default. Read from "
+        "EMOVOX_CORS_ORIGINS, else CORS_ORIGINS (the variable SER_wav2vec's backend documents)",
+        validation_alias=AliasChoices("EMOVOX_CORS_ORIGINS", "cors_origins"),
     )
     log_level: str = Field("info", description="uvicorn / logging level")
     concurrency: int = Field(

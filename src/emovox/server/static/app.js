@@ -139,8 +139,17 @@ function render(result) {
   renderBars(result.scores || {}, display);
   renderDescriptors(result.features);
   ui["model-line"].textContent = `Model ${result.model} · ${result.duration_s.toFixed(2)} s of audio`;
-  ui.results.scrollIntoView({ behavior: "smooth", block: "nearest" });
+  bringIntoView(ui.results, $("results-title"));
 }
+
+// Results sit right under the recording panel; scroll their top into view and move the focus to
+// their heading, so that eyes, keyboard and screen reader all land on them after an upload.
+function bringIntoView(section, heading) {
+  const still = window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches;
+  section.scrollIntoView({ behavior: still ? "auto" : "smooth", block: "start" });
+  if (heading) heading.focus({ preventScroll: true });
+}
+window.emovoxBringIntoView = bringIntoView;
 
 function renderBars(scores, display) {
   ui.bars.replaceChildren();

@@ -23,7 +23,7 @@ window.emovoxTimeline = {
       : `No speech found in ${body.duration_s.toFixed(1)} s, so no emotion is given.`;
     drawSegments(body, meta);
     listSegments(body, meta);
-    section.scrollIntoView({ behavior: "smooth", block: "nearest" });
+    if (window.emovoxBringIntoView) window.emovoxBringIntoView(section, document.getElementById("timeline-title"));
   },
 };
 
