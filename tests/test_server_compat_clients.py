@@ -104,6 +104,10 @@ def test_ser_wav2vec_page_shows_the_reason_of_an_error(http):
     assert r.status_code == 422 and "file" in r.json()["error"] and isinstance(r.json()["detail"], list)
     v1 = http.post("/v1/analyze", files={"file": ("notes.wav", b"just some text\n" * 10)})
     assert "error" not in v1.json()  # emovox's own routes keep their one `detail`
+    big = bytes(26 * 1024 * 1024)  # over the 25 MiB limit: answered by the size limit, before the route
+    too_big = http.post("/predict", content=big, headers={"content-type": "multipart/form-data; boundary=x"})
+    assert too_big.status_code == 413 and "MiB" in too_big.json()["error"]
+    assert "error" not in http.post("/v1/analyze", content=big).json()
 
 
 # --- the mel-CNN backend ----------------------------------------------------------------------

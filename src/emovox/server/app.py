@@ -76,6 +76,7 @@ def create_app(settings: Settings | None = None, *, model: Recognizer | None = N
         max_inflight_bytes=settings.max_inflight_bytes,
         read_timeout_s=settings.body_timeout_s,
         gauge=metrics.body_bytes,
+        error_field_paths=frozenset(r.path for r in routes_compat.error_field_router.routes),
     )
     app.add_middleware(TrustedHosts, allowed_hosts=settings.trusted_hosts)  # before a byte is reserved
     app.add_middleware(MetricsMiddleware, metrics=metrics, router=app.router)

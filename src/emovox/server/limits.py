@@ -38,11 +38,14 @@ class BodyLimits:
 
     ``max_inflight_bytes`` / ``read_timeout_s``: None for no budget / no timeout.
     ``gauge``: a Prometheus gauge set to the bytes in flight (optional).
+    ``error_field_paths``: paths whose clients read ``error``: their refusals carry it beside ``detail``.
     """
 
     def __init__(self, app, max_bytes: int, max_inflight_bytes: int | None = None,
-                 read_timeout_s: float | None = None, gauge: Any = None) -> None:
+                 read_timeout_s: float | None = None, gauge: Any = None,
+                 error_field_paths: frozenset[str] = frozenset()) -> None:
         self.app = app
+        self.error_field_paths = error_field_paths
         self.max_bytes = max_bytes
         self.max_inflight_bytes = max_inflight_bytes
         self.read_timeout_s = read_timeout_s
@@ -54,8 +57,9 @@ class BodyLimits:
             await self.app(scope, receive, send)
             return
         declared = _content_length(scope)
+        error_field = scope.get("path") in self.error_field_paths
         if declared is not None and declared > self.max_bytes:
-            await _send_json(send, 413, self._too_large(declared))
+            await _send_json(send, 413, self._too_large(declared), error_field=error_field)
             return
         reading = _BodyRead(self, receive)
         try:
@@ -63,7 +67,7 @@ class BodyLimits:
                 reading.reserve(declared)  # a 503 before the body is read when the budget is full
             await self._run(scope, reading, send)
         except Refused as refusal:  # before the app ran
-            await _send_json(send, refusal.status, refusal.detail, refusal.headers)
+            await _send_json(send, refusal.status, refusal.detail, refusal.headers, error_field)
         finally:
             self._add(-reading.reserved)
 
@@ -85,7 +89,8 @@ class BodyLimits:
                 raise  # a client gone in the middle of its body is no server error: nobody to answer
         refusal = reading.refusal
         if refusal is not None and not started:
-            await _send_json(send, refusal.status, refusal.detail, refusal.headers)
+            error_field = scope.get("path") in self.error_field_paths
+            await _send_json(send, refusal.status, refusal.detail, refusal.headers, error_field)
 
     def _add(self, n: int) -> None:
         self.inflight += n
@@ -175,8 +180,10 @@ def _content_length(scope: Scope) -> int | None:
     return None
 
 
-async def _send_json(send, status: int, detail: str, headers: tuple[tuple[bytes, bytes], ...] = ()) -> None:
-    body = json.dumps({"detail": detail}).encode()
+async def _send_json(send, status: int, detail: str, headers: tuple[tuple[bytes, bytes], ...] = (),
+                     error_field: bool = False) -> None:
+    answer = {"detail": detail, "error": detail} if error_field else {"detail": detail}
+    body = json.dumps(answer).encode()
     await send(
         {
             "type": "http.response.start",
