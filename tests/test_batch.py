@@ -279,3 +279,17 @@ def test_a_torn_part_file_is_set_aside_on_resume(folder, tmp_path, tiny_hf_model
         summary = batch(folder, out, tiny_hf_model, resume=True)
     assert summary.files == 0 and len(read(out)) == 7
     assert (out / "_unreadable-part-killed-00000.parquet").exists()
+
+
+def test_resume_finishes_after_an_unreadable_part_and_again_after_that(folder, tmp_path, tiny_hf_model):
+    out = tmp_path / "r.parquet"
+    batch([folder / "a.wav"], out, tiny_hf_model)
+    parts = tmp_path / "r.parquet.parts"  # a run killed before its merge leaves its parts here
+    parts.mkdir()
+    (parts / "part-killed-00000.parquet").write_bytes(b"PAR1 half a file")  # a write killed midway
+    with pytest.warns(UserWarning, match="set aside unreadable part"):
+        first = batch(folder, out, tiny_hf_model, resume=True)
+    assert first.files == 6 and len(read(out)) == 7 and read(out)["path"].is_unique
+    again = batch(folder, out, tiny_hf_model, resume=True)  # the set-aside part is not read again
+    assert (again.files, again.skipped) == (0, 7) and len(read(out)) == 7
+    assert (parts / "_unreadable-part-killed-00000.parquet").exists()

@@ -21,6 +21,7 @@ from ..errors import EmovoxError, require
 PARQUET_SUFFIXES = (".parquet", ".pq")
 CSV_SUFFIXES = (".csv",)
 JSONL_SUFFIXES = (".jsonl", ".ndjson")
+HIDDEN = ("_", ".")  # prefixes of files in a parts folder that are not parts
 ACCEPTED_OUTPUT = "results.parquet (default), results.csv, results.jsonl, or a folder (Parquet parts)"
 
 
@@ -76,7 +77,11 @@ class ParquetFolder:
         self._columns: list[str] | None = None
 
     def parts(self) -> list[Path]:
-        return sorted(self.folder.glob("*.parquet")) if self.folder.is_dir() else []
+        """The part files; names starting ``_`` or ``.`` (set aside, temp) are not parts, as in
+        pyarrow datasets and Ray, so a set-aside part is never read, merged or set aside again."""
+        if not self.folder.is_dir():
+            return []
+        return sorted(p for p in self.folder.glob("*.parquet") if not p.name.startswith(HIDDEN))
 
     def exists(self) -> bool:
         return bool(self.parts())
