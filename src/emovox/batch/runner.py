@@ -13,7 +13,7 @@ from .inputs import discover
 from .local import run_local
 from .summary import BatchSummary, Tally, progress_bar
 from .worker import ModelOptions
-from .writers import open_output
+from .writers import OutputError, open_output
 
 ENGINES = ("local", "ray")
 
@@ -68,6 +68,7 @@ def run_batch(
     _check(engine, workers, batch_size, chunk_size, features)
     if not isinstance(adapt, int) or adapt < 0:
         raise EmovoxError(f"adapt must be a number of files >= 0, got {adapt!r}")
+    writer = open_output(out, resume=resume, overwrite=overwrite)  # checked before any analysis
     paths = list(dict.fromkeys(discover(source)))  # a manifest may list a file twice
     options = ModelOptions(
         model=model, features=features, max_duration_s=max_duration_s, batch_size=batch_size,
@@ -76,9 +77,10 @@ def run_batch(
         threads=threads or _default_threads(workers),
         backend_options=dict(backend_options or {}),
     )
-    if adapt:  # before the output is opened: a failure here leaves existing results as they are
+    if adapt:  # before the output is touched: a failure here leaves existing results as they are
         options = replace(options, adapt=adaptation_reference(paths, adapt, options, progress))
-    writer = open_output(out, resume=resume, overwrite=overwrite)
+    if overwrite:
+        writer.remove()
     done = writer.done_paths() if resume else set()
     todo = [p for p in paths if p not in done]
     tally = Tally()
@@ -89,13 +91,16 @@ def run_batch(
     try:
         if todo:
             _run_engine(todo, options, writer, tally, engine, workers, address, chunk_size, progress)
+        writer.finalize()
     except KeyboardInterrupt:
         _save(writer)
         raise BatchInterrupted(summarize(True)) from None
+    except OutputError as exc:
+        _save(writer)
+        raise OutputError(f"{exc}; the rows written before are kept: rerun with --resume") from exc
     except BaseException:
         _save(writer)
         raise
-    writer.finalize()
     return summarize(False)
 
 
