@@ -293,3 +293,20 @@ def test_resume_finishes_after_an_unreadable_part_and_again_after_that(folder, t
     again = batch(folder, out, tiny_hf_model, resume=True)  # the set-aside part is not read again
     assert (again.files, again.skipped) == (0, 7) and len(read(out)) == 7
     assert (parts / "_unreadable-part-killed-00000.parquet").exists()
+
+
+def test_a_timeline_window_is_checked_against_the_default_hop_the_timeline_uses(folder, tmp_path, debug_model):
+    """--window 1.2 alone is one up-front error naming the real default hop, not an error row per file."""
+    good = folder / "sub" / "b.flac"
+    help_text = run_emovox("batch", "--help").stdout
+    assert "(default 1.5)" in " ".join(help_text.split())
+    proc = run_emovox("batch", str(good), "--out", str(tmp_path / "w.jsonl"), "--model", str(debug_model),
+                      "--timeline", "--window", "1.2", "--no-features")
+    assert proc.returncode == 1 and proc.stderr.strip().splitlines() == [
+        "emovox: error: hop_s (1.5) must not exceed window_s (1.2): audio would be skipped"], proc.stderr
+    assert not (tmp_path / "w.jsonl").exists()
+    ok = run_emovox("batch", str(good), "--out", str(tmp_path / "ok.jsonl"), "--model", str(debug_model),
+                    "--timeline", "--window", "1.2", "--hop", "1.2", "--no-features", "--json")
+    assert ok.returncode == 0, ok.stderr
+    rows = [json.loads(line) for line in (tmp_path / "ok.jsonl").read_text().splitlines()]
+    assert rows and all(r["error"] is None and r["emotion"] in LABELS for r in rows)

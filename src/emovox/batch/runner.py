@@ -7,6 +7,7 @@ import os
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 
+from ..defaults import TIMELINE_HOP_S, TIMELINE_WINDOW_S
 from ..errors import EmovoxError, require
 from ..labels import canonical_list
 from .inputs import discover
@@ -163,7 +164,7 @@ def _timeline_options(window_s: float | None, hop_s: float | None) -> dict:
         from ..segmenter import check_window
 
         try:
-            check_window(options.get("window_s", 3.0), options.get("hop_s", 1.0))
+            check_window(options.get("window_s", TIMELINE_WINDOW_S), options.get("hop_s", TIMELINE_HOP_S))
         except ValueError as exc:
             raise EmovoxError(str(exc)) from None
     return options

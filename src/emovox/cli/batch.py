@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 import sys
 
+from ..defaults import TIMELINE_HOP_S, TIMELINE_WINDOW_S
+
 
 def register(sub) -> None:
     p = sub.add_parser(
@@ -32,8 +34,10 @@ def register(sub) -> None:
     p.add_argument("--address", default=None,
                    help="Ray cluster to join (ray://host:10001, or auto); default: start a local Ray")
     p.add_argument("--timeline", action="store_true", help="one row per timeline segment")
-    p.add_argument("--window", type=float, default=None, help="timeline window in seconds (default 3)")
-    p.add_argument("--hop", type=float, default=None, help="timeline hop in seconds (default 1)")
+    p.add_argument("--window", type=float, default=None,
+                   help=f"timeline window in seconds (default {TIMELINE_WINDOW_S:g})")
+    p.add_argument("--hop", type=float, default=None,
+                   help=f"timeline hop in seconds (default {TIMELINE_HOP_S:g})")
     p.add_argument("--resume", action="store_true", help="skip files already in --out, append the rest")
     p.add_argument("--overwrite", action="store_true", help="replace results already in --out")
     p.add_argument("--batch-size", type=_positive, default=8, help="clips per model call (default 8)")
