@@ -2,6 +2,8 @@
 
 import json
 
+import numpy as np
+
 import pytest
 
 from conftest import encode, run_emovox, speech_like
@@ -77,3 +79,34 @@ def test_models_lists_the_default():
     default = [r for r in rows if r["default"]]
     assert len(default) == 1 and default[0]["name"] == "emovox-base"
     assert "emovox-base" in run_emovox("models", env_extra={"COLUMNS": "200"}).stdout
+
+
+@pytest.mark.parametrize("args", [
+    ("analyze", "{wav}", "--max-duration", "0"),
+    ("analyze", "{wav}", "--max-duration", "-5", "--timeline"),
+    ("analyze", "{wav}", "--timeline", "--window", "2", "--hop", "3"),
+    ("batch", "{wav}", "--out", "{tmp}/r.csv", "--max-duration", "0", "--no-features"),
+])
+def test_option_values_out_of_range_are_one_line_errors(clips, tmp_path, debug_model, args):
+    good_wav, _, _ = clips
+    argv = [a.format(wav=good_wav, tmp=tmp_path) for a in args] + ["--model", str(debug_model)]
+    out = run_emovox(*argv)
+    assert out.returncode in (1, 2) and "Traceback" not in out.stderr, out.stderr
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("emovox"), out.stderr
+    assert "max_duration_s must be" in lines[0] or "--hop (3) must not exceed --window (2)" in lines[0]
+
+
+def test_option_errors_are_emovox_errors_and_still_value_errors(debug_model):
+    import emovox
+    from emovox.errors import EmovoxError, OptionError
+
+    for bad in ({"max_duration_s": 0}, {"max_duration_s": -1.0}):
+        with pytest.raises(OptionError, match="max_duration_s must be") as caught:
+            emovox.load_model(str(debug_model), **bad)
+        assert isinstance(caught.value, EmovoxError) and isinstance(caught.value, ValueError)
+    model = emovox.load_model(str(debug_model), features=False)
+    with pytest.raises(OptionError, match=r"hop_s \(2\) must not exceed window_s \(1\)"):
+        model.timeline((np.zeros(16_000, np.float32), 16_000), window_s=1, hop_s=2)
+    with pytest.raises(OptionError, match="batch_size"):
+        model.predict_many([], batch_size=0)

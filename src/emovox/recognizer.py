@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 
 from .audio import SAMPLE_RATE, AudioSource, is_silent, load_audio, source_name
-from .errors import AudioError, EmovoxError
+from .errors import AudioError, EmovoxError, OptionError
 from .models.base import Backend, LabelSubset
 from .result import ModelInfo, Prediction
 
@@ -51,7 +51,7 @@ class Recognizer:
         max_duration_s: float | None = 600.0,
     ) -> None:
         if max_duration_s is not None and max_duration_s <= 0:
-            raise ValueError("max_duration_s must be positive or None")
+            raise OptionError("max_duration_s must be positive or None")
         self.backend = backend
         self.features = features
         self.max_duration_s = max_duration_s
@@ -104,7 +104,7 @@ class Recognizer:
         from .models.adapted import Reference
 
         if errors not in ("raise", "skip"):
-            raise ValueError(f"errors must be 'raise' or 'skip', got {errors!r}")
+            raise OptionError(f"errors must be 'raise' or 'skip', got {errors!r}")
         base, _ = self._adaptable()
         total, clips, skipped = None, 0, []
         for source in sources:
@@ -168,9 +168,9 @@ class Recognizer:
     ) -> Iterator[Prediction | EmovoxError]:
         """Like predict_many, yielding results in input order as batches finish."""
         if batch_size < 1:
-            raise ValueError("batch_size must be >= 1")
+            raise OptionError("batch_size must be >= 1")
         if errors not in ("raise", "return"):
-            raise ValueError("errors must be 'raise' or 'return'")
+            raise OptionError("errors must be 'raise' or 'return'")
         pending: list[_Prepared | EmovoxError] = []
         for source in sources:
             try:

@@ -21,7 +21,7 @@ import numpy as np
 
 from .audio import SAMPLE_RATE, AudioSource, iter_audio
 from .defaults import TIMELINE_HOP_S, TIMELINE_WINDOW_S
-from .errors import AudioTooLongError
+from .errors import AudioTooLongError, OptionError
 from .segmenter import AudioRing, check_window, plan_windows, smooth_region
 from .vad import VoiceActivityDetector
 
@@ -212,7 +212,7 @@ def build_timeline(
     """
     check_window(window_s, hop_s)
     if batch_size < 1:
-        raise ValueError("batch_size must be >= 1")
+        raise OptionError("batch_size must be >= 1")
     stream = iter_audio(source, chunk_s=chunk_s)
     detector = VoiceActivityDetector(**(vad or {}))
     builder = _Builder(recognizer, window_s, hop_s, batch_size)

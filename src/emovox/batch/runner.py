@@ -163,10 +163,7 @@ def _timeline_options(window_s: float | None, hop_s: float | None) -> dict:
     if options:
         from ..segmenter import check_window
 
-        try:
-            check_window(options.get("window_s", TIMELINE_WINDOW_S), options.get("hop_s", TIMELINE_HOP_S))
-        except ValueError as exc:
-            raise EmovoxError(str(exc)) from None
+        check_window(options.get("window_s", TIMELINE_WINDOW_S), options.get("hop_s", TIMELINE_HOP_S))
     return options
 
 
