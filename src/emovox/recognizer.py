@@ -9,6 +9,15 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 
 from .audio import SAMPLE_RATE, AudioSource, is_silent, load_audio, source_name
+from .defaults import (
+    LIVE_HOP_S,
+    LIVE_WINDOW_S,
+    MAX_DURATION_S,
+    TIMELINE_HOP_S,
+    TIMELINE_WINDOW_S,
+    check_batch_size,
+    check_max_duration,
+)
 from .errors import AudioError, EmovoxError, OptionError
 from .models.base import Backend, LabelSubset
 from .result import ModelInfo, Prediction
@@ -48,13 +57,11 @@ class Recognizer:
         backend: Backend,
         *,
         features: bool = True,
-        max_duration_s: float | None = 600.0,
+        max_duration_s: float | None = MAX_DURATION_S,
     ) -> None:
-        if max_duration_s is not None and max_duration_s <= 0:
-            raise OptionError("max_duration_s must be positive or None")
         self.backend = backend
         self.features = features
-        self.max_duration_s = max_duration_s
+        self.max_duration_s = check_max_duration(max_duration_s)
 
     @property
     def info(self) -> ModelInfo:
@@ -167,8 +174,7 @@ class Recognizer:
         errors: Literal["raise", "return"] = "raise",
     ) -> Iterator[Prediction | EmovoxError]:
         """Like predict_many, yielding results in input order as batches finish."""
-        if batch_size < 1:
-            raise OptionError("batch_size must be >= 1")
+        check_batch_size(batch_size)
         if errors not in ("raise", "return"):
             raise OptionError("errors must be 'raise' or 'return'")
         pending: list[_Prepared | EmovoxError] = []
@@ -194,7 +200,8 @@ class Recognizer:
         return self._run([self._prepare_signal(np.asarray(s, np.float32), None) for s in signals], features)
 
     def timeline(
-        self, source: AudioSource, *, window_s: float = 3.0, hop_s: float = 1.5, **options
+        self, source: AudioSource, *, window_s: float = TIMELINE_WINDOW_S, hop_s: float = TIMELINE_HOP_S,
+        **options,
     ) -> Timeline:
         """Emotion over time for a recording of any length: speech segments with emotions, and
         non-speech segments with none. Options: batch_size, switch_penalty, vad, progress.
@@ -204,7 +211,8 @@ class Recognizer:
         return build_timeline(self, source, window_s=window_s, hop_s=hop_s, **options)
 
     def stream(
-        self, chunks: Iterable[np.ndarray], *, window_s: float = 3.0, hop_s: float = 1.0, **options
+        self, chunks: Iterable[np.ndarray], *, window_s: float = LIVE_WINDOW_S, hop_s: float = LIVE_HOP_S,
+        **options,
     ) -> Iterator[StreamEvent]:
         """Live analysis of PCM chunks (float32 or int16, 16 kHz mono): yields speech_start,
         a result every hop, and speech_end events. See ``emovox.live.stream_events``."""

@@ -16,8 +16,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import OptionError
-
 EPS = 1e-6
 
 
@@ -29,14 +27,6 @@ class Run:
     end: float
     label: int | None  # column of the model's labels, None where no window had a score
     scores: np.ndarray | None  # duration-weighted mean probabilities over the run
-
-
-def check_window(window_s: float, hop_s: float) -> None:
-    """Validate window/hop options once, at the edge."""
-    if not (window_s > 0 and hop_s > 0):
-        raise OptionError(f"window_s and hop_s must be positive, got window_s={window_s}, hop_s={hop_s}")
-    if hop_s > window_s:
-        raise OptionError(f"hop_s ({hop_s}) must not exceed window_s ({window_s}): audio would be skipped")
 
 
 def plan_windows(start: float, end: float, window_s: float, hop_s: float) -> list[tuple[float, float]]:

@@ -20,9 +20,15 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .audio import SAMPLE_RATE, AudioSource, iter_audio
-from .defaults import TIMELINE_HOP_S, TIMELINE_WINDOW_S
-from .errors import AudioTooLongError, OptionError
-from .segmenter import AudioRing, check_window, plan_windows, smooth_region
+from .defaults import (
+    TIMELINE_HOP_S,
+    TIMELINE_WINDOW_S,
+    check_batch_size,
+    check_max_duration,
+    check_window,
+)
+from .errors import AudioTooLongError
+from .segmenter import AudioRing, plan_windows, smooth_region
 from .vad import VoiceActivityDetector
 
 if TYPE_CHECKING:
@@ -211,8 +217,8 @@ def build_timeline(
     the per-step argmax. ``vad`` holds VoiceActivityDetector options (aggressiveness, ...).
     """
     check_window(window_s, hop_s)
-    if batch_size < 1:
-        raise OptionError("batch_size must be >= 1")
+    check_batch_size(batch_size)
+    check_max_duration(max_duration_s)
     stream = iter_audio(source, chunk_s=chunk_s)
     detector = VoiceActivityDetector(**(vad or {}))
     builder = _Builder(recognizer, window_s, hop_s, batch_size)

@@ -7,7 +7,7 @@ import os
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 
-from ..defaults import TIMELINE_HOP_S, TIMELINE_WINDOW_S
+from ..defaults import MAX_DURATION_S, TIMELINE_HOP_S, TIMELINE_WINDOW_S, check_max_duration
 from ..errors import EmovoxError, require
 from ..labels import canonical_list
 from .inputs import discover
@@ -42,7 +42,7 @@ def run_batch(
     resume: bool = False,
     overwrite: bool = False,
     features: bool = True,
-    max_duration_s: float | None = 600.0,
+    max_duration_s: float | None = MAX_DURATION_S,
     labels: str | Sequence[str] | None = None,
     threads: int | None = None,
     chunk_size: int = 64,
@@ -70,6 +70,7 @@ def run_batch(
     if not isinstance(adapt, int) or adapt < 0:
         raise EmovoxError(f"adapt must be a number of files >= 0, got {adapt!r}")
     writer = open_output(out, resume=resume, overwrite=overwrite)  # checked before any analysis
+    check_max_duration(max_duration_s)
     paths = list(dict.fromkeys(discover(source)))  # a manifest may list a file twice
     options = ModelOptions(
         model=model, features=features, max_duration_s=max_duration_s, batch_size=batch_size,
@@ -161,7 +162,7 @@ def _timeline_options(window_s: float | None, hop_s: float | None) -> dict:
     """Window/hop for timelines, checked here once rather than failing on every file."""
     options = {k: v for k, v in {"window_s": window_s, "hop_s": hop_s}.items() if v is not None}
     if options:
-        from ..segmenter import check_window
+        from ..defaults import check_window
 
         check_window(options.get("window_s", TIMELINE_WINDOW_S), options.get("hop_s", TIMELINE_HOP_S))
     return options

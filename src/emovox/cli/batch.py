@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import sys
 
-from ..defaults import TIMELINE_HOP_S, TIMELINE_WINDOW_S
+from ..defaults import MAX_DURATION_S, TIMELINE_HOP_S, TIMELINE_WINDOW_S
 
 
 def register(sub) -> None:
@@ -50,8 +50,8 @@ def register(sub) -> None:
                    help="adapt the model to N of the input files drawn at random first (unlabelled; "
                    "at least 20; helps on audio unlike the training corpora, e.g. another language "
                    "or channel; see README)")
-    p.add_argument("--max-duration", type=float, default=600.0,
-                   help="longest file in seconds; longer files get an error row (default 600; "
+    p.add_argument("--max-duration", type=float, default=MAX_DURATION_S,
+                   help=f"longest file in seconds; longer files get an error row (default {MAX_DURATION_S:g}; "
                    "--timeline has no limit)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")

@@ -5,6 +5,8 @@ Flags override ``EMOVOX_*`` environment variables, which override the defaults.
 
 from __future__ import annotations
 
+from ..defaults import MAX_DURATION_S
+
 
 def register(sub) -> None:
     p = sub.add_parser(
@@ -18,7 +20,8 @@ def register(sub) -> None:
     p.add_argument("--model", "-m", default=None, help="model name, folder or hub id (default: built-in)")
     p.add_argument("--threads", type=int, default=None, help="CPU threads for the model")
     p.add_argument("--max-upload-mb", type=float, default=None, help="largest upload in MB (default 25)")
-    p.add_argument("--max-duration", type=float, default=None, help="longest recording in s (default 600)")
+    p.add_argument("--max-duration", type=float, default=None,
+                   help=f"longest recording in s (default {MAX_DURATION_S:g})")
     p.add_argument(
         "--cors-origin", action="append", default=None, metavar="ORIGIN",
         help="allow this origin through CORS (repeatable; default none)",

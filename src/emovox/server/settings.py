@@ -12,6 +12,8 @@ from typing import Annotated
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from ..defaults import MAX_DURATION_S
+
 
 class Settings(BaseSettings):
     """Everything `create_app` needs; read from ``EMOVOX_<NAME>`` variables when not given."""
@@ -23,7 +25,7 @@ class Settings(BaseSettings):
     )
     threads: int | None = Field(None, ge=1, description="CPU threads for the model (None: library default)")
     max_upload_mb: float = Field(25.0, gt=0, description="largest accepted request body, in MB")
-    max_duration_s: float = Field(600.0, gt=0, description="longest accepted recording, in seconds")
+    max_duration_s: float = Field(MAX_DURATION_S, gt=0, description="longest accepted recording, in seconds")
     cors_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=list, description="origins allowed by CORS (comma list or JSON); none by default"
     )
