@@ -34,6 +34,11 @@ LIVE_HOP_S = 1.0
 LIVE_LIMITS = {"window_s": (0.5, MAX_WINDOW_S), "hop_s": (0.1, MAX_WINDOW_S)}
 """The live stream's accepted ranges, in seconds."""
 
+MIN_REFERENCE_CLIPS = 20
+"""Fewer reference clips than this give a mean too noisy to adapt to; ``Recognizer.adapt`` refuses."""
+ADAPT_CLIPS = 50
+"""Reference files drawn at random for ``--adapt-to`` (``emovox analyze``, ``emovox serve``)."""
+
 
 def check_window(window_s: float, hop_s: float, names: tuple[str, str] = ("window_s", "hop_s")) -> None:
     """Raise OptionError unless both are positive and the hop does not skip audio (hop <= window).

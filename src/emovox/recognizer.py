@@ -20,11 +20,10 @@ from .defaults import (
 )
 from .errors import AudioError, EmovoxError, OptionError
 from .models.base import Backend, LabelSubset
-from .result import ModelInfo, Prediction
+from .result import ModelInfo, Prediction, Reference
 
 if TYPE_CHECKING:
     from .live import StreamEvent
-    from .models.adapted import Reference
     from .timeline import Timeline
 
 
@@ -92,7 +91,7 @@ class Recognizer:
         and hurts when the reference is one-sided (all angry, say). Raises ModelError for a model
         without that head, EmovoxError for too few clips; bad files raise as in ``predict``.
         """
-        from .models.adapted import Adapted, Reference
+        from .models.adapted import Adapted
 
         base, labels = self._adaptable()
         reference = sources if isinstance(sources, Reference) else self.reference(sources)
@@ -108,8 +107,6 @@ class Recognizer:
         ``errors="skip"`` leaves out files that cannot be read (listed in ``Reference.skipped``)
         instead of raising. Raises EmovoxError when fewer than 20 non-silent clips remain.
         """
-        from .models.adapted import Reference
-
         if errors not in ("raise", "skip"):
             raise OptionError(f"errors must be 'raise' or 'skip', got {errors!r}")
         base, _ = self._adaptable()

@@ -110,7 +110,7 @@ def adaptation_reference(paths: Sequence[str], n: int, options: ModelOptions, pr
     """The ``Reference`` of ``n`` of ``paths`` drawn at random (seed 0), computed once in this process."""
     import emovox
 
-    from ..models.adapted import draw_reference
+    from .reference import draw_reference
 
     recognizer = emovox.load_model(options.model, features=False, max_duration_s=options.max_duration_s,
                                    **options.backend_options)

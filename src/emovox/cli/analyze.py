@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 
-from ..defaults import MAX_DURATION_S, TIMELINE_HOP_S, TIMELINE_WINDOW_S
+from ..defaults import ADAPT_CLIPS, MAX_DURATION_S, TIMELINE_HOP_S, TIMELINE_WINDOW_S
 from ..errors import EmovoxError
 
 
@@ -29,8 +29,8 @@ def register(sub) -> None:
     p.add_argument("--adapt-to", default=None, metavar="FOLDER|GLOB|CSV",
                    help="first adapt the model to recordings like these files (unlabelled, at least 20; "
                    "see README 'Adapting to your recordings')")
-    p.add_argument("--adapt", type=_positive, default=50, metavar="N",
-                   help="how many --adapt-to files to draw at random (default 50)")
+    p.add_argument("--adapt", type=_positive, default=ADAPT_CLIPS, metavar="N",
+                   help=f"how many --adapt-to files to draw at random (default {ADAPT_CLIPS})")
     p.add_argument("--batch-size", type=_positive, default=8, help="clips per model call (default 8)")
     p.add_argument(
         "--max-duration", type=float, default=None,
@@ -105,7 +105,7 @@ def adapted(model, args):
     """``model`` adapted to ``--adapt-to`` (N files drawn at random, seed 0), or unchanged without it."""
     if not getattr(args, "adapt_to", None):
         return model
-    from ..models.adapted import adapt_to
+    from ..batch.reference import adapt_to
 
     model = adapt_to(model, args.adapt_to, args.adapt)
     print(f"emovox: adapted to {model.info.extra['adapted_to_clips']} clips of {args.adapt_to}", file=sys.stderr)

@@ -5,7 +5,7 @@ Flags override ``EMOVOX_*`` environment variables, which override the defaults.
 
 from __future__ import annotations
 
-from ..defaults import MAX_DURATION_S
+from ..defaults import ADAPT_CLIPS, MAX_DURATION_S, MIN_REFERENCE_CLIPS
 
 
 def register(sub) -> None:
@@ -31,7 +31,7 @@ def register(sub) -> None:
                    help="adapt the model at start-up to recordings like those it will serve (unlabelled; "
                    "see README 'Adapting to your recordings')")
     p.add_argument("--adapt", type=int, default=None, metavar="N",
-                   help="how many --adapt-to files to draw at random (default 50, at least 20)")
+                   help=f"how many --adapt-to files to draw at random (default {ADAPT_CLIPS}, at least {MIN_REFERENCE_CLIPS})")
     p.add_argument("--log-level", default=None, help="critical, error, warning, info (default), debug")
     p.set_defaults(func=run)
 

@@ -12,7 +12,7 @@ from typing import Annotated
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from ..defaults import MAX_DURATION_S
+from ..defaults import ADAPT_CLIPS, MAX_DURATION_S, MIN_REFERENCE_CLIPS
 
 
 class Settings(BaseSettings):
@@ -38,7 +38,7 @@ class Settings(BaseSettings):
         None, description="adapt the model at start-up to recordings like the ones it will serve: a folder, "
         "glob or manifest (Recognizer.adapt; see adapt_clips)",
     )
-    adapt_clips: int = Field(50, ge=20, description="how many adapt_to files to draw at random (seed 0)")
+    adapt_clips: int = Field(ADAPT_CLIPS, ge=MIN_REFERENCE_CLIPS, description="how many adapt_to files to draw at random (seed 0)")
 
     @field_validator("cors_origins", mode="before")
     @classmethod
