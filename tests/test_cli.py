@@ -29,9 +29,9 @@ def test_version_and_help():
     assert "--top-k" in run_emovox("analyze", "--help").stdout
 
 
-def test_analyze_json_lines(clips, tiny_hf_model):
+def test_analyze_json_lines(clips, debug_model):
     good_wav, good_mp3, _ = clips
-    out = run_emovox("analyze", str(good_wav), str(good_mp3), "--json", "--model", str(tiny_hf_model))
+    out = run_emovox("analyze", str(good_wav), str(good_mp3), "--json", "--model", str(debug_model))
     assert out.returncode == 0, out.stderr
     rows = [json.loads(line) for line in out.stdout.splitlines()]
     assert [r["file"] for r in rows] == [str(good_wav), str(good_mp3)]
@@ -42,10 +42,10 @@ def test_analyze_json_lines(clips, tiny_hf_model):
         assert r["model"] and r["duration_s"] > 0.9
 
 
-def test_failed_file_is_reported_others_still_analyzed(clips, tiny_hf_model):
+def test_failed_file_is_reported_others_still_analyzed(clips, debug_model):
     good_wav, _, bad = clips
     out = run_emovox("analyze", str(bad), str(good_wav), "--json", "--top-k", "2", "--no-features",
-                     "--model", str(tiny_hf_model))
+                     "--model", str(debug_model))
     assert out.returncode == 1
     assert "Traceback" not in out.stderr
     assert f"emovox: error: {bad}: could not decode" in out.stderr
@@ -53,9 +53,9 @@ def test_failed_file_is_reported_others_still_analyzed(clips, tiny_hf_model):
     assert "error" in rows[0] and rows[1]["file"] == str(good_wav) and len(rows[1]["scores"]) == 2
 
 
-def test_table_output_names_the_dominant_emotion(clips, tiny_hf_model):
+def test_table_output_names_the_dominant_emotion(clips, debug_model):
     good_wav, _, _ = clips
-    out = run_emovox("analyze", str(good_wav), "--no-features", "--model", str(tiny_hf_model),
+    out = run_emovox("analyze", str(good_wav), "--no-features", "--model", str(debug_model),
                      env_extra={"COLUMNS": "120"})
     assert out.returncode == 0, out.stderr
     assert "a.wav" in out.stdout and "confidence" in out.stdout
