@@ -113,7 +113,7 @@ def test_parquet_parts_are_written_during_a_long_run(clips, tmp_path, debug_mode
     from emovox.batch import worker, writers
 
     clock = [1000.0]
-    monkeypatch.setattr(writers.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(writers, "monotonic", lambda: clock[0])
     real, seen = worker.Analyzer.table, []
     parts = tmp_path / "r.parquet.parts"
 

@@ -17,11 +17,11 @@ import json
 import os
 import shutil
 import tempfile
-import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from time import monotonic
 
 from ..errors import EmovoxError, require
 
@@ -118,7 +118,7 @@ class ParquetFolder:
         self.seconds_per_part = PART_SECONDS if seconds_per_part is None else seconds_per_part
         self._pending: list = []
         self._rows = 0
-        self._last = time.monotonic()
+        self._last = monotonic()
         self._run = uuid.uuid4().hex[:8]
         self._count = 0
         self._columns: list[str] | None = None
@@ -150,7 +150,7 @@ class ParquetFolder:
         if table.num_rows:
             self._pending.append(table)
             self._rows += table.num_rows
-        if self._rows >= self.rows_per_part or time.monotonic() - self._last >= self.seconds_per_part:
+        if self._rows >= self.rows_per_part or monotonic() - self._last >= self.seconds_per_part:
             self.flush()
 
     def flush(self) -> None:
@@ -165,7 +165,7 @@ class ParquetFolder:
             pq.write_table(pa.concat_tables(self._pending), tmp)
             os.replace(tmp, self.folder / name)  # a part is either whole or absent
         self._count += 1
-        self._pending, self._rows, self._last = [], 0, time.monotonic()
+        self._pending, self._rows, self._last = [], 0, monotonic()
 
     def close(self) -> None:
         self.flush()
