@@ -88,10 +88,13 @@ def check_writable(out: Path, folder: bool) -> None:
         fd, probe = tempfile.mkstemp(prefix=".emovox-write-check-", dir=existing)
         os.close(fd)
         os.unlink(probe)
-        if out.is_file():
-            open(out, "ab").close()  # opens for appending, writes nothing
     except OSError as exc:
         raise OutputError(f"{where}: {existing} is not writable ({_why(exc)})") from exc
+    if out.is_file():
+        try:
+            open(out, "ab").close()  # opens for appending, writes nothing
+        except OSError as exc:
+            raise OutputError(f"{where}: the file is not writable ({_why(exc)})") from exc
 
 
 @contextmanager
