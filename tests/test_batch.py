@@ -305,7 +305,7 @@ def test_a_timeline_window_is_checked_against_the_default_hop_the_timeline_uses(
     proc = run_emovox("batch", str(good), "--out", str(tmp_path / "w.jsonl"), "--model", str(debug_model),
                       "--timeline", "--window", "1.2", "--no-features")
     assert proc.returncode == 1 and proc.stderr.strip().splitlines() == [
-        "emovox: error: hop_s (1.5) must not exceed window_s (1.2): audio would be skipped"], proc.stderr
+        "emovox: error: the default --hop (1.5) must not exceed --window (1.2): audio would be skipped"], proc.stderr
     assert not (tmp_path / "w.jsonl").exists()
     ok = run_emovox("batch", str(good), "--out", str(tmp_path / "ok.jsonl"), "--model", str(debug_model),
                     "--timeline", "--window", "1.2", "--hop", "1.2", "--no-features", "--json")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import sys
 
-from ..defaults import MAX_DURATION_S, TIMELINE_HOP_S, TIMELINE_WINDOW_S
+from ..defaults import MAX_DURATION_S, TIMELINE_HOP_S, TIMELINE_WINDOW_S, check_window
 
 
 def register(sub) -> None:
@@ -83,6 +83,7 @@ def run(args) -> int:
 
     if args.address and args.engine != "ray":
         args.engine = "ray"  # --address only makes sense for Ray
+    _check_window(args.window, args.hop)
     try:
         summary = run_batch(
             args.input, args.out, model=args.model, engine=args.engine, workers=args.workers,
@@ -99,6 +100,15 @@ def run(args) -> int:
         return 130
     report(summary, args.json)
     return 1 if summary.failed else 0
+
+
+def _check_window(window: float | None, hop: float | None) -> None:
+    """The timeline window/hop in the user's words, the default named when it is the one at fault."""
+    if window is None and hop is None:
+        return
+    check_window(TIMELINE_WINDOW_S if window is None else window, TIMELINE_HOP_S if hop is None else hop,
+                 names=("--window" if window is not None else "the default --window",
+                        "--hop" if hop is not None else "the default --hop"))
 
 
 def report(summary, as_json: bool = False) -> None:
