@@ -1,4 +1,5 @@
-"""Shared fixtures: synthetic audio in every format, a tiny Hugging Face model, the real corpora."""
+"""Shared fixtures: synthetic audio in every format, the native debug model (core-path tests), a tiny
+Hugging Face model (HF backend tests), the real corpora."""
 
 from __future__ import annotations
 
@@ -174,11 +175,11 @@ CHROMIUM = "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else shutil
 
 
 @pytest.fixture(scope="module")
-def browser_server(tiny_hf_model, tmp_path_factory):
-    """A real `emovox serve` process with the tiny model, for the headless-Chromium tests."""
+def browser_server(debug_model, tmp_path_factory):
+    """A real `emovox serve` process with the native debug model, for the headless-Chromium tests."""
     from server_support import running_server
 
-    with running_server(tiny_hf_model, tmp_path_factory.mktemp("browser-server")) as s:
+    with running_server(debug_model, tmp_path_factory.mktemp("browser-server")) as s:
         yield s
 
 

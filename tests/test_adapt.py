@@ -190,7 +190,7 @@ def test_a_reference_from_another_model_is_refused(adaptable):
 
 
 def test_batch_adapt_scores_every_file_against_one_reference(adaptable, tmp_path, write_audio):
-    import pandas as pd
+    pd = pytest.importorskip("pandas")
 
     from emovox.batch import run_batch
     from emovox.cli import main

@@ -1,4 +1,4 @@
-"""`emovox analyze --timeline` through the real entry point, with the tiny random model."""
+"""`emovox analyze --timeline` through the real entry point, with the native debug model (random weights)."""
 
 import csv
 import io
@@ -19,11 +19,11 @@ def files(write_audio):
     return write_audio("talk.wav", signal), write_audio("short.flac", speech_like(2.0)), truth
 
 
-def test_json_lines_one_per_file_and_errors_reported(tiny_hf_model, files, tmp_path):
+def test_json_lines_one_per_file_and_errors_reported(debug_model, files, tmp_path):
     talk, short, truth = files
     missing = tmp_path / "missing.wav"
     r = run_emovox("analyze", str(short), str(missing), str(talk), "--timeline", "--json",
-                   "--model", str(tiny_hf_model))
+                   "--model", str(debug_model))
     assert r.returncode == 1, r.stderr
     assert "missing.wav" in r.stderr and "Traceback" not in r.stderr
     first, error, third = (json.loads(line) for line in r.stdout.splitlines())
@@ -36,14 +36,15 @@ def test_json_lines_one_per_file_and_errors_reported(tiny_hf_model, files, tmp_p
     assert third["segments"][-1]["end"] == pytest.approx(third["duration_s"], abs=1e-3)
 
 
-def test_csv_vtt_plot_and_table(tiny_hf_model, files, tmp_path):
+def test_csv_vtt_plot_and_table(debug_model, files, tmp_path):
     talk, _, truth = files
-    model = ("--model", str(tiny_hf_model))
+    model = ("--model", str(debug_model))
     r = run_emovox("analyze", str(talk), "--timeline", "--csv", "--window", "2", "--hop", "0.5", *model)
     assert r.returncode == 0, r.stderr
     rows = list(csv.DictReader(io.StringIO(r.stdout)))
     assert rows[0]["speech"] == "0" and rows[0]["emotion"] == "" and float(rows[0]["start"]) == 0.0
     assert {"angry", "happy", "neutral", "sad"} <= set(rows[0])
+    pytest.importorskip("matplotlib", reason="--plot needs the plot extra")
     png = tmp_path / "talk.png"
     r = run_emovox("analyze", str(talk), "--timeline", "--vtt", "--plot", str(png), *model)
     assert r.returncode == 0, r.stderr
@@ -71,9 +72,9 @@ def test_flag_mistakes_are_one_line(files, flags, message):
     assert message in r.stderr and "Traceback" not in r.stderr
 
 
-def test_without_timeline_the_output_is_unchanged(tiny_hf_model, files):
+def test_without_timeline_the_output_is_unchanged(debug_model, files):
     _, short, _ = files
-    r = run_emovox("analyze", str(short), "--json", "--no-features", "--model", str(tiny_hf_model))
+    r = run_emovox("analyze", str(short), "--json", "--no-features", "--model", str(debug_model))
     assert r.returncode == 0, r.stderr
     out = json.loads(r.stdout)
     assert set(out) == {"file", "duration_s", "emotion", "confidence", "scores", "silent", "features", "model"}

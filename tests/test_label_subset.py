@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import numpy as np
-import pandas as pd
 import pytest
 
 import emovox
@@ -17,8 +16,8 @@ KEPT = ("angry", "sad")
 
 
 @pytest.fixture(scope="module")
-def model(tiny_hf_model):
-    return emovox.load_model(str(tiny_hf_model), features=False)
+def model(debug_model):
+    return emovox.load_model(str(debug_model), features=False)
 
 
 def renormalised(scores: dict[str, float], labels=KEPT) -> dict[str, float]:
@@ -38,15 +37,15 @@ def test_restricted_scores_are_the_full_scores_renormalised(model):
     assert model.labels == ("angry", "happy", "neutral", "sad")  # the original is untouched
 
 
-def test_load_model_labels_and_restricting_twice(model, tiny_hf_model):
+def test_load_model_labels_and_restricting_twice(model, debug_model):
     clip = (speech_like(1.2, seed=5), SR)
-    loaded = emovox.load_model(str(tiny_hf_model), features=False, labels=["sad", "angry"])
+    loaded = emovox.load_model(str(debug_model), features=False, labels=["sad", "angry"])
     assert loaded.labels == ("sad", "angry")
     twice = model.restrict("angry,happy,sad").restrict(["angry", "sad"])  # a subset of the model's labels
     assert twice.predict(clip).scores == pytest.approx(loaded.predict(clip).scores, abs=1e-6)
     assert twice.restrict("neutral,happy").labels == ("neutral", "happy")  # always from the full model
     with pytest.raises(ModelError, match="at least two labels"):
-        emovox.load_model(str(tiny_hf_model), labels="")  # asked for a subset, gave none
+        emovox.load_model(str(debug_model), labels="")  # asked for a subset, gave none
 
 
 def test_timeline_of_a_restricted_model(model):
@@ -70,10 +69,10 @@ def test_bad_label_lists_are_clear_errors(model, labels, message):
         model.restrict(labels)
 
 
-def test_cli_analyze_labels(tmp_path, tiny_hf_model):
+def test_cli_analyze_labels(tmp_path, debug_model):
     clip = tmp_path / "a.wav"
     clip.write_bytes(encode(speech_like(1.3, seed=6), SR, "wav"))
-    args = ("analyze", str(clip), "--json", "--no-features", "--model", str(tiny_hf_model))
+    args = ("analyze", str(clip), "--json", "--no-features", "--model", str(debug_model))
     full = json.loads(run_emovox(*args).stdout)
     out = run_emovox(*args, "--labels", "angry,sad")
     assert out.returncode == 0, out.stderr
@@ -87,16 +86,18 @@ def test_cli_analyze_labels(tmp_path, tiny_hf_model):
     assert "Traceback" not in bad.stderr
 
 
-def test_batch_labels_write_only_those_score_columns(tmp_path, tiny_hf_model, model):
+def test_batch_labels_write_only_those_score_columns(tmp_path, debug_model, model):
+    pd = pytest.importorskip("pandas")
+    pytest.importorskip("pyarrow")
     folder = tmp_path / "audio"
     folder.mkdir()
     for i in range(2):
         (folder / f"{i}.wav").write_bytes(encode(speech_like(1.0 + i / 2, seed=i), SR, "wav"))
     out = tmp_path / "r.csv"
-    summary = run_batch(folder, out, model=str(tiny_hf_model), features=False, labels="angry,sad")
+    summary = run_batch(folder, out, model=str(debug_model), features=False, labels="angry,sad")
     assert (summary.files, summary.failed) == (2, 0)
     with pytest.raises(ModelError, match="not among the model's labels: surprised"):
-        run_batch(folder, tmp_path / "bad.csv", model=str(tiny_hf_model), features=False, labels="angry,surprised")
+        run_batch(folder, tmp_path / "bad.csv", model=str(debug_model), features=False, labels="angry,surprised")
     df = pd.read_csv(out).sort_values("path")
     assert [c for c in df.columns if c.startswith("score_")] == ["score_angry", "score_sad"]
     for _, row in df.iterrows():
@@ -104,14 +105,14 @@ def test_batch_labels_write_only_those_score_columns(tmp_path, tiny_hf_model, mo
         assert [row["score_angry"], row["score_sad"]] == pytest.approx(list(want.values()), abs=1e-6)
 
 
-def test_http_labels(tiny_hf_model):
+def test_http_labels(debug_model):
     pytest.importorskip("fastapi")
     from fastapi.testclient import TestClient
 
     from emovox.server import Settings, create_app
 
     wav = encode(speech_like(1.5, seed=8), SR, "wav")
-    app = create_app(Settings(model=str(tiny_hf_model), max_upload_mb=1, max_duration_s=10))
+    app = create_app(Settings(model=str(debug_model), max_upload_mb=1, max_duration_s=10))
     with TestClient(app) as client:
         def post(**params):
             files = {"file": ("clip.wav", wav, "audio/wav")}

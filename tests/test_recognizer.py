@@ -1,4 +1,4 @@
-"""The Python API end to end with a tiny random HF classifier built in-process."""
+"""The Python API end to end with the native debug model (random weights, ONNX, no torch)."""
 
 import io
 
@@ -11,8 +11,8 @@ from emovox.errors import AudioError, ModelError
 
 
 @pytest.fixture(scope="module")
-def model(tiny_hf_model):
-    return emovox.load_model(str(tiny_hf_model), features=False)
+def model(debug_model):
+    return emovox.load_model(str(debug_model), features=False)
 
 
 def test_predict_every_source_form_gives_the_same_scores(model, tmp_path):
@@ -20,7 +20,9 @@ def test_predict_every_source_form_gives_the_same_scores(model, tmp_path):
     path = tmp_path / "a.wav"
     path.write_bytes(encode(sig, 16000, "wav"))
     results = [model.predict(s) for s in (path, str(path), path.read_bytes(), io.BytesIO(path.read_bytes()))]
-    results.append(model.predict((np.round(sig * 32767) / 32767, 16000)))
+    import soundfile as sf
+
+    results.append(model.predict(sf.read(path, dtype="float32")))  # (array, rate) of the same samples
     for r in results:
         assert set(r.scores) == {"angry", "happy", "neutral", "sad"}
         assert sum(r.scores.values()) == pytest.approx(1, abs=1e-6)
@@ -68,8 +70,8 @@ def test_predict_many_keeps_order_and_returns_errors(model, tmp_path):
         model.predict_many(sources)
 
 
-def test_max_duration_is_enforced(tiny_hf_model):
-    m = emovox.load_model(str(tiny_hf_model), features=False, max_duration_s=1.0)
+def test_max_duration_is_enforced(debug_model):
+    m = emovox.load_model(str(debug_model), features=False, max_duration_s=1.0)
     with pytest.raises(AudioError, match="longer than the maximum"):
         m.predict((speech_like(2.0), 16000))
 

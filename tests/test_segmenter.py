@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
+from emovox.defaults import check_window
 from emovox.segmenter import (
     AudioRing,
-    check_window,
     plan_windows,
     smooth_region,
     step_scores,

@@ -27,8 +27,8 @@ WAV = encode(speech_like(2.0), SR, "wav")
 
 
 @pytest.fixture(scope="module")
-def client(tiny_hf_model):
-    app = create_app(Settings(model=str(tiny_hf_model), max_upload_mb=1, max_duration_s=5))
+def client(debug_model):
+    app = create_app(Settings(model=str(debug_model), max_upload_mb=1, max_duration_s=5))
     with TestClient(app) as c:
         yield c
 
@@ -149,10 +149,10 @@ def test_wrong_body_types_and_missing_field(client):
     assert r.status_code == 422 and "must be a file upload" in r.json()["detail"]
 
 
-def test_models_emotions_health(client, tiny_hf_model):
+def test_models_emotions_health(client, debug_model):
     models = client.get("/v1/models").json()
     assert models["loaded"]["labels"] == ["angry", "happy", "neutral", "sad"]
-    assert models["loaded"]["source"] == str(tiny_hf_model)
+    assert models["loaded"]["source"] == str(debug_model)
     assert any(m["name"] == "emovox-base" and m["default"] for m in models["available"])
     emotions = client.get("/v1/emotions").json()["emotions"]
     assert [e["name"] for e in emotions] == list(EMOTIONS)
@@ -160,7 +160,8 @@ def test_models_emotions_health(client, tiny_hf_model):
     assert supported == {"angry", "happy", "neutral", "sad"}
     assert all(e["music_mood"] and e["color"].startswith("#") for e in emotions)
     health = client.get("/healthz").json()
-    assert health["status"] == "ok" and health["model"] == models["loaded"]["name"]
+    loaded = models["loaded"]
+    assert health["status"] == "ok" and health["model"] == f"{loaded['name']}@{loaded['version']}"
 
 
 def test_metrics(client):
@@ -213,8 +214,8 @@ def test_cors_off_by_default(client):
     assert "access-control-allow-origin" not in r.headers
 
 
-def test_cors_when_configured(tiny_hf_model):
-    app = create_app(Settings(model=str(tiny_hf_model), cors_origins=["http://app.example"]))
+def test_cors_when_configured(debug_model):
+    app = create_app(Settings(model=str(debug_model), cors_origins=["http://app.example"]))
     with TestClient(app) as c:
         r = c.get("/healthz", headers={"origin": "http://app.example"})
         assert r.headers["access-control-allow-origin"] == "http://app.example"
@@ -281,13 +282,13 @@ def open_temp_files() -> set[str]:
     return found
 
 
-def test_no_temp_files_left_open_or_on_disk(tiny_hf_model):
+def test_no_temp_files_left_open_or_on_disk(debug_model):
     """Uploads over the 1 MB spool size go through temp files; none may be left open or on disk."""
     if not os.path.isdir("/proc/self/fd"):
         pytest.skip("needs /proc to list open files")
     data = encode(speech_like(25.0, sr=44_100), 44_100, "wav")  # 2.2 MB, over the spool size
     assert len(data) > 2 * 1024 * 1024
-    app = create_app(Settings(model=str(tiny_hf_model), max_upload_mb=4))
+    app = create_app(Settings(model=str(debug_model), max_upload_mb=4))
     with TestClient(app) as c:
         before_open = open_temp_files()
         before_tmp = set(os.listdir(tempfile.gettempdir()))

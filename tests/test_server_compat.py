@@ -25,8 +25,8 @@ API_ANALYZE_COLORS = {"happy": "#22c55e", "sad": "#3b82f6", "angry": "#ef4444", 
 
 
 @pytest.fixture(scope="module")
-def client(tiny_hf_model):
-    with TestClient(create_app(Settings(model=str(tiny_hf_model)))) as c:
+def client(debug_model):
+    with TestClient(create_app(Settings(model=str(debug_model)))) as c:
         yield c
 
 

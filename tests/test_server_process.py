@@ -13,9 +13,9 @@ from conftest import SR, encode, run_emovox, speech_like  # noqa: E402
 from server_support import running_server  # noqa: E402
 
 
-def test_serve_over_http(tiny_hf_model, tmp_path):
+def test_serve_over_http(debug_model, tmp_path):
     wavs = [encode(speech_like(1.0 + i / 4, seed=i), SR, "wav") for i in range(4)]
-    with running_server(tiny_hf_model, tmp_path, "--max-upload-mb", "2") as server:
+    with running_server(debug_model, tmp_path, "--max-upload-mb", "2") as server:
         url = server.url
         assert httpx.get(url + "/").json() == {"status": "ok"}
         assert "<canvas" in httpx.get(url + "/", headers={"accept": "text/html"}).text

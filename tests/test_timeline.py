@@ -171,6 +171,7 @@ def test_speech_below_the_silence_threshold_gets_no_emotion():
 
 
 def test_plot_writes_a_png_and_needs_matplotlib(tmp_path, monkeypatch):
+    pytest.importorskip("matplotlib", reason="plotting needs the plot extra")
     signal, _ = layout(PARTS)
     tl = pitch_model().timeline((signal, SR))
     assert emovox.Timeline is type(tl) and emovox.Segment is type(tl.segments[0])

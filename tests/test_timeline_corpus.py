@@ -19,7 +19,7 @@ def _energy_span(x: np.ndarray) -> tuple[float, float]:
     return loud[0] * 0.01, (loud[-1] + 1) * 0.01
 
 
-def test_ravdess_layout_is_recovered(corpora, tiny_hf_model, write_audio):
+def test_ravdess_layout_is_recovered(corpora, debug_model, write_audio):
     with open(corpora / "ravdess" / "manifest.csv", newline="") as f:
         rows = list(csv.DictReader(f))
     rng = np.random.default_rng(0)
@@ -37,7 +37,7 @@ def test_ravdess_layout_is_recovered(corpora, tiny_hf_model, write_audio):
     pieces.append(np.zeros(SR, np.float32))
     path = write_audio("ravdess-long.flac", np.concatenate(pieces))
 
-    tl = emovox.load_model(str(tiny_hf_model), features=False).timeline(path)
+    tl = emovox.load_model(str(debug_model), features=False).timeline(path)
     regions = tl.speech_regions
     for a, b in pauses:  # the inserted pauses are never speech
         mid = (a + b) / 2

@@ -13,6 +13,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
+from .defaults import MAX_DURATION_S
 from .errors import AudioError, EmovoxError, MissingExtraError, ModelError
 from .result import ModelInfo, Prediction
 
@@ -42,7 +43,7 @@ def load_model(
     name_or_path: str | None = None,
     *,
     features: bool = True,
-    max_duration_s: float | None = 600.0,
+    max_duration_s: float | None = MAX_DURATION_S,
     labels: str | Sequence[str] | None = None,
     **backend_options,
 ) -> Recognizer:

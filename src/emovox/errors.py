@@ -5,6 +5,13 @@ class EmovoxError(Exception):
     """Base class for every error emovox raises on purpose."""
 
 
+class OptionError(EmovoxError, ValueError):
+    """An option value is out of range or unknown (max_duration_s, window_s/hop_s, batch_size, ...).
+
+    Also a ValueError, so code written as ``except ValueError`` keeps working.
+    """
+
+
 class AudioError(EmovoxError):
     """The audio could not be used: empty, corrupt, unsupported, too long..."""
 

@@ -21,8 +21,9 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 
 from .audio import SAMPLE_RATE
+from .defaults import LIVE_HOP_S, LIVE_WINDOW_S, check_window
 from .errors import AudioError
-from .segmenter import AudioRing, check_window
+from .segmenter import AudioRing
 from .vad import VadEvent, VoiceActivityDetector
 
 if TYPE_CHECKING:
@@ -101,8 +102,8 @@ def stream_events(
     recognizer: Recognizer | None,
     chunks: Iterable[Any],
     *,
-    window_s: float = 3.0,
-    hop_s: float = 1.0,
+    window_s: float = LIVE_WINDOW_S,
+    hop_s: float = LIVE_HOP_S,
     sample_rate: int = SAMPLE_RATE,
     vad: dict | None = None,
 ) -> Iterator[StreamEvent]:
@@ -133,8 +134,8 @@ class LiveSession:
         self,
         recognizer: Recognizer | None,
         *,
-        window_s: float = 3.0,
-        hop_s: float = 1.0,
+        window_s: float = LIVE_WINDOW_S,
+        hop_s: float = LIVE_HOP_S,
         sample_rate: int = SAMPLE_RATE,
         vad: dict | None = None,
     ) -> None:

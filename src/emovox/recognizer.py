@@ -9,13 +9,21 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 
 from .audio import SAMPLE_RATE, AudioSource, is_silent, load_audio, source_name
-from .errors import AudioError, EmovoxError
+from .defaults import (
+    LIVE_HOP_S,
+    LIVE_WINDOW_S,
+    MAX_DURATION_S,
+    TIMELINE_HOP_S,
+    TIMELINE_WINDOW_S,
+    check_batch_size,
+    check_max_duration,
+)
+from .errors import AudioError, EmovoxError, OptionError
 from .models.base import Backend, LabelSubset
-from .result import ModelInfo, Prediction
+from .result import ModelInfo, Prediction, Reference
 
 if TYPE_CHECKING:
     from .live import StreamEvent
-    from .models.adapted import Reference
     from .timeline import Timeline
 
 
@@ -48,13 +56,11 @@ class Recognizer:
         backend: Backend,
         *,
         features: bool = True,
-        max_duration_s: float | None = 600.0,
+        max_duration_s: float | None = MAX_DURATION_S,
     ) -> None:
-        if max_duration_s is not None and max_duration_s <= 0:
-            raise ValueError("max_duration_s must be positive or None")
         self.backend = backend
         self.features = features
-        self.max_duration_s = max_duration_s
+        self.max_duration_s = check_max_duration(max_duration_s)
 
     @property
     def info(self) -> ModelInfo:
@@ -85,7 +91,7 @@ class Recognizer:
         and hurts when the reference is one-sided (all angry, say). Raises ModelError for a model
         without that head, EmovoxError for too few clips; bad files raise as in ``predict``.
         """
-        from .models.adapted import Adapted, Reference
+        from .models.adapted import Adapted
 
         base, labels = self._adaptable()
         reference = sources if isinstance(sources, Reference) else self.reference(sources)
@@ -101,10 +107,8 @@ class Recognizer:
         ``errors="skip"`` leaves out files that cannot be read (listed in ``Reference.skipped``)
         instead of raising. Raises EmovoxError when fewer than 20 non-silent clips remain.
         """
-        from .models.adapted import Reference
-
         if errors not in ("raise", "skip"):
-            raise ValueError(f"errors must be 'raise' or 'skip', got {errors!r}")
+            raise OptionError(f"errors must be 'raise' or 'skip', got {errors!r}")
         base, _ = self._adaptable()
         total, clips, skipped = None, 0, []
         for source in sources:
@@ -167,10 +171,9 @@ class Recognizer:
         errors: Literal["raise", "return"] = "raise",
     ) -> Iterator[Prediction | EmovoxError]:
         """Like predict_many, yielding results in input order as batches finish."""
-        if batch_size < 1:
-            raise ValueError("batch_size must be >= 1")
+        check_batch_size(batch_size)
         if errors not in ("raise", "return"):
-            raise ValueError("errors must be 'raise' or 'return'")
+            raise OptionError("errors must be 'raise' or 'return'")
         pending: list[_Prepared | EmovoxError] = []
         for source in sources:
             try:
@@ -194,7 +197,8 @@ class Recognizer:
         return self._run([self._prepare_signal(np.asarray(s, np.float32), None) for s in signals], features)
 
     def timeline(
-        self, source: AudioSource, *, window_s: float = 3.0, hop_s: float = 1.5, **options
+        self, source: AudioSource, *, window_s: float = TIMELINE_WINDOW_S, hop_s: float = TIMELINE_HOP_S,
+        **options,
     ) -> Timeline:
         """Emotion over time for a recording of any length: speech segments with emotions, and
         non-speech segments with none. Options: batch_size, switch_penalty, vad, progress.
@@ -204,7 +208,8 @@ class Recognizer:
         return build_timeline(self, source, window_s=window_s, hop_s=hop_s, **options)
 
     def stream(
-        self, chunks: Iterable[np.ndarray], *, window_s: float = 3.0, hop_s: float = 1.0, **options
+        self, chunks: Iterable[np.ndarray], *, window_s: float = LIVE_WINDOW_S, hop_s: float = LIVE_HOP_S,
+        **options,
     ) -> Iterator[StreamEvent]:
         """Live analysis of PCM chunks (float32 or int16, 16 kHz mono): yields speech_start,
         a result every hop, and speech_end events. See ``emovox.live.stream_events``."""

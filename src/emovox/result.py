@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from .defaults import MIN_REFERENCE_CLIPS
+from .errors import EmovoxError
 from .labels import emotion_info
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 @dataclass(frozen=True)
@@ -73,3 +78,22 @@ class ModelInfo:
             "sample_rate": self.sample_rate,
             **self.extra,
         }
+
+
+@dataclass(frozen=True)
+class Reference:
+    """What ``Recognizer.adapt`` centres on: the mean pooled feature of a set of the user's recordings.
+
+    ``Recognizer.reference(sources)`` computes it; it is small and picklable, so one reference can be
+    computed once and sent to many workers (``emovox batch --adapt``).
+    """
+
+    mean: np.ndarray = field(repr=False)
+    clips: int  # non-silent clips averaged
+    skipped: tuple[str, ...] = ()  # sources left out (silent, or unreadable with errors="skip")
+
+    def __post_init__(self) -> None:
+        if self.clips < MIN_REFERENCE_CLIPS:
+            raise EmovoxError(
+                f"adapting needs at least {MIN_REFERENCE_CLIPS} non-silent reference clips, got {self.clips}"
+            )

@@ -29,14 +29,6 @@ class Run:
     scores: np.ndarray | None  # duration-weighted mean probabilities over the run
 
 
-def check_window(window_s: float, hop_s: float) -> None:
-    """Validate window/hop options once, at the edge."""
-    if not (window_s > 0 and hop_s > 0):
-        raise ValueError(f"window_s and hop_s must be positive, got window_s={window_s}, hop_s={hop_s}")
-    if hop_s > window_s:
-        raise ValueError(f"hop_s ({hop_s}) must not exceed window_s ({window_s}): audio would be skipped")
-
-
 def plan_windows(start: float, end: float, window_s: float, hop_s: float) -> list[tuple[float, float]]:
     """The windows that cover a speech region [start, end]."""
     if end - start <= window_s + EPS:

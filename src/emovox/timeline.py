@@ -20,20 +20,22 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .audio import SAMPLE_RATE, AudioSource, iter_audio
+from .defaults import (
+    TIMELINE_HOP_S,
+    TIMELINE_WINDOW_S,
+    check_batch_size,
+    check_max_duration,
+    check_window,
+)
 from .errors import AudioTooLongError
-from .segmenter import AudioRing, check_window, plan_windows, smooth_region
+from .segmenter import AudioRing, plan_windows, smooth_region
 from .vad import VoiceActivityDetector
 
 if TYPE_CHECKING:
     from .recognizer import Recognizer
 
-WINDOW_S = 3.0
-"""Seconds of audio per classified window: about one phrase, what clip-level models are trained on."""
-HOP_S = 1.5
-"""Seconds between windows (50 % overlap). Model time grows with windows per second of speech: at
-hop 1 s, 30 minutes of continuous speech is 1,800 windows, ~18 s with a 10 ms/window encoder, over
-the 0.01 real-time target on its own; at 1.5 s it is 1,200 (~12 s), and windows are only placed
-inside speech, so pauses cost nothing. ``hop_s=1.0`` gives finer steps when time allows."""
+WINDOW_S = TIMELINE_WINDOW_S  # the defaults live in defaults.py (their reasons too)
+HOP_S = TIMELINE_HOP_S
 
 Progress = Callable[[float, "float | None"], None]
 """progress(seconds_done, seconds_total_or_None), called after each decoded block."""
@@ -215,8 +217,8 @@ def build_timeline(
     the per-step argmax. ``vad`` holds VoiceActivityDetector options (aggressiveness, ...).
     """
     check_window(window_s, hop_s)
-    if batch_size < 1:
-        raise ValueError("batch_size must be >= 1")
+    check_batch_size(batch_size)
+    check_max_duration(max_duration_s)
     stream = iter_audio(source, chunk_s=chunk_s, max_duration_s=max_duration_s)
     detector = VoiceActivityDetector(**(vad or {}))
     builder = _Builder(recognizer, window_s, hop_s, batch_size)

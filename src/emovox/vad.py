@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .audio import SAMPLE_RATE
+from .errors import OptionError
 
 FRAME_S = 0.03
 VAD_RATES = (8000, 16000, 32000, 48000)
@@ -56,11 +57,11 @@ class VoiceActivityDetector:
         import webrtcvad
 
         if sample_rate not in VAD_RATES:
-            raise ValueError(f"VAD sample_rate must be one of {VAD_RATES}, got {sample_rate}")
+            raise OptionError(f"VAD sample_rate must be one of {VAD_RATES}, got {sample_rate}")
         if aggressiveness not in (0, 1, 2, 3):
-            raise ValueError(f"VAD aggressiveness must be 0, 1, 2 or 3, got {aggressiveness!r}")
+            raise OptionError(f"VAD aggressiveness must be 0, 1, 2 or 3, got {aggressiveness!r}")
         if min(min_speech_s, hangover_s, pad_s) < 0 or not 0 < voiced_ratio <= 1:
-            raise ValueError("VAD durations must be >= 0 and voiced_ratio in (0, 1]")
+            raise OptionError("VAD durations must be >= 0 and voiced_ratio in (0, 1]")
         self._vad = webrtcvad.Vad(aggressiveness)
         self.sample_rate = sample_rate
         self.frame = int(round(FRAME_S * sample_rate))

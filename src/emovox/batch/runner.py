@@ -7,13 +7,14 @@ import os
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 
+from ..defaults import MAX_DURATION_S, TIMELINE_HOP_S, TIMELINE_WINDOW_S, check_max_duration
 from ..errors import EmovoxError, require
 from ..labels import canonical_list
 from .inputs import discover
 from .local import run_local
 from .summary import BatchSummary, Tally, progress_bar
 from .worker import ModelOptions
-from .writers import open_output
+from .writers import OutputError, open_output
 
 ENGINES = ("local", "ray")
 
@@ -41,7 +42,7 @@ def run_batch(
     resume: bool = False,
     overwrite: bool = False,
     features: bool = True,
-    max_duration_s: float | None = 600.0,
+    max_duration_s: float | None = MAX_DURATION_S,
     labels: str | Sequence[str] | None = None,
     threads: int | None = None,
     chunk_size: int = 64,
@@ -68,6 +69,8 @@ def run_batch(
     _check(engine, workers, batch_size, chunk_size, features)
     if not isinstance(adapt, int) or adapt < 0:
         raise EmovoxError(f"adapt must be a number of files >= 0, got {adapt!r}")
+    writer = open_output(out, resume=resume, overwrite=overwrite)  # checked before any analysis
+    check_max_duration(max_duration_s)
     paths = list(dict.fromkeys(discover(source)))  # a manifest may list a file twice
     options = ModelOptions(
         model=model, features=features, max_duration_s=max_duration_s, batch_size=batch_size,
@@ -76,9 +79,10 @@ def run_batch(
         threads=threads or _default_threads(workers),
         backend_options=dict(backend_options or {}),
     )
-    if adapt:  # before the output is opened: a failure here leaves existing results as they are
+    if adapt:  # before the output is touched: a failure here leaves existing results as they are
         options = replace(options, adapt=adaptation_reference(paths, adapt, options, progress))
-    writer = open_output(out, resume=resume, overwrite=overwrite)
+    if overwrite:
+        writer.remove()
     done = writer.done_paths() if resume else set()
     todo = [p for p in paths if p not in done]
     tally = Tally()
@@ -89,13 +93,16 @@ def run_batch(
     try:
         if todo:
             _run_engine(todo, options, writer, tally, engine, workers, address, chunk_size, progress)
+        writer.finalize()
     except KeyboardInterrupt:
         _save(writer)
         raise BatchInterrupted(summarize(True)) from None
+    except OutputError as exc:
+        _save(writer)
+        raise OutputError(f"{exc}; the rows written before are kept: rerun with --resume") from exc
     except BaseException:
         _save(writer)
         raise
-    writer.finalize()
     return summarize(False)
 
 
@@ -103,7 +110,7 @@ def adaptation_reference(paths: Sequence[str], n: int, options: ModelOptions, pr
     """The ``Reference`` of ``n`` of ``paths`` drawn at random (seed 0), computed once in this process."""
     import emovox
 
-    from ..models.adapted import draw_reference
+    from .reference import draw_reference
 
     recognizer = emovox.load_model(options.model, features=False, max_duration_s=options.max_duration_s,
                                    **options.backend_options)
@@ -155,12 +162,9 @@ def _timeline_options(window_s: float | None, hop_s: float | None) -> dict:
     """Window/hop for timelines, checked here once rather than failing on every file."""
     options = {k: v for k, v in {"window_s": window_s, "hop_s": hop_s}.items() if v is not None}
     if options:
-        from ..segmenter import check_window
+        from ..defaults import check_window
 
-        try:
-            check_window(options.get("window_s", 3.0), options.get("hop_s", 1.0))
-        except ValueError as exc:
-            raise EmovoxError(str(exc)) from None
+        check_window(options.get("window_s", TIMELINE_WINDOW_S), options.get("hop_s", TIMELINE_HOP_S))
     return options
 
 

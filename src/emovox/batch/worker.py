@@ -10,6 +10,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..defaults import MAX_DURATION_S
 from ..errors import EmovoxError
 from .rows import Schema, schema_for
 
@@ -22,7 +23,7 @@ class ModelOptions:
 
     model: str | None = None
     features: bool = True
-    max_duration_s: float | None = 600.0
+    max_duration_s: float | None = MAX_DURATION_S
     labels: tuple[str, ...] | None = None  # answer only these labels (Recognizer.restrict)
     batch_size: int = 8
     timeline: bool = False

@@ -4,6 +4,10 @@
   merged into ``<out>`` when the run ends; an interrupted run keeps its parts for ``--resume``.
 - a folder (no suffix, or an existing folder): Parquet part files, no merge (what Ray writes too).
 - ``.csv`` / ``.jsonl``: appended and flushed chunk by chunk; a torn last line is cut on resume.
+
+A Parquet part is written every ``PART_ROWS`` rows or ``PART_SECONDS`` seconds, so a kill or a full
+disk loses at most the last half minute (plus the chunks in flight). ``open_output`` checks that the
+output can be written before any analysis; a write that fails later is one ``OutputError`` line.
 """
 
 from __future__ import annotations
@@ -12,15 +16,21 @@ import csv
 import json
 import os
 import shutil
-import time
+import tempfile
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from time import monotonic
 
 from ..errors import EmovoxError, require
 
 PARQUET_SUFFIXES = (".parquet", ".pq")
 CSV_SUFFIXES = (".csv",)
 JSONL_SUFFIXES = (".jsonl", ".ndjson")
+PART_ROWS = 2048  # a Parquet part at least every this many rows...
+PART_SECONDS = 30.0  # ...or this many seconds, whichever comes first
+HIDDEN = ("_", ".")  # prefixes of files in a parts folder that are not parts
 ACCEPTED_OUTPUT = "results.parquet (default), results.csv, results.jsonl, or a folder (Parquet parts)"
 
 
@@ -45,41 +55,89 @@ def output_kind(out: str | os.PathLike) -> str:
 
 
 def open_output(out: str | os.PathLike, *, resume: bool = False, overwrite: bool = False, **kw):
-    """The writer for ``out``; refuses to touch existing results unless resuming or overwriting."""
+    """The writer for ``out``, checked before any analysis: it can be written, and it holds no results
+    unless resuming or overwriting. Nothing on disk changes here (``--overwrite``: ``writer.remove()``)."""
     if resume and overwrite:
         raise OutputError("--resume and --overwrite cannot be used together")
     kind = output_kind(out)
     cls = {"parquet": ParquetFile, "folder": ParquetFolder, "csv": CsvOutput, "jsonl": JsonlOutput}[kind]
     writer = cls(Path(os.fspath(out)), **kw)
-    if writer.exists():
-        if overwrite:
-            writer.remove()
-        elif not resume:
-            raise OutputError(
-                f"{out} already holds results; pass --resume to continue it or --overwrite to replace it"
-            )
+    writer.check_writable()
+    if writer.exists() and not (resume or overwrite):
+        raise OutputError(
+            f"{out} already holds results; pass --resume to continue it or --overwrite to replace it"
+        )
     return writer
+
+
+def check_writable(out: Path, folder: bool) -> None:
+    """Raise OutputError unless ``out`` (a file, or a folder when ``folder``) can be created or written.
+
+    Probes with a hidden temp file in the nearest existing folder, so a read-only folder or file
+    system, a path under a file, or a folder where a file should be fails now, not after the analysis.
+    """
+    where = f"cannot write batch results to {out}"
+    if out.exists() and out.is_dir() != folder:
+        raise OutputError(f"{where}: it is a {'file' if folder else 'folder'}, not a {'folder' if folder else 'file'}")
+    existing = out if out.is_dir() else out.parent
+    while not existing.exists():
+        existing = existing.parent
+    if not existing.is_dir():
+        raise OutputError(f"{where}: {existing} is a file, not a folder")
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".emovox-write-check-", dir=existing)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise OutputError(f"{where}: {existing} is not writable ({_why(exc)})") from exc
+    if out.is_file():
+        try:
+            open(out, "ab").close()  # opens for appending, writes nothing
+        except OSError as exc:
+            raise OutputError(f"{where}: the file is not writable ({_why(exc)})") from exc
+
+
+@contextmanager
+def writing(out: Path, tmp: Path | None = None) -> Iterator[None]:
+    """Turn a failed write (disk full, permissions changed, ...) into one OutputError line; drop ``tmp``."""
+    try:
+        yield
+    except OSError as exc:
+        if tmp is not None:
+            tmp.unlink(missing_ok=True)
+        raise OutputError(f"cannot write batch results to {out}: {_why(exc)}") from exc
+
+
+def _why(exc: OSError) -> str:
+    return exc.strerror or str(exc) or type(exc).__name__
 
 
 class ParquetFolder:
     """A folder of Parquet part files; readable at any moment with pyarrow/pandas/Ray."""
 
-    def __init__(self, folder: Path, rows_per_part: int = 2048, seconds_per_part: float = 60.0) -> None:
+    def __init__(self, folder: Path, rows_per_part: int | None = None, seconds_per_part: float | None = None) -> None:
         self.folder = folder
-        self.rows_per_part = rows_per_part
-        self.seconds_per_part = seconds_per_part
+        self.rows_per_part = rows_per_part or PART_ROWS
+        self.seconds_per_part = PART_SECONDS if seconds_per_part is None else seconds_per_part
         self._pending: list = []
         self._rows = 0
-        self._last = time.monotonic()
+        self._last = monotonic()
         self._run = uuid.uuid4().hex[:8]
         self._count = 0
         self._columns: list[str] | None = None
 
     def parts(self) -> list[Path]:
-        return sorted(self.folder.glob("*.parquet")) if self.folder.is_dir() else []
+        """The part files; names starting ``_`` or ``.`` (set aside, temp) are not parts, as in
+        pyarrow datasets and Ray, so a set-aside part is never read, merged or set aside again."""
+        if not self.folder.is_dir():
+            return []
+        return sorted(p for p in self.folder.glob("*.parquet") if not p.name.startswith(HIDDEN))
 
     def exists(self) -> bool:
         return bool(self.parts())
+
+    def check_writable(self) -> None:
+        check_writable(self.folder, folder=True)
 
     def remove(self) -> None:
         for part in self.parts():  # only our kind of file: never rmtree a user's folder
@@ -95,7 +153,7 @@ class ParquetFolder:
         if table.num_rows:
             self._pending.append(table)
             self._rows += table.num_rows
-        if self._rows >= self.rows_per_part or time.monotonic() - self._last > self.seconds_per_part:
+        if self._rows >= self.rows_per_part or monotonic() - self._last >= self.seconds_per_part:
             self.flush()
 
     def flush(self) -> None:
@@ -103,13 +161,14 @@ class ParquetFolder:
             return
         pa = require("pyarrow", "batch", "writing Parquet")
         pq = require("pyarrow.parquet", "batch", "writing Parquet")
-        self.folder.mkdir(parents=True, exist_ok=True)
         name = f"part-{self._run}-{self._count:05d}.parquet"
         tmp = self.folder / f".{name}.tmp"
-        pq.write_table(pa.concat_tables(self._pending), tmp)
-        os.replace(tmp, self.folder / name)  # a part is either whole or absent
+        with writing(self.folder, tmp):
+            self.folder.mkdir(parents=True, exist_ok=True)
+            pq.write_table(pa.concat_tables(self._pending), tmp)
+            os.replace(tmp, self.folder / name)  # a part is either whole or absent
         self._count += 1
-        self._pending, self._rows, self._last = [], 0, time.monotonic()
+        self._pending, self._rows, self._last = [], 0, monotonic()
 
     def close(self) -> None:
         self.flush()
@@ -142,6 +201,11 @@ class ParquetFile(ParquetFolder):
     def exists(self) -> bool:
         return self.out.exists() or super().exists()
 
+    def check_writable(self) -> None:
+        check_writable(self.out, folder=False)
+        if self.folder.exists():
+            check_writable(self.folder, folder=True)
+
     def remove(self) -> None:
         super().remove()
         self.out.unlink(missing_ok=True)
@@ -158,7 +222,8 @@ class ParquetFile(ParquetFolder):
     def finalize(self) -> Path:
         """Merge the existing file and every part into ``out`` (temp file + rename), drop the parts."""
         self.flush()
-        merge_parquet(([self.out] if self.out.exists() else []) + self.parts(), self.out)
+        with writing(self.out, self.out.with_name(f".{self.out.name}.tmp")):
+            merge_parquet(([self.out] if self.out.exists() else []) + self.parts(), self.out)
         for part in self.parts():
             part.unlink()
         if self.folder.is_dir() and not any(self.folder.iterdir()):
@@ -202,6 +267,9 @@ class _TextOutput:
     def exists(self) -> bool:
         return self.out.exists() and self.out.stat().st_size > 0
 
+    def check_writable(self) -> None:
+        check_writable(self.out, folder=False)
+
     def remove(self) -> None:
         self.out.unlink(missing_ok=True)
 
@@ -219,12 +287,13 @@ class _TextOutput:
         if self._columns is None:
             self._columns = self._existing() or list(columns)
         _same_columns(self.out, self._columns, columns)
-        self.out.parent.mkdir(parents=True, exist_ok=True)
         new = not self.exists()
-        with open(self.out, "a", newline="", encoding="utf-8") as f:
-            self._append(f, table.to_pylist(), new)
-            f.flush()
-            os.fsync(f.fileno())
+        with writing(self.out):
+            self.out.parent.mkdir(parents=True, exist_ok=True)
+            with open(self.out, "a", newline="", encoding="utf-8") as f:
+                self._append(f, table.to_pylist(), new)
+                f.flush()
+                os.fsync(f.fileno())
 
     def close(self) -> None:
         pass

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 
+from ..defaults import ADAPT_CLIPS, MAX_DURATION_S, TIMELINE_HOP_S, TIMELINE_WINDOW_S
 from ..errors import EmovoxError
 
 
@@ -28,19 +29,20 @@ def register(sub) -> None:
     p.add_argument("--adapt-to", default=None, metavar="FOLDER|GLOB|CSV",
                    help="first adapt the model to recordings like these files (unlabelled, at least 20; "
                    "see README 'Adapting to your recordings')")
-    p.add_argument("--adapt", type=_positive, default=50, metavar="N",
-                   help="how many --adapt-to files to draw at random (default 50)")
+    p.add_argument("--adapt", type=_positive, default=ADAPT_CLIPS, metavar="N",
+                   help=f"how many --adapt-to files to draw at random (default {ADAPT_CLIPS})")
     p.add_argument("--batch-size", type=_positive, default=8, help="clips per model call (default 8)")
     p.add_argument(
         "--max-duration", type=float, default=None,
-        help="longest input in seconds (default 600; no limit with --timeline)",
+        help=f"longest input in seconds (default {MAX_DURATION_S:g}; no limit with --timeline)",
     )
     t = p.add_argument_group("timeline (long recordings: emotion over time)")
     t.add_argument("--timeline", action="store_true", help="segments of speech with emotions, and silences")
-    t.add_argument("--window", type=_seconds, default=3.0, help="window length in seconds (default 3)")
+    t.add_argument("--window", type=_seconds, default=TIMELINE_WINDOW_S,
+                   help=f"window length in seconds (default {TIMELINE_WINDOW_S:g})")
     t.add_argument(
-        "--hop", type=_seconds, default=1.5,
-        help="seconds between windows (default 1.5; 1 gives finer steps at 1.5x the model time)",
+        "--hop", type=_seconds, default=TIMELINE_HOP_S,
+        help=f"seconds between windows (default {TIMELINE_HOP_S:g}; 1 gives finer steps at 1.5x the model time)",
     )
     t.add_argument("--csv", action="store_true", help="CSV: one row per segment")
     t.add_argument("--vtt", action="store_true", help="WebVTT captions of the speech segments")
@@ -79,7 +81,7 @@ def run(args) -> int:
         from .timeline_view import run_timeline
 
         return run_timeline(args)  # checks the flag combinations itself
-    limit = 600.0 if args.max_duration is None else args.max_duration
+    limit = MAX_DURATION_S if args.max_duration is None else args.max_duration
     model = adapted(emovox.load_model(
         args.model, features=not args.no_features, max_duration_s=limit, labels=args.labels
     ), args)
@@ -103,7 +105,7 @@ def adapted(model, args):
     """``model`` adapted to ``--adapt-to`` (N files drawn at random, seed 0), or unchanged without it."""
     if not getattr(args, "adapt_to", None):
         return model
-    from ..models.adapted import adapt_to
+    from ..batch.reference import adapt_to
 
     model = adapt_to(model, args.adapt_to, args.adapt)
     print(f"emovox: adapted to {model.info.extra['adapted_to_clips']} clips of {args.adapt_to}", file=sys.stderr)

@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 import sys
 
+from ..defaults import MAX_DURATION_S, TIMELINE_HOP_S, TIMELINE_WINDOW_S, check_window
+
 
 def register(sub) -> None:
     p = sub.add_parser(
@@ -32,8 +34,10 @@ def register(sub) -> None:
     p.add_argument("--address", default=None,
                    help="Ray cluster to join (ray://host:10001, or auto); default: start a local Ray")
     p.add_argument("--timeline", action="store_true", help="one row per timeline segment")
-    p.add_argument("--window", type=float, default=None, help="timeline window in seconds (default 3)")
-    p.add_argument("--hop", type=float, default=None, help="timeline hop in seconds (default 1)")
+    p.add_argument("--window", type=float, default=None,
+                   help=f"timeline window in seconds (default {TIMELINE_WINDOW_S:g})")
+    p.add_argument("--hop", type=float, default=None,
+                   help=f"timeline hop in seconds (default {TIMELINE_HOP_S:g})")
     p.add_argument("--resume", action="store_true", help="skip files already in --out, append the rest")
     p.add_argument("--overwrite", action="store_true", help="replace results already in --out")
     p.add_argument("--batch-size", type=_positive, default=8, help="clips per model call (default 8)")
@@ -46,8 +50,8 @@ def register(sub) -> None:
                    help="adapt the model to N of the input files drawn at random first (unlabelled; "
                    "at least 20; helps on audio unlike the training corpora, e.g. another language "
                    "or channel; see README)")
-    p.add_argument("--max-duration", type=float, default=600.0,
-                   help="longest file in seconds; longer files get an error row (default 600; "
+    p.add_argument("--max-duration", type=float, default=MAX_DURATION_S,
+                   help=f"longest file in seconds; longer files get an error row (default {MAX_DURATION_S:g}; "
                    "--timeline has no limit)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")
@@ -79,6 +83,7 @@ def run(args) -> int:
 
     if args.address and args.engine != "ray":
         args.engine = "ray"  # --address only makes sense for Ray
+    _check_window(args.window, args.hop)
     try:
         summary = run_batch(
             args.input, args.out, model=args.model, engine=args.engine, workers=args.workers,
@@ -95,6 +100,15 @@ def run(args) -> int:
         return 130
     report(summary, args.json)
     return 1 if summary.failed else 0
+
+
+def _check_window(window: float | None, hop: float | None) -> None:
+    """The timeline window/hop in the user's words, the default named when it is the one at fault."""
+    if window is None and hop is None:
+        return
+    check_window(TIMELINE_WINDOW_S if window is None else window, TIMELINE_HOP_S if hop is None else hop,
+                 names=("--window" if window is not None else "the default --window",
+                        "--hop" if hop is not None else "the default --hop"))
 
 
 def report(summary, as_json: bool = False) -> None:

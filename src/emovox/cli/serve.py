@@ -5,6 +5,8 @@ Flags override ``EMOVOX_*`` environment variables, which override the defaults.
 
 from __future__ import annotations
 
+from ..defaults import ADAPT_CLIPS, MAX_DURATION_S, MIN_REFERENCE_CLIPS
+
 MAX_HEADER_BYTES = 16 * 1024  # request line + headers; larger ones get 400 (h11's limit, stated here)
 
 
@@ -34,7 +36,8 @@ def register(sub) -> None:
     p.add_argument("--trusted-hosts", default=None, metavar="HOSTS",
                    help="answer only these Host header values, comma-separated ('*.example.com' for "
                    "subdomains); others get 400 (default '*': any)")
-    p.add_argument("--max-duration", type=float, default=None, help="longest recording in s (default 600)")
+    p.add_argument("--max-duration", type=float, default=None,
+                   help=f"longest recording in s (default {MAX_DURATION_S:g})")
     p.add_argument(
         "--cors-origin", action="append", default=None, metavar="ORIGIN",
         help="allow this origin through CORS (repeatable; default none)",
@@ -44,7 +47,7 @@ def register(sub) -> None:
                    help="adapt the model at start-up to recordings like those it will serve (unlabelled; "
                    "see README 'Adapting to your recordings')")
     p.add_argument("--adapt", type=int, default=None, metavar="N",
-                   help="how many --adapt-to files to draw at random (default 50, at least 20)")
+                   help=f"how many --adapt-to files to draw at random (default {ADAPT_CLIPS}, at least {MIN_REFERENCE_CLIPS})")
     p.add_argument("--log-level", default=None, help="critical, error, warning, info (default), debug")
     p.set_defaults(func=run)
 

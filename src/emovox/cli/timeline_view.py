@@ -6,7 +6,8 @@ import json
 import sys
 from contextlib import contextmanager
 
-from ..errors import EmovoxError
+from ..defaults import check_window
+from ..errors import EmovoxError, OptionError
 
 LONG_S = 60.0
 """Files longer than this get a progress bar (on a terminal)."""
@@ -53,8 +54,10 @@ def _check(args) -> str | None:
         return f"{' and '.join(used)} only apply with --timeline" if used else None
     if len(formats) > 1:
         return "choose one of --json, --csv, --vtt"
-    if args.hop > args.window:
-        return f"--hop ({args.hop:g}) must not exceed --window ({args.window:g})"
+    try:
+        check_window(args.window, args.hop, names=("--window", "--hop"))
+    except OptionError as exc:
+        return str(exc)
     if len(args.files) > 1 and (args.csv or args.vtt or args.plot):
         return "--csv, --vtt and --plot take one input file"
     return None

@@ -13,16 +13,20 @@ speakers and emotions): a reference of one emotion shifts every answer away from
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
+from ..defaults import MIN_REFERENCE_CLIPS
 from ..errors import ModelError
+from ..result import Reference
+from .base import sha256_file
+
+__all__ = ["ADAPTED_FILE", "MIN_REFERENCE_CLIPS", "Adapted", "AdaptedHead", "Reference", "load_adapted_head",
+           "save_adapted"]
 
 ADAPTED_FILE = "adapted.npz"
-MIN_REFERENCE_CLIPS = 20
-"""Fewer clips than this give a reference mean too noisy to adapt to; ``Recognizer.adapt`` refuses."""
 
 
 def save_adapted(path: str | os.PathLike, shift, projection, bias, classes: int, log_t, temperature: float) -> None:
@@ -33,27 +37,6 @@ def save_adapted(path: str | os.PathLike, shift, projection, bias, classes: int,
         arrays["log_t"] = log_t
     with open(path, "wb") as f:
         np.savez(f, **{k: np.asarray(v, dtype=np.float32 if k != "classes" else np.int64) for k, v in arrays.items()})
-
-
-@dataclass(frozen=True)
-class Reference:
-    """What ``Recognizer.adapt`` centres on: the mean pooled feature of a set of the user's recordings.
-
-    ``Recognizer.reference(sources)`` computes it; it is small and picklable, so one reference can be
-    computed once and sent to many workers (``emovox batch --adapt``).
-    """
-
-    mean: np.ndarray = field(repr=False)
-    clips: int  # non-silent clips averaged
-    skipped: tuple[str, ...] = ()  # sources left out (silent, or unreadable with errors="skip")
-
-    def __post_init__(self) -> None:
-        if self.clips < MIN_REFERENCE_CLIPS:
-            from ..errors import EmovoxError
-
-            raise EmovoxError(
-                f"adapting needs at least {MIN_REFERENCE_CLIPS} non-silent reference clips, got {self.clips}"
-            )
 
 
 class AdaptedHead:
@@ -108,51 +91,11 @@ class Adapted:
         return self.inner.adapted_head(self.inner.pooled(batch) - self.reference)
 
 
-def draw(items: list, n: int, seed: int = 0) -> list:
-    """``n`` of ``items`` drawn at random (the same ones for the same seed), in their original order."""
-    return [items[i] for i in sorted(np.random.default_rng(seed).permutation(len(items))[:n])]
-
-
-def draw_reference(recognizer, paths, n: int, *, progress: bool = False, what: str = "adapt") -> Reference:
-    """``recognizer.reference`` of ``n`` of ``paths`` drawn at random (seed 0: the same files every run),
-    leaving out unreadable and silent ones. Used by ``emovox batch --adapt`` and ``emovox serve --adapt-to``."""
-    from ..errors import EmovoxError
-
-    paths = list(paths)
-    if n < 1:
-        raise EmovoxError(f"{what}: the number of reference files must be >= 1, got {n}")
-    sample = draw(paths, n)
-    drawn = len(sample)
-    if progress:
-        from tqdm.auto import tqdm
-
-        sample = tqdm(sample, desc="adapting", unit="file", leave=False)
-    try:
-        return recognizer.reference(sample, errors="skip")
-    except EmovoxError as exc:
-        raise EmovoxError(f"{what} ({drawn} of {len(paths)} files drawn): {exc}") from None
-
-
-def adapt_to(recognizer, source, n: int = 50, *, what: str = "--adapt-to"):
-    """``recognizer`` adapted to ``n`` files drawn from ``source`` (a folder, glob or manifest, as
-    ``emovox batch`` reads them): ``emovox analyze --adapt-to`` and ``emovox serve --adapt-to``."""
-    from ..batch.inputs import discover
-    from ..errors import EmovoxError
-
-    try:
-        paths = discover(source)
-    except EmovoxError as exc:
-        raise EmovoxError(f"{what}: {exc}") from None
-    return recognizer.adapt(draw_reference(recognizer, paths, n, what=f"{what} {source}"))
-
-
 def load_adapted_head(folder: Path, extra: dict, labels: int) -> AdaptedHead | None:
     """The folder's adapted head if its emovox.json names one (checking its sha256), else None."""
     entry = extra.get("adapted_head")
     if not entry:
         return None
-    from .native import sha256_file
-
     path = folder / str(entry.get("file", ADAPTED_FILE))
     if not path.is_file():
         raise ModelError(f"{folder}: emovox.json names an adapted head {path.name}, which is missing")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import Protocol, runtime_checkable
@@ -68,3 +69,14 @@ def subset_labels(labels: str | Sequence[str], available: Sequence[str]) -> tupl
     if unknown:
         raise ModelError(f"not among the model's labels: {', '.join(unknown)} (the model has: {have})")
     return kept
+
+
+def sha256_file(path: str | os.PathLike) -> str:
+    """Hex sha256 of a file, read in 1 MiB blocks (model folders record it for every file)."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

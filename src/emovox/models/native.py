@@ -14,7 +14,6 @@ the sha256 of the ONNX file. Frontends:
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import os
@@ -29,6 +28,8 @@ from ..audio import SAMPLE_RATE
 from ..errors import ModelError
 from ..labels import canonical
 from ..result import ModelInfo
+from .adapted import load_adapted_head
+from .base import sha256_file  # noqa: F401 (also imported from here by training and tests)
 from .whisper import HOP, MAX_FRAMES, N_MELS, log_mel
 
 FORMAT = "emovox/1"
@@ -174,15 +175,6 @@ def _extra(value: Any, where: str) -> dict[str, Any]:
 
 
 # --- reading and writing model folders ------------------------------------------------------------
-def sha256_file(path: str | os.PathLike) -> str:
-    """Hex sha256 of a file, read in 1 MiB blocks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def read_config(folder: str | os.PathLike, *, check_sha: bool = True) -> NativeConfig:
     """Read and validate ``folder/emovox.json``; with check_sha, verify the ONNX file's sha256."""
     folder = Path(folder)
@@ -369,8 +361,6 @@ def load(
         extra={"frontend": config.frontend, "temperature": config.temperature,
                "description": config.description, **config.extra},
     )
-    from .adapted import load_adapted_head
-
     return NativeBackend(session, config, info, load_adapted_head(folder, config.extra, len(config.labels)))
 
 

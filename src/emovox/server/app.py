@@ -108,7 +108,7 @@ def load_server_model(settings: Settings) -> Recognizer:
     options = {"threads": settings.threads} if settings.threads else {}
     model = load_model(settings.model, max_duration_s=settings.max_duration_s, **options)
     if settings.adapt_to:
-        from ..models.adapted import adapt_to
+        from ..batch.reference import adapt_to
 
         model = adapt_to(model, settings.adapt_to, settings.adapt_clips)
     return model

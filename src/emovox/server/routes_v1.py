@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 
 from .. import __version__
+from ..defaults import MAX_WINDOW_S, TIMELINE_HOP_S, TIMELINE_WINDOW_S
 from ..errors import ModelError
 from ..labels import EMOTIONS, emotion_info
 from ..models.registry import REGISTRY, is_installed
@@ -57,8 +58,8 @@ async def analyze(
     top_k: Annotated[int | None, Query(ge=1, description="keep only the K most likely emotions")] = None,
     features: Annotated[bool, Query(description="compute the acoustic descriptors")] = True,
     timeline: Annotated[bool, Query(description="answer a timeline: segments and a summary")] = False,
-    window_s: Annotated[float, Query(gt=0, le=30, description="timeline window, seconds")] = 3.0,
-    hop_s: Annotated[float, Query(gt=0, le=30, description="timeline hop, seconds")] = 1.5,
+    window_s: Annotated[float, Query(gt=0, le=MAX_WINDOW_S, description="timeline window, seconds")] = TIMELINE_WINDOW_S,
+    hop_s: Annotated[float, Query(gt=0, le=MAX_WINDOW_S, description="timeline hop, seconds")] = TIMELINE_HOP_S,
     labels: Annotated[
         str | None,
         Query(

@@ -15,6 +15,8 @@ from typing import Annotated
 from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from ..defaults import ADAPT_CLIPS, MAX_DURATION_S, MIN_REFERENCE_CLIPS
+
 MIB = 1024 * 1024
 
 
@@ -46,7 +48,7 @@ class Settings(BaseSettings):
         default_factory=lambda: ["*"], description="Host header values answered (comma list or JSON; "
         "'*.example.com' for subdomains); others get 400. Default '*': any host",
     )
-    max_duration_s: float = Field(600.0, gt=0, description="longest accepted recording, in seconds")
+    max_duration_s: float = Field(MAX_DURATION_S, gt=0, description="longest accepted recording, in seconds")
     cors_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
         description="origins allowed by CORS (comma list or JSON); none by default. Read from "
@@ -62,7 +64,7 @@ class Settings(BaseSettings):
         None, description="adapt the model at start-up to recordings like the ones it will serve: a folder, "
         "glob or manifest (Recognizer.adapt; see adapt_clips)",
     )
-    adapt_clips: int = Field(50, ge=20, description="how many adapt_to files to draw at random (seed 0)")
+    adapt_clips: int = Field(ADAPT_CLIPS, ge=MIN_REFERENCE_CLIPS, description="how many adapt_to files to draw at random (seed 0)")
 
     @field_validator("cors_origins", "trusted_hosts", mode="before")
     @classmethod

@@ -28,6 +28,7 @@ from typing import Any
 import anyio
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
+from ..defaults import LIVE_HOP_S, LIVE_LIMITS, LIVE_WINDOW_S
 from ..errors import AudioError, EmovoxError
 from ..live import LiveSession
 
@@ -37,8 +38,8 @@ router = APIRouter()
 MAX_MESSAGE_BYTES = 256 * 1024
 """Largest binary message (8 s of 16 kHz PCM16); larger ones close the stream with 1009."""
 RATES = (8000, 48000)
-DEFAULTS = {"sample_rate": 16000, "window_s": 3.0, "hop_s": 1.0}
-LIMITS = {"window_s": (0.5, 30.0), "hop_s": (0.1, 30.0)}
+DEFAULTS = {"sample_rate": 16000, "window_s": LIVE_WINDOW_S, "hop_s": LIVE_HOP_S}
+LIMITS = LIVE_LIMITS
 
 
 class StreamClosed(Exception):

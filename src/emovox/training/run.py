@@ -7,9 +7,9 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
+from ..batch.reference import draw
 from ..corpora.manifest import read_folds, read_manifest
 from ..errors import EmovoxError
-from ..models.adapted import draw
 from .evaluate import cross_validate, score_model
 from .recipe import Recipe
 from .report import build_report, write_report
