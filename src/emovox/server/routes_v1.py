@@ -8,8 +8,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 
 from .. import __version__
-from ..defaults import MAX_WINDOW_S, TIMELINE_HOP_S, TIMELINE_WINDOW_S
-from ..errors import ModelError
+from ..defaults import MAX_WINDOW_S, TIMELINE_HOP_S, TIMELINE_WINDOW_S, check_window
+from ..errors import ModelError, OptionError
 from ..labels import EMOTIONS, emotion_info
 from ..models.registry import REGISTRY, is_installed
 from .schemas import (
@@ -75,8 +75,11 @@ async def analyze(
     With `timeline=true`: segments (`start`, `end`, `emotion`, `confidence`, `scores`, `speech`;
     silence has `emotion: null`) covering the recording, a summary, and display metadata.
     """
-    if timeline and hop_s > window_s:
-        raise HTTPException(422, f"hop_s ({hop_s:g}) must not exceed window_s ({window_s:g})")
+    if timeline:
+        try:
+            check_window(window_s, hop_s)
+        except OptionError as exc:
+            raise HTTPException(422, str(exc)) from exc
     try:
         model = state.model.restrict(labels) if labels is not None else state.model
     except ModelError as exc:

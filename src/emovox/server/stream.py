@@ -28,8 +28,8 @@ from typing import Any
 import anyio
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
-from ..defaults import LIVE_HOP_S, LIVE_LIMITS, LIVE_WINDOW_S
-from ..errors import AudioError, EmovoxError
+from ..defaults import LIVE_HOP_S, LIVE_LIMITS, LIVE_WINDOW_S, check_window
+from ..errors import AudioError, EmovoxError, OptionError
 from ..live import LiveSession
 
 log = logging.getLogger("emovox.server")
@@ -145,8 +145,10 @@ def _settings(request: dict[str, Any]) -> dict[str, Any]:
         if not isinstance(value, (int, float)) or isinstance(value, bool) or not lo <= value <= hi:
             raise StreamClosed(1008, f"{key} must be a number of seconds from {lo:g} to {hi:g}, got {value!r}")
         settings[key] = float(value)
-    if settings["hop_s"] > settings["window_s"]:
-        raise StreamClosed(1008, f"hop_s ({settings['hop_s']:g}) must not exceed window_s ({settings['window_s']:g})")
+    try:
+        check_window(settings["window_s"], settings["hop_s"])
+    except OptionError as exc:
+        raise StreamClosed(1008, str(exc)) from exc
     return settings
 
 
