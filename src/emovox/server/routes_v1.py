@@ -19,6 +19,7 @@ from .schemas import (
     ModelsResponse,
     TimelineResponse,
 )
+from .schemas_text import AnalyzeWordsResponse
 from .state import StateDep
 from .uploads import read_upload
 
@@ -45,7 +46,7 @@ AUDIO_BODY: dict[str, Any] = {
 
 @router.post(
     "/v1/analyze",
-    response_model=AnalyzeResponse | TimelineResponse,
+    response_model=AnalyzeWordsResponse | AnalyzeResponse | TimelineResponse,
     responses=ERROR_RESPONSES,
     openapi_extra=AUDIO_BODY,
     tags=["v1"],
@@ -67,6 +68,7 @@ async def analyze(
             examples=["angry,happy,neutral,sad"],
         ),
     ] = None,
+    transcribe: Annotated[bool, Query(description="also transcribe (English) and fuse voice and words")] = False,
 ) -> dict[str, Any]:
     """Emotion, confidence, per-emotion scores, descriptors and display metadata.
 
@@ -74,6 +76,9 @@ async def analyze(
     With `timeline=true`: segments (`start`, `end`, `emotion`, `confidence`, `scores`, `speech`;
     silence has `emotion: null`) covering the recording, a summary, and display metadata.
     """
+    if timeline and transcribe:
+        raise HTTPException(422, "transcribe=true works on whole recordings here; for timelines with words "
+                            "use `emovox analyze --timeline --transcribe`")
     if timeline and hop_s > window_s:
         raise HTTPException(422, f"hop_s ({hop_s:g}) must not exceed window_s ({window_s:g})")
     try:
@@ -84,7 +89,7 @@ async def analyze(
     if timeline:
         tl = await state.timeline(data, filename, window_s=window_s, hop_s=hop_s, model=model)
         return {**tl.to_dict(), "display": {name: emotion_info(name).to_dict() for name in tl.labels}}
-    prediction = await state.predict(data, filename, features=features, model=model)
+    prediction = await state.predict(data, filename, features=features, model=model, transcribe=transcribe)
     return prediction.to_dict(top_k=top_k, display=True)
 
 
