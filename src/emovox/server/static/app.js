@@ -89,7 +89,8 @@ async function analyze(blob, filename) {
   if (window.emovoxTimeline) window.emovoxTimeline.hide();
   let response;
   try {
-    const url = asTimeline ? "v1/analyze?timeline=true" : "v1/analyze?features=true";
+    const words = $("transcribe-mode") && $("transcribe-mode").checked ? "&transcribe=true" : "";
+    const url = asTimeline ? "v1/analyze?timeline=true" : `v1/analyze?features=true${words}`;
     response = await fetch(url, { method: "POST", body: form });
   } catch (err) {
     setStatus("");
@@ -138,6 +139,7 @@ function render(result) {
   }
   renderBars(result.scores || {}, display);
   renderDescriptors(result.features);
+  if (window.emovoxWords) window.emovoxWords.renderTranscript(result);
   ui["model-line"].textContent = `Model ${result.model} · ${result.duration_s.toFixed(2)} s of audio`;
   ui.results.scrollIntoView({ behavior: "smooth", block: "nearest" });
 }
