@@ -30,9 +30,9 @@ def text_speed(repeats: int = 300) -> tuple[float, float]:
     import emovox
 
     tm = emovox.load_text_model()
-    words = ("I honestly cannot believe you would do this to me after everything we went through "
-             "together and I am so tired of pretending that it is fine when it is not").split()
-    text = " ".join((words * 3)[:64])
+    sentence = ("I honestly cannot believe you would do this to me after everything we went through "
+                "together and I am so tired of pretending that it is fine when it is not ")
+    text = " ".join((sentence * 3).split()[:64])
     tm.predict(text)
     times = []
     for _ in range(repeats):
@@ -87,7 +87,7 @@ def main() -> int:
     except Exception as exc:  # noqa: BLE001 - a benchmark reports what it could not measure
         print(f"| transcription | not measured: {exc} | |")
         return 0
-    for name, audio_s, rtf in rows:
+    for name, _audio_s, rtf in rows:
         print(f"| transcription RTF, {name}, {args.threads} threads | {rtf:.3f} | <= {TARGETS['rtf']:g} |")
     return 0
 
