@@ -125,3 +125,20 @@ def test_missing_extra_names_the_pip_command(monkeypatch):
     monkeypatch.setitem(sys.modules, "ctranslate2", None)
     with pytest.raises(emovox.MissingExtraError, match=r'pip install "emovox\[transcribe\]"'):
         Transcriber()
+
+
+def test_http_transcribe_without_the_extra_is_501_naming_the_pip_command(monkeypatch, debug_model):
+    pytest.importorskip("fastapi")
+    from fastapi.testclient import TestClient
+
+    from conftest import SR, encode, speech_like
+    from emovox.server import Settings, create_app
+    from emovox.transcribe import load_transcriber
+
+    load_transcriber.cache_clear()
+    monkeypatch.setitem(sys.modules, "ctranslate2", None)
+    with TestClient(create_app(Settings(model=str(debug_model)))) as client:
+        r = client.post("/v1/analyze?transcribe=true", files={"file": ("a.wav", encode(speech_like(1.0), SR, "wav"))})
+    load_transcriber.cache_clear()
+    assert r.status_code == 501
+    assert 'pip install "emovox[transcribe]"' in r.json()["detail"]

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 
 from .. import __version__
-from ..errors import ModelError
+from ..errors import MissingExtraError, ModelError
 from ..labels import EMOTIONS, emotion_info
 from ..models.registry import REGISTRY, is_installed
 from .schemas import (
@@ -89,7 +89,10 @@ async def analyze(
     if timeline:
         tl = await state.timeline(data, filename, window_s=window_s, hop_s=hop_s, model=model)
         return {**tl.to_dict(), "display": {name: emotion_info(name).to_dict() for name in tl.labels}}
-    prediction = await state.predict(data, filename, features=features, model=model, transcribe=transcribe)
+    try:
+        prediction = await state.predict(data, filename, features=features, model=model, transcribe=transcribe)
+    except MissingExtraError as exc:  # the server lacks the transcribe extra: not the client's fault
+        raise HTTPException(501, f"transcription is not installed on this server: {exc}") from None
     return prediction.to_dict(top_k=top_k, display=True)
 
 
