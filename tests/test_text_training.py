@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -55,3 +57,18 @@ def test_write_card_replaces_only_the_table(tmp_path):
     card.write_text("# card\nbefore\n<!-- table -->\nold\n<!-- /table -->\nafter\n")
     training.write_card(card, "| new |")
     assert card.read_text() == "# card\nbefore\n<!-- table -->\n```\n| new |\n```\n<!-- /table -->\nafter\n"
+
+
+@pytest.mark.slow
+@pytest.mark.corpus
+def test_shipped_text_model_on_each_test_set_far_above_chance():
+    """The card's table, recomputed: GoEmotions near its dev score, MELD and tweets well above chance."""
+    from emovox.training.text_data import text_root
+
+    root = text_root(Path(__file__).resolve().parent)
+    if not (root / "goemotions" / "test.tsv").is_file():
+        pytest.skip(f"text data not found at {root} (set EMOVOX_TEXT_DATA)")
+    rows = {r["set"]: r for r in training.evaluate(root=root)}
+    assert rows["goemotions"]["macro_f1"] >= 0.55  # card: 0.581
+    assert rows["meld"]["ua"] >= 1.5 / 7  # uniform chance 1/7; card: 0.277
+    assert rows["dair-emotion"]["ua"] >= 1.5 / 5  # uniform chance 1/5; card: 0.384
