@@ -115,8 +115,12 @@ def test_http_analyze_transcribe(ravdess_clips, debug_model):
         assert body["fused"]["modalities"] == ["audio", "text"] and body["text"]["emotion"]
         plain = client.post("/v1/analyze", files={"file": (path.name, path.read_bytes())}).json()
         assert "transcript" not in plain
-        assert client.post("/v1/analyze?transcribe=true&timeline=true",
-                           files={"file": (path.name, path.read_bytes())}).status_code == 422
+        tl = client.post("/v1/analyze?transcribe=true&timeline=true", files={"file": (path.name, path.read_bytes())})
+        assert tl.status_code == 200, tl.text
+        words = tl.json()["words"]
+        assert words and word_error_rate(sentence, " ".join(w["transcript"] for w in words)) <= 0.34
+        assert "words" not in client.post("/v1/analyze?timeline=true",
+                                          files={"file": (path.name, path.read_bytes())}).json()
 
 
 def test_missing_extra_names_the_pip_command(monkeypatch):

@@ -7,13 +7,14 @@ not UTF-8 400. The text model loads on the first text request (``EMOVOX_TEXT_MOD
 
 from __future__ import annotations
 
+import io
 import time
 from typing import Annotated, Any
 
 import anyio
 from fastapi import APIRouter, Depends, HTTPException, Request
 
-from ..errors import TextError, TextTooLongError
+from ..errors import MissingExtraError, TextError, TextTooLongError
 from ..fusion import fuse
 from ..text import TextSource
 from ..text_recognizer import TextRecognizer, load_text_model
@@ -133,6 +134,28 @@ async def emotion_analyze_multimodal(
         metadata.update(weights=detail["weights"], conflict=fused.conflict,
                         disagreement=round(fused.disagreement, 4), per_modality=detail["per_modality"])
     return _answer(fused, metadata, start)
+
+
+async def require_transcriber() -> None:
+    """Load the shared transcriber (once); 501 with the pip command when the extra is missing."""
+    from ..transcribe import load_transcriber
+
+    try:
+        await anyio.to_thread.run_sync(load_transcriber)
+    except MissingExtraError as exc:  # the server lacks the extra: not the client's fault
+        raise HTTPException(501, f"transcription is not installed on this server: {exc}") from None
+
+
+async def timeline_words_of(state, data: bytes, timeline) -> list[dict[str, Any]]:
+    """Each speech segment of ``timeline`` with its words (``emovox.words``), off the event loop."""
+    from ..audio import load_audio
+    from ..words import timeline_words
+
+    def run() -> list[dict[str, Any]]:
+        signal = load_audio(io.BytesIO(data), max_duration_s=state.settings.max_duration_s)
+        return [w.to_dict() for w in timeline_words(timeline, signal)]
+
+    return await anyio.to_thread.run_sync(run, limiter=state.limiter)
 
 
 def _refuse_unsupported(extra: dict[str, Any]) -> None:

@@ -8,9 +8,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 
 from .. import __version__
-from ..errors import MissingExtraError, ModelError
+from ..errors import ModelError
 from ..labels import EMOTIONS, emotion_info
 from ..models.registry import REGISTRY, is_installed
+from .routes_text import require_transcriber, timeline_words_of
 from .schemas import (
     ERROR_RESPONSES,
     AnalyzeResponse,
@@ -19,7 +20,7 @@ from .schemas import (
     ModelsResponse,
     TimelineResponse,
 )
-from .schemas_text import AnalyzeWordsResponse
+from .schemas_text import AnalyzeWordsResponse, TimelineWordsResponse
 from .state import StateDep
 from .uploads import read_upload
 
@@ -46,7 +47,7 @@ AUDIO_BODY: dict[str, Any] = {
 
 @router.post(
     "/v1/analyze",
-    response_model=AnalyzeWordsResponse | AnalyzeResponse | TimelineResponse,
+    response_model=AnalyzeWordsResponse | AnalyzeResponse | TimelineWordsResponse | TimelineResponse,
     responses=ERROR_RESPONSES,
     openapi_extra=AUDIO_BODY,
     tags=["v1"],
@@ -75,24 +76,25 @@ async def analyze(
     A silent clip is not an error: it answers 200 with `emotion: null` and `silent: true`.
     With `timeline=true`: segments (`start`, `end`, `emotion`, `confidence`, `scores`, `speech`;
     silence has `emotion: null`) covering the recording, a summary, and display metadata.
+    With `transcribe=true` (English; the server needs emovox[transcribe], else 501): `transcript`,
+    `text` (the words' emotion) and `fused`; on a timeline, `words` per speech segment.
     """
-    if timeline and transcribe:
-        raise HTTPException(422, "transcribe=true works on whole recordings here; for timelines with words "
-                            "use `emovox analyze --timeline --transcribe`")
     if timeline and hop_s > window_s:
         raise HTTPException(422, f"hop_s ({hop_s:g}) must not exceed window_s ({window_s:g})")
     try:
         model = state.model.restrict(labels) if labels is not None else state.model
     except ModelError as exc:
         raise HTTPException(422, f"labels: {exc}") from None
+    if transcribe:
+        await require_transcriber()  # 501 naming the pip command when the extra is missing
     data, filename = await read_upload(request, "file")
     if timeline:
         tl = await state.timeline(data, filename, window_s=window_s, hop_s=hop_s, model=model)
-        return {**tl.to_dict(), "display": {name: emotion_info(name).to_dict() for name in tl.labels}}
-    try:
-        prediction = await state.predict(data, filename, features=features, model=model, transcribe=transcribe)
-    except MissingExtraError as exc:  # the server lacks the transcribe extra: not the client's fault
-        raise HTTPException(501, f"transcription is not installed on this server: {exc}") from None
+        out = {**tl.to_dict(), "display": {name: emotion_info(name).to_dict() for name in tl.labels}}
+        if transcribe:
+            out["words"] = await timeline_words_of(state, data, tl)
+        return out
+    prediction = await state.predict(data, filename, features=features, model=model, transcribe=transcribe)
     return prediction.to_dict(top_k=top_k, display=True)
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .schemas import AnalyzeResponse, EmotionMeta
+from .schemas import AnalyzeResponse, EmotionMeta, TimelineResponse
 
 MAX_TEXTS = 1000  # texts per /v1/text request
 
@@ -59,3 +59,11 @@ class AnalyzeWordsResponse(AnalyzeResponse):
     transcript: str = Field(description="what was said (English, Whisper tiny.en); '' when no words")
     text: dict[str, Any] | None = Field(description="the emotion of the words (null without words)")
     fused: dict[str, Any] | None = Field(description="voice and words fused (emovox.fusion)")
+
+
+class TimelineWordsResponse(TimelineResponse):
+    """``timeline=true&transcribe=true``: the timeline plus each speech segment's words and their emotion."""
+
+    words: list[dict[str, Any]] = Field(
+        description="per speech segment: start, end, voice (its emotion), transcript, text, fused"
+    )
