@@ -25,6 +25,10 @@ class TextTooLongError(TextError):
     """The text is longer than the configured maximum number of characters."""
 
 
+class TextDecodeError(TextError):
+    """The bytes are not valid UTF-8 text."""
+
+
 class ModelError(EmovoxError):
     """A model could not be found, loaded or run."""
 

@@ -26,6 +26,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from .result import ranked
+
 DEFAULT_WEIGHTS: dict[str, float] = {"audio": 0.5, "text": 0.5}
 CONFLICT_CONFIDENCE = 0.5
 MODALITIES = ("audio", "text")
@@ -45,8 +47,7 @@ class FusedPrediction:
     parts: dict[str, Any] = field(default_factory=dict)  # modality -> Prediction / TextPrediction
 
     def top(self, k: int | None = None) -> list[tuple[str, float]]:
-        ranked = sorted(self.scores.items(), key=lambda kv: kv[1], reverse=True)
-        return ranked if k is None else ranked[:k]
+        return ranked(self.scores, k)
 
     def to_dict(self, top_k: int | None = None) -> dict[str, Any]:
         return {

@@ -8,6 +8,12 @@ from typing import Any
 from .labels import emotion_info
 
 
+def ranked(scores: dict[str, float], k: int | None = None) -> list[tuple[str, float]]:
+    """(label, probability) pairs, highest first; the first ``k`` when given."""
+    pairs = sorted(scores.items(), key=lambda kv: kv[1], reverse=True)
+    return pairs if k is None else pairs[:k]
+
+
 @dataclass(frozen=True)
 class Prediction:
     """One recording's result.
@@ -30,8 +36,7 @@ class Prediction:
 
     def top(self, k: int | None = None) -> list[tuple[str, float]]:
         """(label, probability) pairs, highest first."""
-        ranked = sorted(self.scores.items(), key=lambda kv: kv[1], reverse=True)
-        return ranked if k is None else ranked[:k]
+        return ranked(self.scores, k)
 
     def to_dict(self, top_k: int | None = None, display: bool = False) -> dict[str, Any]:
         scores = dict(self.top(top_k))
@@ -94,8 +99,7 @@ class TextPrediction:
 
     def top(self, k: int | None = None) -> list[tuple[str, float]]:
         """(label, probability) pairs, highest first."""
-        ranked = sorted(self.scores.items(), key=lambda kv: kv[1], reverse=True)
-        return ranked if k is None else ranked[:k]
+        return ranked(self.scores, k)
 
     def to_dict(self, top_k: int | None = None, display: bool = False) -> dict[str, Any]:
         scores = dict(self.top(top_k))

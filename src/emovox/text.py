@@ -12,7 +12,7 @@ import os
 import re
 import unicodedata
 
-from .errors import TextError, TextTooLongError
+from .errors import TextDecodeError, TextError, TextTooLongError
 
 MAX_TEXT_LENGTH = 5000  # characters; MAX_TEXT_LENGTH or EMOVOX_MAX_TEXT_LENGTH in the environment
 TextSource = str | bytes
@@ -67,11 +67,11 @@ def load_text(source: TextSource, *, max_length: int | None = None) -> str:
 
 
 def decode(data: bytes) -> str:
-    """UTF-8 bytes -> str (a byte-order mark dropped); TextError naming the first bad byte."""
+    """UTF-8 bytes -> str (a byte-order mark dropped); TextDecodeError naming the first bad byte."""
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         bad = data[exc.start:exc.start + 1].hex()
-        raise TextError(
+        raise TextDecodeError(
             f"text is not valid UTF-8 (byte 0x{bad} at offset {exc.start}); send UTF-8 encoded text"
         ) from None

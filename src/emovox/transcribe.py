@@ -31,6 +31,7 @@ class Transcriber:
 
     def __init__(self, threads: int | None = None, compute_type: str = "int8") -> None:
         ctranslate2, tokenizers, folder = _imports()
+        self._storage = ctranslate2.StorageView
         try:
             self.model = ctranslate2.models.Whisper(str(folder), device="cpu", compute_type=compute_type,
                                                     intra_threads=threads or 0)
@@ -60,9 +61,7 @@ class Transcriber:
                 owner.append(i)
         if not chunks:
             return []
-        import ctranslate2
-
-        features = ctranslate2.StorageView.from_array(np.ascontiguousarray(np.stack(chunks), dtype=np.float32))
+        features = self._storage.from_array(np.ascontiguousarray(np.stack(chunks), dtype=np.float32))
         with self._lock:
             results = self.model.generate(features, [self.prompt] * len(chunks), beam_size=1,
                                           max_length=224, suppress_blank=True)

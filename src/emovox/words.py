@@ -55,22 +55,9 @@ def timeline_words(timeline, signal: np.ndarray, *, text_model=None, transcriber
     out = []
     for seg, transcript in zip(speech, texts):
         text = _score(transcript, text_model)
-        voice = _SegmentVoice(seg.emotion, seg.confidence, seg.scores)
+        voice = Prediction(seg.emotion, seg.confidence, seg.scores, seg.duration, timeline.model)
         out.append(SegmentWords(seg.start, seg.end, seg.emotion, transcript, text, fuse(audio=voice, text=text)))
     return out
-
-
-@dataclass(frozen=True)
-class _SegmentVoice:
-    """A timeline segment in the shape ``fuse`` reads (emotion, confidence, scores, top)."""
-
-    emotion: str | None
-    confidence: float
-    scores: dict[str, float]
-
-    def top(self, k: int | None = None) -> list[tuple[str, float]]:
-        ranked = sorted(self.scores.items(), key=lambda kv: kv[1], reverse=True)
-        return ranked if k is None else ranked[:k]
 
 
 def _score(transcript: str, text_model) -> TextPrediction | None:

@@ -39,7 +39,6 @@ STATIC = Path(__file__).parent / "static"
 LOW_CONFIDENCE = 0.70
 # /api/analyze speaks a seven-emotion vocabulary: 'disgusted', and calm/boredom folded into neutral.
 API_ANALYZE_NAMES = {"disgust": "disgusted", "calm": "neutral", "boredom": "neutral"}
-UNSUPPORTED_MODALITIES = ("text", "video", "image")
 
 FileField = Annotated[UploadFile, File(description="the recording (wav, mp3, webm, ogg, m4a, flac...)")]
 

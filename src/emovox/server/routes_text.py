@@ -14,11 +14,11 @@ from typing import Annotated, Any
 import anyio
 from fastapi import APIRouter, Depends, HTTPException, Request
 
-from ..errors import MissingExtraError, TextError, TextTooLongError
+from ..errors import MissingExtraError, TextDecodeError, TextError, TextTooLongError
 from ..fusion import fuse
 from ..text import TextSource
 from ..text_recognizer import TextRecognizer, load_text_model
-from .routes_compat import UNSUPPORTED_MODALITIES, _b64decode
+from .routes_compat import _b64decode
 from .schemas import ERROR_RESPONSES, MultimodalResponse
 from .schemas_text import (
     MAX_TEXTS,
@@ -31,6 +31,7 @@ from .schemas_text import (
 from .state import StateDep
 
 router = APIRouter()
+UNSUPPORTED_MODALITIES = ("video", "image")  # multimodal fields refused with a 422
 TEXT_ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"description": "the body is not valid UTF-8 / JSON"},
     413: {"description": "a text longer than MAX_TEXT_LENGTH characters, or too many texts"},
@@ -52,9 +53,10 @@ TextModelDep = Annotated[TextRecognizer, Depends(get_text_model)]
 
 
 def text_error_status(exc: TextError) -> int:
+    """413 too long, 400 not UTF-8, 422 empty or whitespace-only."""
     if isinstance(exc, TextTooLongError):
         return 413
-    return 400 if "UTF-8" in str(exc) else 422
+    return 400 if isinstance(exc, TextDecodeError) else 422
 
 
 async def predict_texts(state, model: TextRecognizer, texts: list[TextSource]):
@@ -160,7 +162,7 @@ async def timeline_words_of(state, data: bytes, timeline) -> list[dict[str, Any]
 
 def _refuse_unsupported(extra: dict[str, Any]) -> None:
     for key, value in extra.items():
-        modality = next((m for m in UNSUPPORTED_MODALITIES if m != "text" and m in key.lower()), None)
+        modality = next((m for m in UNSUPPORTED_MODALITIES if m in key.lower()), None)
         if modality and value not in (None, "", [], {}):
             raise HTTPException(
                 422, f"the {modality} modality is not supported yet (field {key!r}): send the recording "

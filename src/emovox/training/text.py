@@ -30,7 +30,7 @@ DAIR_LABELS = ("happy", "sad", "angry", "fearful", "surprised")
 
 
 def _vectorizer():
-    sk = require("sklearn", "train", "training the text model")  # noqa: F841
+    require("sklearn", "train", "training the text model")
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.pipeline import FeatureUnion
 

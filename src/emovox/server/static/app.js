@@ -144,8 +144,8 @@ function render(result) {
   ui.results.scrollIntoView({ behavior: "smooth", block: "nearest" });
 }
 
-function renderBars(scores, display) {
-  ui.bars.replaceChildren();
+function renderBars(scores, display, list = ui.bars) {  // also used by words.js
+  list.replaceChildren();
   const ranked = Object.entries(scores).sort((a, b) => b[1] - a[1]);
   for (const [name, score] of ranked) {
     const meta = display[name] || { label: name, emoji: "🔹", color: "#9ca3af" };
@@ -167,12 +167,12 @@ function renderBars(scores, display) {
     value.className = "value";
     value.textContent = pct(score);
     li.append(label, track, value);
-    ui.bars.append(li);
+    list.append(li);
   }
   if (!ranked.length) {
     const li = document.createElement("li");
     li.textContent = "No scores: the clip is silent.";
-    ui.bars.append(li);
+    list.append(li);
   }
 }
 

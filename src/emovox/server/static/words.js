@@ -1,35 +1,9 @@
 // emovox page, words: a text box sent to /v1/text, and the transcript of a recording with its emotion.
+// Loaded after app.js, whose $, pct and renderBars it reuses.
 "use strict";
 
 (() => {
-  const $ = (id) => document.getElementById(id);
-  const pct = (x) => `${(x * 100).toFixed(1)}%`;
   const META = (display, name) => display[name] || { label: name, emoji: "🔹", color: "#9ca3af" };
-
-  function bars(list, scores, display) {
-    list.replaceChildren();
-    for (const [name, score] of Object.entries(scores).sort((a, b) => b[1] - a[1])) {
-      const meta = META(display, name);
-      const li = document.createElement("li");
-      li.dataset.emotion = name;
-      const label = document.createElement("span");
-      label.textContent = `${meta.emoji} ${meta.label}`;
-      const track = document.createElement("span");
-      track.className = "track";
-      track.setAttribute("aria-hidden", "true");
-      const fill = document.createElement("span");
-      fill.className = "fill";
-      fill.style.display = "block";
-      fill.style.width = `${(score * 100).toFixed(1)}%`;
-      fill.style.background = meta.color;
-      track.append(fill);
-      const value = document.createElement("span");
-      value.className = "value";
-      value.textContent = pct(score);
-      li.append(label, track, value);
-      list.append(li);
-    }
-  }
 
   async function analyzeText() {
     const input = $("text-input");
@@ -57,7 +31,7 @@
     const meta = META(body.display || {}, body.emotion);
     $("text-dominant").textContent = `${meta.emoji} ${meta.label} · ${pct(body.confidence)} confidence`;
     $("text-dominant").style.color = meta.color;
-    bars($("text-bars"), body.scores, body.display || {});
+    renderBars(body.scores, body.display || {}, $("text-bars"));  // app.js
     $("text-result").hidden = false;
   }
 
