@@ -28,7 +28,7 @@ from .schemas_text import (
     TextRequest,
     TextResponse,
 )
-from .state import StateDep
+from .state import StateDep, require_speech
 
 router = APIRouter()
 UNSUPPORTED_MODALITIES = ("video", "image")  # multimodal fields refused with a 422
@@ -121,10 +121,8 @@ async def emotion_analyze_multimodal(
         (text_pred,) = await predict_texts(state, model, [body.text])
     if body.audio_base64:
         voice = await state.predict(_b64decode(body.audio_base64), None, features=False)
-    if text_pred is None and (voice.silent or voice.emotion is None):
-        from .state import require_speech
-
-        require_speech(voice)
+    if text_pred is None:
+        require_speech(voice)  # audio alone: a silent recording answers 422 "no speech detected"
     fused = fuse(audio=voice, text=text_pred)
     metadata: dict[str, Any] = {"modalities_used": list(fused.modalities),
                                 "model": " + ".join(p.model for p in fused.parts.values())}
