@@ -33,3 +33,23 @@ def test_text_box_shows_the_emotion_of_the_words(browser_server, playwright):
         shot(page, "text-box.png")
     finally:
         browser.close()
+
+
+@pytest.mark.slow
+@pytest.mark.corpus
+def test_transcribe_option_shows_what_was_said(browser_server, playwright, corpora):
+    pytest.importorskip("ctranslate2", reason="transcription needs the transcribe extra")
+    clip = corpora / "ravdess" / "audio" / "03-01-01-01-02-01-01.flac"  # "Dogs are sitting by the door"
+    browser = launch(playwright)
+    try:
+        page = browser.new_page(viewport={"width": 1200, "height": 900})
+        page.goto(browser_server.url + "/")
+        page.check("#transcribe-mode")
+        page.set_input_files("#file-input", str(clip))
+        page.wait_for_selector("#words:not([hidden])", timeout=60_000)
+        assert page.inner_text("#transcript").lower().startswith("dogs are sitting by the door")
+        assert page.inner_text("#transcript-emotion").startswith("Emotion of the words: ")
+        assert page.inner_text("#fused-line").startswith("Voice + words: ")
+        shot(page, "transcript.png")
+    finally:
+        browser.close()
