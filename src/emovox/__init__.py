@@ -15,13 +15,14 @@ from typing import TYPE_CHECKING
 
 from .defaults import MAX_DURATION_S
 from .errors import AudioError, EmovoxError, MissingExtraError, ModelError
-from .result import ModelInfo, Prediction
+from .result import ModelInfo, Prediction, TextPrediction
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from .audio import AudioSource
     from .recognizer import Recognizer
+    from .text_recognizer import TextRecognizer
 
 __version__ = "0.1.0"
 __all__ = [
@@ -32,10 +33,12 @@ __all__ = [
     "ModelInfo",
     "Prediction",
     "Segment",
+    "TextPrediction",
     "Timeline",
     "__version__",
     "analyze",
     "load_model",
+    "load_text_model",
 ]
 
 
@@ -58,6 +61,16 @@ def load_model(
     backend = load_backend(name_or_path, **backend_options)
     model = Recognizer(backend, features=features, max_duration_s=max_duration_s)
     return model if labels is None else model.restrict(labels)
+
+
+def load_text_model(path: str | None = None, *, max_length: int | None = None) -> TextRecognizer:
+    """The built-in text emotion model (offline, numpy only), or a folder from ``emovox train-text``.
+
+    ``emovox.load_text_model().predict("I'm so happy for you").emotion`` -> ``'happy'``.
+    """
+    from .text_recognizer import load_text_model as load
+
+    return load(path, max_length=max_length)
 
 
 @lru_cache(maxsize=4)

@@ -39,6 +39,9 @@ MIN_REFERENCE_CLIPS = 20
 ADAPT_CLIPS = 50
 """Reference files drawn at random for ``--adapt-to`` (``emovox analyze``, ``emovox serve``)."""
 
+MAX_TEXT_LENGTH = 5000
+"""Longest text analysed, in characters (``MAX_TEXT_LENGTH`` / ``EMOVOX_MAX_TEXT_LENGTH`` override it)."""
+
 
 def check_window(window_s: float, hop_s: float, names: tuple[str, str] = ("window_s", "hop_s")) -> None:
     """Raise OptionError unless both are positive and the hop does not skip audio (hop <= window).

@@ -24,6 +24,18 @@ class AudioTooLongError(AudioError):
     """The recording is longer than the configured maximum duration."""
 
 
+class TextError(EmovoxError):
+    """The text could not be used: empty, whitespace only, not UTF-8, too long..."""
+
+
+class TextTooLongError(TextError):
+    """The text is longer than the configured maximum number of characters."""
+
+
+class TextDecodeError(TextError):
+    """The bytes are not valid UTF-8 text."""
+
+
 class ModelError(EmovoxError):
     """A model could not be found, loaded or run."""
 

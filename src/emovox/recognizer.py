@@ -144,9 +144,19 @@ class Recognizer:
         return base, labels
 
     # --- public API -------------------------------------------------------------------------
-    def predict(self, source: AudioSource, *, features: bool | None = None) -> Prediction:
-        """Analyze one recording (path, bytes, file object or (array, sample_rate))."""
-        return self._run([self._prepare(source)], features)[0]
+    def predict(self, source: AudioSource, *, features: bool | None = None, transcribe: bool = False) -> Prediction:
+        """Analyze one recording (path, bytes, file object or (array, sample_rate)).
+
+        ``transcribe=True`` (English; the ``transcribe`` extra) also fills ``.transcript``, ``.text``
+        (the words' emotion) and ``.fused`` (voice and words together; ``emovox.fusion``).
+        """
+        prepared = self._prepare(source)
+        prediction = self._run([prepared], features)[0]
+        if not transcribe:
+            return prediction
+        from .words import add_words
+
+        return add_words(prediction, prepared.signal)
 
     def predict_many(
         self,

@@ -13,6 +13,12 @@ if TYPE_CHECKING:
     import numpy as np
 
 
+def ranked(scores: dict[str, float], k: int | None = None) -> list[tuple[str, float]]:
+    """(label, probability) pairs, highest first; the first ``k`` when given."""
+    pairs = sorted(scores.items(), key=lambda kv: kv[1], reverse=True)
+    return pairs if k is None else pairs[:k]
+
+
 @dataclass(frozen=True)
 class Prediction:
     """One recording's result.
@@ -29,11 +35,13 @@ class Prediction:
     features: dict[str, float] | None = None
     file: str | None = None
     silent: bool = False
+    transcript: str | None = None  # with transcribe=True: what was said ('' when no words)
+    text: TextPrediction | None = None  # the emotion of those words
+    fused: Any = None  # emovox.fusion.FusedPrediction of voice and words
 
     def top(self, k: int | None = None) -> list[tuple[str, float]]:
         """(label, probability) pairs, highest first."""
-        ranked = sorted(self.scores.items(), key=lambda kv: kv[1], reverse=True)
-        return ranked if k is None else ranked[:k]
+        return ranked(self.scores, k)
 
     def to_dict(self, top_k: int | None = None, display: bool = False) -> dict[str, Any]:
         scores = dict(self.top(top_k))
@@ -47,6 +55,10 @@ class Prediction:
             "features": self.features,
             "model": self.model,
         }
+        if self.transcript is not None:
+            out["transcript"] = self.transcript
+            out["text"] = self.text.to_dict(top_k) if self.text else None
+            out["fused"] = self.fused.to_dict(top_k) if self.fused else None
         if display:
             out["display"] = {name: emotion_info(name).to_dict() for name in scores}
         return out
@@ -97,3 +109,31 @@ class Reference:
             raise EmovoxError(
                 f"adapting needs at least {MIN_REFERENCE_CLIPS} non-silent reference clips, got {self.clips}"
             )
+
+
+@dataclass(frozen=True)
+class TextPrediction:
+    """The emotion of one text (``emovox.load_text_model().predict``); ``scores`` sum to 1."""
+
+    emotion: str
+    confidence: float
+    scores: dict[str, float]
+    model: str = ""
+    text: str | None = None
+
+    def top(self, k: int | None = None) -> list[tuple[str, float]]:
+        """(label, probability) pairs, highest first."""
+        return ranked(self.scores, k)
+
+    def to_dict(self, top_k: int | None = None, display: bool = False) -> dict[str, Any]:
+        scores = dict(self.top(top_k))
+        out: dict[str, Any] = {
+            "text": self.text,
+            "emotion": self.emotion,
+            "confidence": self.confidence,
+            "scores": scores,
+            "model": self.model,
+        }
+        if display:
+            out["display"] = {name: emotion_info(name).to_dict() for name in scores}
+        return out

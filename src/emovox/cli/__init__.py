@@ -22,6 +22,8 @@ COMMANDS = {
     "train": "emovox.cli.train",
     "evaluate": "emovox.cli.evaluate",
     "serve": "emovox.cli.serve",
+    "text": "emovox.cli.text",
+    "train-text": "emovox.cli.train_text",
 }
 
 

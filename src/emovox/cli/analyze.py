@@ -36,6 +36,9 @@ def register(sub) -> None:
         "--max-duration", type=float, default=None,
         help=f"longest input in seconds (default {MAX_DURATION_S:g}; no limit with --timeline)",
     )
+    p.add_argument("--transcribe", action="store_true",
+                   help="also transcribe (English, Whisper tiny.en; needs emovox[transcribe]) and give the "
+                   "words' emotion and voice + words fused; per speech segment with --timeline")
     t = p.add_argument_group("timeline (long recordings: emotion over time)")
     t.add_argument("--timeline", action="store_true", help="segments of speech with emotions, and silences")
     t.add_argument("--window", type=_seconds, default=TIMELINE_WINDOW_S,
@@ -77,6 +80,10 @@ def _seconds(value: str) -> float:
 def run(args) -> int:
     import emovox
 
+    if args.transcribe:
+        from .words_view import run_words
+
+        return run_words(args)
     if args.timeline or args.csv or args.vtt or args.plot:
         from .timeline_view import run_timeline
 

@@ -17,7 +17,7 @@ from fastapi.staticfiles import StaticFiles
 
 from .. import __version__, load_model
 from ..recognizer import Recognizer
-from . import routes_compat, routes_v1, stream
+from . import routes_compat, routes_text, routes_v1, stream
 from .docs import add_docs, asset_dir
 from .handlers import add_error_handlers
 from .hosts import TrustedHosts
@@ -65,6 +65,7 @@ def create_app(settings: Settings | None = None, *, model: Recognizer | None = N
         redoc_url=None,
     )
     app.include_router(routes_v1.router)
+    app.include_router(routes_text.router)
     app.include_router(routes_compat.router)
     app.include_router(stream.router)
     app.mount("/static", StaticFiles(directory=routes_compat.STATIC), name="static")

@@ -39,7 +39,6 @@ from .schemas import (
     ApiAnalyzeResponse,
     ClassifyResponse,
     EmotionListResponse,
-    MultimodalRequest,
     MultimodalResponse,
     PredictEmotionResponse,
     PredictResponse,
@@ -54,7 +53,6 @@ router = APIRouter(tags=["compatible"])
 error_field_router = APIRouter(tags=["compatible"], route_class=ErrorFieldRoute)
 STATIC = Path(__file__).parent / "static"
 LOW_CONFIDENCE = 0.70
-UNSUPPORTED_MODALITIES = ("text", "video", "image")
 
 FileField = Annotated[UploadFile, File(description="the recording (wav, mp3, webm, ogg, m4a, flac...)")]
 # 413s for a body over the size limit are answered before any route runs: `detail` only there.
@@ -216,26 +214,7 @@ async def emotion_analyze_file(state: StateDep, file: FileField) -> dict[str, An
     return _multimodal(p, start, filename=file.filename)
 
 
-@router.post(
-    "/api/v1/emotion/analyze/multimodal", response_model=MultimodalResponse, responses=ERROR_RESPONSES
-)
-async def emotion_analyze_multimodal(state: StateDep, body: MultimodalRequest) -> dict[str, Any]:
-    """JSON with `audio_base64`. Text and video are not supported yet: such fields answer 422."""
-    start = time.perf_counter()
-    extra = body.model_extra or {}
-    for key, value in extra.items():
-        modality = next((m for m in UNSUPPORTED_MODALITIES if m in key.lower()), None)
-        if modality and value not in (None, "", [], {}):
-            raise HTTPException(
-                422,
-                f"the {modality} modality is not supported yet (field {key!r}): this server "
-                f"analyzes audio only; send the recording as 'audio_base64'",
-            )
-    if not body.audio_base64:
-        raise HTTPException(422, "missing field 'audio_base64': the base64 of an audio file")
-    data = _b64decode(body.audio_base64)
-    p = require_speech(await state.predict(data, None, features=False))
-    return _multimodal(p, start)
+# /api/v1/emotion/analyze/multimodal (audio and/or text) lives in routes_text.
 
 
 def _b64decode(text: str) -> bytes:

@@ -12,6 +12,7 @@ from ..defaults import MAX_WINDOW_S, TIMELINE_HOP_S, TIMELINE_WINDOW_S, check_wi
 from ..errors import ModelError, OptionError
 from ..labels import EMOTIONS, emotion_info
 from ..models.registry import REGISTRY, is_installed
+from .routes_text import require_transcriber, timeline_words_of
 from .schemas import (
     ERROR_RESPONSES,
     AnalyzeResponse,
@@ -20,6 +21,7 @@ from .schemas import (
     ModelsResponse,
     TimelineResponse,
 )
+from .schemas_text import AnalyzeWordsResponse, TimelineWordsResponse
 from .state import StateDep
 from .uploads import read_upload
 
@@ -46,7 +48,7 @@ AUDIO_BODY: dict[str, Any] = {
 
 @router.post(
     "/v1/analyze",
-    response_model=AnalyzeResponse | TimelineResponse,
+    response_model=AnalyzeWordsResponse | AnalyzeResponse | TimelineWordsResponse | TimelineResponse,
     responses=ERROR_RESPONSES,
     openapi_extra=AUDIO_BODY,
     tags=["v1"],
@@ -68,12 +70,15 @@ async def analyze(
             examples=["angry,happy,neutral,sad"],
         ),
     ] = None,
+    transcribe: Annotated[bool, Query(description="also transcribe (English) and fuse voice and words")] = False,
 ) -> dict[str, Any]:
     """Emotion, confidence, per-emotion scores, descriptors and display metadata.
 
     A silent clip is not an error: it answers 200 with `emotion: null` and `silent: true`.
     With `timeline=true`: segments (`start`, `end`, `emotion`, `confidence`, `scores`, `speech`;
     silence has `emotion: null`) covering the recording, a summary, and display metadata.
+    With `transcribe=true` (English; the server needs emovox[transcribe], else 501): `transcript`,
+    `text` (the words' emotion) and `fused`; on a timeline, `words` per speech segment.
     """
     if timeline:
         try:
@@ -84,11 +89,16 @@ async def analyze(
         model = state.model.restrict(labels) if labels is not None else state.model
     except ModelError as exc:
         raise HTTPException(422, f"labels: {exc}") from None
+    if transcribe:
+        await require_transcriber()  # 501 naming the pip command when the extra is missing
     data, filename = await read_upload(request, "file")
     if timeline:
         tl = await state.timeline(data, filename, window_s=window_s, hop_s=hop_s, model=model)
-        return {**tl.to_dict(), "display": {name: emotion_info(name).to_dict() for name in tl.labels}}
-    prediction = await state.predict(data, filename, features=features, model=model)
+        out = {**tl.to_dict(), "display": {name: emotion_info(name).to_dict() for name in tl.labels}}
+        if transcribe:
+            out["words"] = await timeline_words_of(state, data, tl)
+        return out
+    prediction = await state.predict(data, filename, features=features, model=model, transcribe=transcribe)
     return prediction.to_dict(top_k=top_k, display=True)
 
 

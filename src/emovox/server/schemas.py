@@ -254,15 +254,6 @@ class MultimodalResponse(BaseModel):
     )
 
 
-class MultimodalRequest(BaseModel):
-    """Only the audio modality is supported; text or video fields are refused with a 422."""
-
-    audio_base64: str | None = Field(None, description="base64 of an audio file (wav, mp3, webm...)")
-    model_config = ConfigDict(
-        extra="allow", json_schema_extra={"examples": [{"audio_base64": "UklGRiQAAABXQVZF..."}]}
-    )
-
-
 class ErrorResponse(BaseModel):
     detail: str = Field(description="what was wrong with the request, and what is accepted")
     model_config = _example(

