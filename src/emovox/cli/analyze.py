@@ -15,7 +15,8 @@ def register(sub) -> None:
         description="Analyze voice recordings: per-emotion scores, the dominant emotion and "
         "acoustic descriptors. Exits 1 if any file failed; the others are still reported.",
     )
-    p.add_argument("files", nargs="+", metavar="FILE", help="audio files (wav, flac, mp3, ogg, m4a, webm...)")
+    p.add_argument("files", nargs="+", metavar="FILE", help="audio files (wav, flac, mp3, ogg, m4a, webm...), images (jpg, png, webp: faces) "
+                   "or videos (mp4, mov, webm, mkv, avi, flv: faces and voice)")
     p.add_argument("--model", "-m", default=None, help="model name, folder or hub id (default: built-in)")
     p.add_argument("--json", action="store_true", help="one JSON object per file (JSON Lines)")
     p.add_argument("--top-k", type=_positive, default=None, help="show only the K most likely emotions")
@@ -79,6 +80,13 @@ def run(args) -> int:
         from .timeline_view import run_timeline
 
         return run_timeline(args)  # checks the flag combinations itself
+    from .media_view import is_media, run_media
+
+    media = [f for f in args.files if is_media(f)]  # images, and videos with a picture: faces too
+    failed_media = run_media(media, args) if media else 0
+    args.files = [f for f in args.files if f not in media]
+    if not args.files:
+        return 1 if failed_media else 0
     limit = 600.0 if args.max_duration is None else args.max_duration
     model = adapted(emovox.load_model(
         args.model, features=not args.no_features, max_duration_s=limit, labels=args.labels
@@ -96,7 +104,7 @@ def run(args) -> int:
             print(json.dumps(result.to_dict(top_k=args.top_k), ensure_ascii=False), flush=True)
         else:
             print_prediction(result, args.top_k)
-    return 1 if failed else 0
+    return 1 if failed or failed_media else 0
 
 
 def adapted(model, args):

@@ -9,6 +9,7 @@ OpenCV wheel and the expression model inside emovox (``assets/emovox-face``).
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -73,7 +74,7 @@ class FaceClassifier:
 
     @classmethod
     def load(cls, folder: str | Path | None = None) -> FaceClassifier:
-        folder = Path(folder) if folder else FACE_MODEL_DIR
+        folder = Path(folder or os.environ.get("EMOVOX_FACE_MODEL") or FACE_MODEL_DIR)
         meta_file = folder / "emovox-face.json"
         if not meta_file.is_file():
             raise ModelError(f"no face model in {folder} (emovox-face.json missing)")
