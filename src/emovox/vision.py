@@ -247,7 +247,7 @@ class Video:
     max_duration_s: float
 
     def frames(self) -> Iterator[Frame]:
-        return _sample_frames(self)
+        return _sample_frames(self) if self.width else iter(())
 
 
 def load_video(
@@ -267,7 +267,11 @@ def load_video(
     name = media_name(source)
     limit_s = max_duration_s or max_video_duration_s()
     data = read_bytes(source, max_bytes or max_video_bytes(), "video")
-    with _open(data, name) as container:
+    with _open(data, name, picture=False) as container:
+        if not container.streams.video:  # sound only (a webm or mp4 recording): no frames, the voice
+            duration = _duration(container, container.streams.audio[0])
+            sound = _decode_audio(data, name, limit_s) if audio else None
+            return Video(name, data, duration or 0.0, 0, 0, None, "none", sound, fps, limit_s)
         stream = container.streams.video[0]
         ctx = stream.codec_context
         width, height = int(ctx.width or 0), int(ctx.height or 0)
@@ -287,7 +291,8 @@ def load_video(
     return video
 
 
-def _open(data: bytes, name: str):
+def _open(data: bytes, name: str, picture: bool = True):
+    """An open container with a video stream (or, ``picture=False``, at least an audio one)."""
     import av
 
     try:
@@ -295,6 +300,8 @@ def _open(data: bytes, name: str):
                             metadata_errors="ignore")
     except Exception as exc:  # noqa: BLE001 - a refused demuxer, corrupt data: any library error
         raise UndecodableVideoError(_undecodable(data, name)) from exc
+    if not picture and not container.streams.video and container.streams.audio:
+        return container
     if not container.streams.video or container.streams.video[0].codec_context is None:
         kinds = ", ".join(sorted({s.type for s in container.streams})) or "none"
         container.close()

@@ -19,7 +19,7 @@ from fastapi.staticfiles import StaticFiles
 from .. import __version__, load_model
 from ..errors import AudioError, EmovoxError, ModelError
 from ..recognizer import Recognizer
-from . import routes_compat, routes_v1, stream
+from . import routes_compat, routes_face, routes_v1, stream
 from .docs import add_docs, asset_dir
 from .limits import BodySizeLimit
 from .metrics import Metrics, MetricsMiddleware
@@ -66,6 +66,7 @@ def create_app(settings: Settings | None = None, *, model: Recognizer | None = N
     app.include_router(routes_v1.router)
     app.include_router(routes_compat.router)
     app.include_router(stream.router)
+    app.include_router(routes_face.router)
     app.mount("/static", StaticFiles(directory=routes_compat.STATIC), name="static")
     add_docs(app, asset_dir())
     _add_error_handlers(app)

@@ -1,0 +1,118 @@
+"""Faces over HTTP: images and videos for the seed's routes (``analysis_type=video``, ``video_base64``)
+and ``POST /v1/faces`` (the whole ``MediaPrediction``).
+
+``dominant_emotion`` of an image or a video is, until ``emovox.fusion`` takes faces, the faces'
+pooled answer when a face was seen, else the voice's. Each modality's own result is kept in
+``metadata`` (``faces``, ``voice``). Neither a face nor speech: 422; an undecodable file: 415; too
+many bytes, pixels or seconds: 413. Never a 500 for what a client sent.
+"""
+
+from __future__ import annotations
+
+import time
+from functools import lru_cache
+from typing import TYPE_CHECKING, Annotated, Any
+
+import anyio
+from fastapi import APIRouter, File, HTTPException, UploadFile
+
+from ..errors import MediaError, MediaTooLargeError, MissingExtraError, UndecodableMediaError
+from .schemas import ERROR_RESPONSES
+from .state import StateDep
+from .uploads import read_file
+
+if TYPE_CHECKING:
+    from ..result_media import MediaPrediction
+    from .state import ServerState
+
+router = APIRouter(tags=["faces"])
+
+
+@lru_cache(maxsize=1)
+def face_model():
+    from ..models.face import load_face_model
+
+    return load_face_model()
+
+
+def media_status(exc: MediaError) -> int:
+    if isinstance(exc, MediaTooLargeError):
+        return 413
+    if isinstance(exc, UndecodableMediaError):
+        return 415
+    return 422
+
+
+def is_media_upload(data: bytes, filename: str | None) -> bool:
+    """An image (by its bytes or name), or a video named as one (webm/mp4 audio stays audio)."""
+    from ..vision import is_image_name, is_video_name, sniff
+
+    found = sniff(data[:16])
+    if found == "image" or (found is None and is_image_name(filename)):
+        return True
+    return is_video_name(filename) and not (filename or "").lower().endswith((".webm", ".mp4", ".m4a"))
+
+
+async def analyze_upload(state: ServerState, data: bytes, filename: str | None) -> MediaPrediction:
+    """Faces and voice of one upload in a worker thread; HTTPException 4xx for anything unusable."""
+    from ..media import analyze_media, require_content
+
+    if not data:
+        raise HTTPException(422, f"{filename or 'upload'} is empty: 0 bytes were received")
+
+    def run() -> MediaPrediction:
+        p = analyze_media(data, face_model=face_model(), voice_model=state.model, name=filename)
+        return require_content(p)
+
+    try:
+        return await anyio.to_thread.run_sync(run, limiter=state.limiter)
+    except MissingExtraError as exc:
+        raise HTTPException(501, f"faces are not available on this server: {exc}") from exc
+    except MediaError as exc:
+        raise HTTPException(media_status(exc), str(exc)) from exc
+
+
+def dominant(p: MediaPrediction):
+    """The answer the seed's shapes carry: faces when seen, else the voice (see the module note)."""
+    if p.face is not None:
+        return p.face
+    return p.voice
+
+
+def seed_shape(p: MediaPrediction, start: float, filename: str | None = None) -> dict[str, Any]:
+    """The seed's MultimodalResponse shape for an image or a video."""
+    top = dominant(p)
+    modalities = (["video"] if p.faces_detected else []) + (["audio"] if p.has_speech else [])
+    metadata: dict[str, Any] = {
+        "modalities_used": modalities,
+        "faces_detected": p.faces_detected,
+        "frames_analyzed": p.frames_analyzed,
+        "media_type": p.kind,
+        "model": p.voice.model if p.voice is not None else p.face_model,
+        "face_model": p.face_model,
+        "duration_s": round(p.duration_s, 3),
+        "faces": [t.to_dict(timeline=False) for t in p.tracks],
+        "voice": None if not p.has_speech else {
+            "emotion": p.voice.emotion, "confidence": p.voice.confidence, "scores": dict(p.voice.top()),
+        },
+        "processing_time_ms": round((time.perf_counter() - start) * 1000, 1),
+    }
+    if filename:
+        metadata["filename"] = filename
+    return {
+        "dominant_emotion": top.emotion,
+        "confidence": top.confidence,
+        "emotions": dict(top.top()),
+        "metadata": metadata,
+    }
+
+
+MediaField = Annotated[UploadFile, File(description="an image (jpg, png, webp) or a video (mp4, mov, webm, mkv, avi, flv)")]
+
+
+@router.post("/v1/faces", responses=ERROR_RESPONSES,
+             summary="Faces (box, emotion, tracks over time) and the voice of an image or a video")
+async def faces(state: StateDep, file: MediaField) -> dict[str, Any]:
+    data = await read_file(file)
+    p = await analyze_upload(state, data, file.filename)
+    return p.to_dict()
