@@ -1,0 +1,86 @@
+"""Faces over HTTP: the seed's analyze/file with analysis_type=video, and /v1/faces; every bad input a 4xx."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+pytest.importorskip("fastapi")
+pytest.importorskip("cv2")
+from fastapi.testclient import TestClient  # noqa: E402
+
+from conftest import SR, encode, speech_like  # noqa: E402
+from emovox.server import Settings, create_app  # noqa: E402
+from media_helpers import av_clips, drawn_image, image_bytes, moving_frames, video_bytes  # noqa: E402, F401
+
+ROUTE = "/api/v1/emotion/analyze/file"
+
+
+@pytest.fixture(scope="module")
+def client():
+    with TestClient(create_app(Settings()), raise_server_exceptions=False) as c:
+        yield c
+
+
+def post(client, data, name, analysis_type="video", route=ROUTE):
+    form = {"analysis_type": analysis_type} if analysis_type else {}
+    return client.post(route, files={"file": (name, data)}, data=form)
+
+
+def test_video_with_speech_and_no_face(client):
+    r = post(client, video_bytes(moving_frames(2.0), audio=speech_like(2.0)), "talk.mp4")
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["metadata"]["faces_detected"] == 0 and body["metadata"]["faces"] == []
+    assert body["metadata"]["modalities_used"] == ["audio"]
+    assert body["dominant_emotion"] == body["metadata"]["voice"]["emotion"]
+
+
+def test_neither_faces_nor_speech_is_422(client):
+    r = post(client, video_bytes(moving_frames(2.0), audio=np.zeros(2 * SR, np.float32)), "quiet.mp4")
+    assert r.status_code == 422 and "no face and no speech" in r.json()["detail"]
+    r = post(client, image_bytes(drawn_image()), "drawing.png", analysis_type=None)  # an image by its bytes
+    assert r.status_code == 422 and "no face found" in r.json()["detail"]
+
+
+@pytest.mark.parametrize("data,name", [
+    (b"\xff\xd8\xff\xe0" + b"broken" * 30, "photo.jpg"),
+    (b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 300, "clip.mp4"),
+    (b"#EXTM3U\n#EXTINF:1,\nfile:///etc/passwd\n", "list.mp4"),
+])
+def test_corrupt_or_refused_uploads_are_415(client, data, name):
+    r = post(client, data, name)
+    assert r.status_code == 415, r.text
+    assert "not a supported" in r.json()["detail"]
+
+
+def test_limits_are_413(client, monkeypatch):
+    monkeypatch.setenv("EMOVOX_MAX_IMAGE_PIXELS", "1000")
+    r = post(client, image_bytes(drawn_image()), "big.png")
+    assert r.status_code == 413 and "pixels" in r.json()["detail"]
+    monkeypatch.setenv("MAX_VIDEO_FILE_SIZE", "1000")
+    r = post(client, video_bytes(moving_frames(1.0)), "long.mp4")
+    assert r.status_code == 413 and "limit for a video" in r.json()["detail"]
+
+
+def test_audio_uploads_keep_their_answer(client):
+    r = post(client, encode(speech_like(2.0), SR, "wav"), "clip.wav", analysis_type=None)
+    assert r.status_code == 200 and "faces_detected" not in r.json()["metadata"]
+
+
+@pytest.mark.corpus
+def test_real_clip_and_frame(client, av_clips):  # noqa: F811
+    from emovox.vision import load_video
+
+    clip = next(c for c in av_clips if c.suffix == ".mp4")
+    r = post(client, clip.read_bytes(), clip.name)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["metadata"]["faces_detected"] == 1 and body["metadata"]["modalities_used"] == ["video", "audio"]
+    assert body["dominant_emotion"] == body["metadata"]["faces"][0]["emotion"]
+    frame = next(iter(load_video(clip, audio=False).frames()))
+    r = post(client, image_bytes(frame.rgb, "JPEG"), "frame.jpg", analysis_type=None)
+    assert r.status_code == 200 and r.json()["metadata"]["faces_detected"] == 1
+    r = client.post("/v1/faces", files={"file": (clip.name, clip.read_bytes())})
+    assert r.status_code == 200
+    assert r.json()["tracks"][0]["frames"] == r.json()["frames_analyzed"]
