@@ -168,7 +168,7 @@ def test_multimodal_audio(client):
     ("payload", "words"),
     [
         ({"audio_base64": "AAAA", "text": "I am so happy"}, "text modality is not supported yet"),
-        ({"video_base64": "AAAA"}, "video modality is not supported yet"),
+        ({"image_base64": "AAAA"}, "image modality is not supported yet"),  # images go in video_base64
         ({"text": "hello"}, "text modality"),
         ({}, "missing field 'audio_base64'"),
         ({"audio_base64": "%%% not base64 %%%"}, "not valid base64"),

@@ -84,3 +84,19 @@ def test_real_clip_and_frame(client, av_clips):  # noqa: F811
     r = client.post("/v1/faces", files={"file": (clip.name, clip.read_bytes())})
     assert r.status_code == 200
     assert r.json()["tracks"][0]["frames"] == r.json()["frames_analyzed"]
+
+
+def test_multimodal_video_base64_with_audio_base64(client):
+    import base64
+
+    body = {"video_base64": base64.b64encode(video_bytes(moving_frames(1.0))).decode(),
+            "audio_base64": base64.b64encode(encode(speech_like(2.0), SR, "wav")).decode()}
+    r = client.post("/api/v1/emotion/analyze/multimodal", json=body)
+    assert r.status_code == 200, r.text
+    meta = r.json()["metadata"]
+    assert meta["faces_detected"] == 0 and meta["modalities_used"] == ["audio"]
+    body = {"video_base64": base64.b64encode(image_bytes(drawn_image())).decode()}
+    r = client.post("/api/v1/emotion/analyze/multimodal", json=body)
+    assert r.status_code == 422 and "no face found" in r.json()["detail"]
+    r = client.post("/api/v1/emotion/analyze/multimodal", json={"video_base64": "bm90IGEgdmlkZW8="})
+    assert r.status_code == 415

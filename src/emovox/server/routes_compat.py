@@ -190,7 +190,8 @@ async def emotion_analyze_file(
 async def emotion_analyze_multimodal(state: StateDep, body: MultimodalRequest) -> dict[str, Any]:
     """JSON with `audio_base64`. Text and video are not supported yet: such fields answer 422."""
     start = time.perf_counter()
-    extra = body.model_extra or {}
+    extra = dict(body.model_extra or {})
+    video = extra.pop("video_base64", None)  # an image or a clip: faces (and its sound's voice)
     for key, value in extra.items():
         modality = next((m for m in UNSUPPORTED_MODALITIES if m in key.lower()), None)
         if modality and value not in (None, "", [], {}):
@@ -199,6 +200,9 @@ async def emotion_analyze_multimodal(state: StateDep, body: MultimodalRequest) -
                 f"the {modality} modality is not supported yet (field {key!r}): this server "
                 f"analyzes audio only; send the recording as 'audio_base64'",
             )
+    if video:
+        audio = _b64decode(body.audio_base64) if body.audio_base64 else None
+        return await routes_face.multimodal(state, _b64decode(str(video)), audio, start)
     if not body.audio_base64:
         raise HTTPException(422, "missing field 'audio_base64': the base64 of an audio file")
     data = _b64decode(body.audio_base64)

@@ -53,8 +53,11 @@ def is_media_upload(data: bytes, filename: str | None) -> bool:
     return is_video_name(filename) and not (filename or "").lower().endswith((".webm", ".mp4", ".m4a"))
 
 
-async def analyze_upload(state: ServerState, data: bytes, filename: str | None) -> MediaPrediction:
-    """Faces and voice of one upload in a worker thread; HTTPException 4xx for anything unusable."""
+async def analyze_upload(
+    state: ServerState, data: bytes, filename: str | None, *, require: bool = True
+) -> MediaPrediction:
+    """Faces and voice of one upload in a worker thread; HTTPException 4xx for anything unusable
+    (with ``require``, also when it holds neither a face nor speech)."""
     from ..media import analyze_media, require_content
 
     if not data:
@@ -62,7 +65,7 @@ async def analyze_upload(state: ServerState, data: bytes, filename: str | None) 
 
     def run() -> MediaPrediction:
         p = analyze_media(data, face_model=face_model(), voice_model=state.model, name=filename)
-        return require_content(p)
+        return require_content(p) if require else p
 
     try:
         return await anyio.to_thread.run_sync(run, limiter=state.limiter)
@@ -105,6 +108,23 @@ def seed_shape(p: MediaPrediction, start: float, filename: str | None = None) ->
         "emotions": dict(top.top()),
         "metadata": metadata,
     }
+
+
+async def multimodal(state: ServerState, media: bytes, audio: bytes | None, start: float) -> dict[str, Any]:
+    """``video_base64`` (an image or a clip), with ``audio_base64`` as the voice when both are sent."""
+    import dataclasses
+
+    from ..media import require_content
+
+    p = await analyze_upload(state, media, None, require=False)
+    if audio is not None:
+        voice = await state.predict(audio, None, features=False)
+        p = dataclasses.replace(p, voice=voice)
+    try:
+        require_content(p)
+    except MediaError as exc:
+        raise HTTPException(422, str(exc)) from exc
+    return seed_shape(p, start)
 
 
 MediaField = Annotated[UploadFile, File(description="an image (jpg, png, webp) or a video (mp4, mov, webm, mkv, avi, flv)")]
