@@ -190,7 +190,9 @@ def load_image(source: MediaSource, *, max_pixels: int | None = None) -> np.ndar
             return np.asarray(rgb, dtype=np.uint8).copy()
     except ImageError:
         raise
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
+    except Image.DecompressionBombError as exc:
+        raise ImageTooLargeError(f"{name} has too many pixels: {exc}") from exc
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
         raise UndecodableImageError(
             f"could not decode {name} ({len(data):,} bytes, starts with {data[:12]!r}): not a "
             f"supported image. Accepted: {ACCEPTED_IMAGES}"
@@ -245,9 +247,10 @@ class Video:
     audio: np.ndarray | None
     fps: float
     max_duration_s: float
+    picture: bool = True  # False: a container with sound only (no frames)
 
     def frames(self) -> Iterator[Frame]:
-        return _sample_frames(self) if self.width else iter(())
+        return _sample_frames(self) if self.picture else iter(())
 
 
 def load_video(
@@ -271,7 +274,7 @@ def load_video(
         if not container.streams.video:  # sound only (a webm or mp4 recording): no frames, the voice
             duration = _duration(container, container.streams.audio[0])
             sound = _decode_audio(data, name, limit_s) if audio else None
-            return Video(name, data, duration or 0.0, 0, 0, None, "none", sound, fps, limit_s)
+            return Video(name, data, duration or 0.0, 0, 0, None, "none", sound, fps, limit_s, picture=False)
         stream = container.streams.video[0]
         ctx = stream.codec_context
         width, height = int(ctx.width or 0), int(ctx.height or 0)
