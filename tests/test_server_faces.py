@@ -100,3 +100,10 @@ def test_multimodal_video_base64_with_audio_base64(client):
     assert r.status_code == 422 and "no face found" in r.json()["detail"]
     r = client.post("/api/v1/emotion/analyze/multimodal", json={"video_base64": "bm90IGEgdmlkZW8="})
     assert r.status_code == 415
+
+
+def test_sound_only_recording_sent_as_video_gets_the_voice(client):
+    r = post(client, encode(speech_like(2.0), SR, "webm"), "mic.webm")
+    assert r.status_code == 200, r.text
+    meta = r.json()["metadata"]
+    assert meta["faces_detected"] == 0 and meta["frames_analyzed"] == 0 and meta["modalities_used"] == ["audio"]
