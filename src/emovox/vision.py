@@ -31,6 +31,7 @@ from .errors import (
     UndecodableVideoError,
     VideoError,
     VideoTooLargeError,
+    require,
 )
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp")
@@ -173,6 +174,7 @@ def load_image(source: MediaSource, *, max_pixels: int | None = None) -> np.ndar
         return _from_array(source, limit)
     name = media_name(source)
     data = read_bytes(source, MAX_IMAGE_FILE_SIZE, "image")
+    require("PIL", "face", "reading images")
     from PIL import Image, ImageOps, UnidentifiedImageError
 
     try:
