@@ -112,3 +112,12 @@ def test_corrupt_video_and_refused_formats():
     png = image_bytes(drawn_image(32, 32))
     with pytest.raises(UndecodableVideoError):
         load_video(png)
+
+
+def test_a_video_that_decodes_too_slowly_is_refused(monkeypatch):
+    import emovox.vision as vision
+
+    data = video_bytes(moving_frames(2.0))
+    monkeypatch.setattr(vision, "DECODE_TIMEOUT_S", -1.0)  # any decoding time is too long
+    with pytest.raises(UndecodableVideoError, match="took too long"):
+        list(load_video(data).frames())

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import io
 import os
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,6 +56,9 @@ MAX_VIDEO_FILE_SIZE = 50 * 1024 * 1024
 MAX_VIDEO_DURATION_S = 300.0
 """Seconds; ``EMOVOX_MAX_VIDEO_DURATION`` overrides it."""
 MAX_IMAGE_FILE_SIZE = 50 * 1024 * 1024
+DECODE_TIMEOUT_S = 10.0
+"""Decoding one video may take this long plus 1 s per second of video decoded (a damaged or hostile
+file that decodes slowly is refused, not waited on)."""
 
 MediaSource = Union[str, os.PathLike, bytes, bytearray, memoryview, BinaryIO, np.ndarray]
 
@@ -334,12 +338,18 @@ def _sample_frames(video: Video) -> Iterator[Frame]:
     step = 1.0 / video.fps
     next_t = 0.0
     produced = 0
+    started = time.monotonic()
     with _open(video.data, video.name) as container:
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
         try:
             for frame in container.decode(stream):
                 t = float(frame.time) if frame.time is not None else produced * step
+                if time.monotonic() - started > DECODE_TIMEOUT_S + max(t, 0.0):
+                    raise UndecodableVideoError(
+                        f"decoding {video.name} took too long ({time.monotonic() - started:.1f} s for "
+                        f"{max(t, 0.0):.1f} s of video): the file is damaged or not a plain video"
+                    )
                 if t > video.max_duration_s:
                     raise VideoTooLargeError(
                         f"{video.name} runs past the maximum of {video.max_duration_s:g} s"
@@ -380,8 +390,11 @@ def _decode_audio(data: bytes, name: str, limit_s: float) -> np.ndarray | None:
         resampler = av.AudioResampler(format="fltp")
         blocks: list[np.ndarray] = []
         total = 0
+        started = time.monotonic()
         try:
             for frame in container.decode(stream):
+                if time.monotonic() - started > DECODE_TIMEOUT_S + total / rate:
+                    raise UndecodableVideoError(f"decoding the sound of {name} took too long: the file is damaged")
                 for out in resampler.resample(frame):
                     block = out.to_ndarray().mean(axis=0).astype(np.float32, copy=False)
                     blocks.append(block)
