@@ -107,3 +107,24 @@ def test_sound_only_recording_sent_as_video_gets_the_voice(client):
     assert r.status_code == 200, r.text
     meta = r.json()["metadata"]
     assert meta["faces_detected"] == 0 and meta["frames_analyzed"] == 0 and meta["modalities_used"] == ["audio"]
+
+
+def test_stream_answers_each_message_and_survives_bad_ones(client):
+    import base64
+
+    wav = base64.b64encode(encode(speech_like(2.0), SR, "wav")).decode()
+    clip = base64.b64encode(video_bytes(moving_frames(1.0), audio=speech_like(1.5))).decode()
+    with client.websocket_connect("/ws/emotion/stream") as ws:
+        ws.send_text("not json")
+        bad = ws.receive_json()
+        assert bad["type"] == "error" and bad["status"] == 422 and "not JSON" in bad["detail"]
+        ws.send_json({"id": 7, "audio_base64": wav, "model_type": "default"})
+        voice = ws.receive_json()
+        assert voice["type"] == "result" and voice["id"] == 7 and voice["dominant_emotion"]
+        ws.send_json({"video_base64": clip})
+        video = ws.receive_json()
+        assert video["type"] == "result" and video["metadata"]["faces_detected"] == 0
+        ws.send_json({"audio_base64": base64.b64encode(b"plain text").decode()})
+        assert ws.receive_json()["status"] == 415
+        ws.send_bytes(b"\x00\x01")
+        assert "JSON text messages" in ws.receive_json()["detail"]

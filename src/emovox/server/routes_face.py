@@ -14,7 +14,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Annotated, Any
 
 import anyio
-from fastapi import APIRouter, File, HTTPException, UploadFile
+from fastapi import APIRouter, File, HTTPException, UploadFile, WebSocket
 
 from ..errors import MediaError, MediaTooLargeError, MissingExtraError, UndecodableMediaError
 from .schemas import ERROR_RESPONSES
@@ -136,3 +136,66 @@ async def faces(state: StateDep, file: MediaField) -> dict[str, Any]:
     data = await read_file(file)
     p = await analyze_upload(state, data, file.filename)
     return p.to_dict()
+
+
+@router.websocket("/ws/emotion/stream")
+async def emotion_stream(ws: WebSocket) -> None:
+    """The seed's stream: each JSON text message (``audio_base64``, ``video_base64``, ``text``,
+    ``model_type``, optional ``id``) is answered by one JSON message: ``{"type": "result", ...the
+    analyze/file shape...}`` or ``{"type": "error", "status": 4xx, "detail": ...}``; the socket stays open."""
+    await ws.accept()
+    state = getattr(ws.app.state, "emovox", None)
+    if state is None:
+        await ws.close(code=1011, reason="the model is not loaded yet")
+        return
+    while True:
+        message = await ws.receive()
+        if message["type"] == "websocket.disconnect":
+            return
+        reply = await _stream_reply(state, message.get("text"))
+        await ws.send_json(reply)
+
+
+async def _stream_reply(state: ServerState, text: str | None) -> dict[str, Any]:
+    import json
+
+    from ..errors import AudioError, EmovoxError
+    from .routes_compat import _b64decode, _multimodal
+    from .state import audio_error_status, require_speech
+
+    ident: Any = None
+    try:
+        if text is None:
+            raise HTTPException(422, "send JSON text messages: {\"audio_base64\": ...} or {\"video_base64\": ...}")
+        try:
+            body = json.loads(text)
+        except ValueError as exc:
+            raise HTTPException(422, f"the message is not JSON: {exc}") from exc
+        if not isinstance(body, dict):
+            raise HTTPException(422, "the message must be a JSON object")
+        ident = body.get("id")
+        start = time.perf_counter()
+        video, audio = body.get("video_base64"), body.get("audio_base64")
+        for key, value in (("video_base64", video), ("audio_base64", audio)):
+            if value is not None and not isinstance(value, str):
+                raise HTTPException(422, f"{key} must be a base64 string")
+        if video:
+            result = await multimodal(state, _b64decode(video), _b64decode(audio) if audio else None, start)
+        elif audio:
+            p = require_speech(await state.predict(_b64decode(audio), None, features=False))
+            result = _multimodal(p, start)
+        elif body.get("text"):
+            raise HTTPException(422, "the text modality is not supported on this stream yet: send audio_base64 "
+                                     "or video_base64")
+        else:
+            raise HTTPException(422, "send audio_base64 (a recording) or video_base64 (an image or a clip)")
+        reply = {"type": "result", **result}
+    except HTTPException as exc:
+        reply = {"type": "error", "status": exc.status_code, "detail": exc.detail}
+    except AudioError as exc:
+        reply = {"type": "error", "status": audio_error_status(exc), "detail": str(exc)}
+    except EmovoxError as exc:
+        reply = {"type": "error", "status": 422, "detail": str(exc)}
+    if ident is not None:
+        reply["id"] = ident
+    return reply
