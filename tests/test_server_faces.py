@@ -128,3 +128,18 @@ def test_stream_answers_each_message_and_survives_bad_ones(client):
         assert ws.receive_json()["status"] == 415
         ws.send_bytes(b"\x00\x01")
         assert "JSON text messages" in ws.receive_json()["detail"]
+
+
+def test_v1_analyze_takes_images_and_videos(client):
+    r = client.post("/v1/analyze", files={"file": ("drawing.png", image_bytes(drawn_image()))})
+    assert r.status_code == 200, r.text
+    assert r.json()["kind"] == "image" and r.json()["faces_detected"] == 0 and r.json()["face"] is None
+    r = client.post("/v1/analyze", files={"file": ("talk.mp4", video_bytes(moving_frames(2.0), audio=speech_like(2.0)))})
+    assert r.status_code == 200 and r.json()["kind"] == "video" and r.json()["voice"]["emotion"]
+    r = client.post("/v1/analyze", files={"file": ("mic.webm", encode(speech_like(2.0), SR, "webm"))})
+    assert r.status_code == 200 and "faces_detected" not in r.json()  # sound only: the voice answer
+
+
+def test_a_video_upload_without_analysis_type_still_gets_faces(client):
+    r = post(client, video_bytes(moving_frames(2.0), audio=speech_like(2.0)), "talk.mp4", analysis_type=None)
+    assert r.status_code == 200 and r.json()["metadata"]["faces_detected"] == 0

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import io
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -133,6 +134,9 @@ def analyze_media(
     face_model = face_model or _default_face_model()
     label = name or (media_name(source) if not isinstance(source, (bytes, bytearray, memoryview)) else None)
     kind = kind_of(source, name)
+    if isinstance(source, (bytes, bytearray, memoryview)) and name:  # errors then name the upload
+        source = io.BytesIO(bytes(source))
+        source.name = name
     if kind == "image":
         faces = face_model.predict(source)
         tracker = Tracker()

@@ -413,6 +413,18 @@ def _decode_audio(data: bytes, name: str, limit_s: float) -> np.ndarray | None:
     return resample(signal, rate, SAMPLE_RATE)
 
 
+def has_picture(data: bytes) -> bool:
+    """True when the bytes are a video container (by its first bytes) holding a video stream; an
+    audio-only mp4 or webm (a microphone recording) is False. Opens nothing but the bytes."""
+    if sniff(data[:16]) != "video":
+        return False
+    try:
+        with _open(data, "<probe>", picture=False) as container:
+            return bool(container.streams.video)
+    except MediaError:
+        return False
+
+
 def kind_of(source: MediaSource, name: str | None = None) -> str:
     """'image', 'video' or 'audio' for a source: by its magic bytes, else by its file extension."""
     if isinstance(source, np.ndarray):

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import anyio
 from fastapi import APIRouter, File, HTTPException, UploadFile, WebSocket
+from fastapi.responses import JSONResponse
 
 from ..errors import MediaError, MediaTooLargeError, MissingExtraError, UndecodableMediaError
 from .schemas import ERROR_RESPONSES
@@ -44,13 +45,12 @@ def media_status(exc: MediaError) -> int:
 
 
 def is_media_upload(data: bytes, filename: str | None) -> bool:
-    """An image (by its bytes or name), or a video named as one (webm/mp4 audio stays audio)."""
-    from ..vision import is_image_name, is_video_name, sniff
+    """An image (by its bytes, or its name when the bytes do not say), or a video container that
+    holds a picture (an audio-only mp4/webm, such as a microphone recording, stays audio)."""
+    from ..vision import has_picture, is_image_name, sniff
 
     found = sniff(data[:16])
-    if found == "image" or (found is None and is_image_name(filename)):
-        return True
-    return is_video_name(filename) and not (filename or "").lower().endswith((".webm", ".mp4", ".m4a"))
+    return found == "image" or (found is None and is_image_name(filename)) or has_picture(data)
 
 
 async def analyze_upload(
@@ -73,6 +73,11 @@ async def analyze_upload(
         raise HTTPException(501, f"faces are not available on this server: {exc}") from exc
     except MediaError as exc:
         raise HTTPException(media_status(exc), str(exc)) from exc
+
+
+def media_response(p: MediaPrediction) -> JSONResponse:
+    """The whole MediaPrediction (outside the voice routes' response models)."""
+    return JSONResponse(p.to_dict())
 
 
 def dominant(p: MediaPrediction):

@@ -11,6 +11,7 @@ from .. import __version__
 from ..errors import ModelError
 from ..labels import EMOTIONS, emotion_info
 from ..models.registry import REGISTRY, is_installed
+from . import routes_face
 from .schemas import (
     ERROR_RESPONSES,
     AnalyzeResponse,
@@ -81,6 +82,8 @@ async def analyze(
     except ModelError as exc:
         raise HTTPException(422, f"labels: {exc}") from None
     data, filename = await read_upload(request, "file")
+    if not timeline and routes_face.is_media_upload(data, filename):  # faces (and a video's voice)
+        return routes_face.media_response(await routes_face.analyze_upload(state, data, filename, require=False))
     if timeline:
         tl = await state.timeline(data, filename, window_s=window_s, hop_s=hop_s, model=model)
         return {**tl.to_dict(), "display": {name: emotion_info(name).to_dict() for name in tl.labels}}
