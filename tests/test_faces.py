@@ -147,6 +147,8 @@ def test_cli_on_a_real_clip_and_a_frame(tmp_path, av_clips):  # noqa: F811
     assert set(image["tracks"][0]["box"]) == {"x", "y", "width", "height"}
     assert video["faces_detected"] == 1 and video["voice"]["emotion"]
     assert len(video["tracks"][0]["timeline"]) == video["frames_analyzed"]
+    slow = json.loads(run_emovox("analyze", str(clip), "--json", "--fps", "1").stdout)
+    assert slow["frames_analyzed"] == int(np.ceil(video["duration_s"])) and slow["fps"] == 1
 
 
 @pytest.mark.corpus

@@ -31,6 +31,7 @@ def register(sub) -> None:
                    "see README 'Adapting to your recordings')")
     p.add_argument("--adapt", type=_positive, default=50, metavar="N",
                    help="how many --adapt-to files to draw at random (default 50)")
+    p.add_argument("--fps", type=float, default=4.0, help="video frames analysed per second for faces (default 4)")
     p.add_argument("--batch-size", type=_positive, default=8, help="clips per model call (default 8)")
     p.add_argument(
         "--max-duration", type=float, default=None,

@@ -34,6 +34,8 @@ def run_media(files: list[str], args) -> int:
 
     from ..media import analyze_media
 
+    if not args.fps > 0:
+        raise EmovoxError(f"--fps must be positive, got {args.fps:g}")
     face_model = emovox.load_face_model()
     voice_model = None
     failed = 0
@@ -42,7 +44,7 @@ def run_media(files: list[str], args) -> int:
             if voice_model is None and not is_image(path):
                 voice_model = emovox.load_model(args.model, features=False, labels=args.labels)
             p = analyze_media(path, face_model=face_model, voice_model=voice_model,
-                              fps=getattr(args, "fps", None) or 4.0)
+                              fps=args.fps)
         except EmovoxError as exc:
             failed += 1
             print(f"emovox: error: {path}: {exc}", file=sys.stderr)
