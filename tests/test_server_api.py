@@ -97,7 +97,7 @@ def test_silent_clip_is_not_an_error(client):
         (b"", "empty.wav", 422, "empty"),
         (os.urandom(4000), "noise.wav", 415, "could not decode"),
         (b"Dear diary, today I felt great.\n" * 20, "notes.wav", 415, "could not decode"),
-        (b"\x89PNG\r\n\x1a\n" + bytes(200), "picture.mp3", 415, "not a supported audio format"),  # an image demuxer is never opened
+        (b"\x89PNG\r\n\x1a\n" + bytes(200), "picture.mp3", 415, "not a supported image"),  # images go to the faces
         (WAV[: len(WAV) // 50], "truncated.wav", None, None),
     ],
 )

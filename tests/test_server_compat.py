@@ -171,7 +171,7 @@ def test_multimodal_audio(client):
 @pytest.mark.parametrize(
     ("payload", "words"),
     [
-        ({"video_base64": "AAAA"}, "video modality is not supported yet"),
+        ({"image_base64": "AAAA"}, "image modality is not supported yet"),  # images go in video_base64
         ({}, "send 'audio_base64'"),
         ({"audio_base64": "%%% not base64 %%%"}, "not valid base64"),
     ],

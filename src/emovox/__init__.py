@@ -37,6 +37,8 @@ __all__ = [
     "Timeline",
     "__version__",
     "analyze",
+    "analyze_media",
+    "load_face_model",
     "load_model",
     "load_text_model",
 ]
@@ -81,6 +83,22 @@ def _cached(name_or_path: str | None) -> Recognizer:
 def analyze(source: AudioSource, model: str | None = None) -> Prediction:
     """One-call analysis with a cached model: ``emovox.analyze("clip.wav").emotion``."""
     return _cached(model).predict(source)
+
+
+def load_face_model(folder: str | None = None):
+    """The face detector (OpenCV, the ``face`` extra) and expression model (shipped ONNX):
+    ``emovox.load_face_model().predict("photo.jpg")`` -> faces with a box and an emotion each."""
+    from .models.face import load_face_model as load
+
+    return load(folder)
+
+
+def analyze_media(source, **options):
+    """Faces (tracked over sampled frames) and the voice of an image or a video -> MediaPrediction.
+    See ``emovox.media.analyze_media``."""
+    from .media import analyze_media as run
+
+    return run(source, **options)
 
 
 def __getattr__(name: str):

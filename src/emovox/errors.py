@@ -58,3 +58,39 @@ def require(module: str, extra: str, what: str):
         return importlib.import_module(module)
     except ImportError as exc:
         raise MissingExtraError(extra, what, module) from exc
+
+
+class MediaError(EmovoxError):
+    """An image or a video could not be used: corrupt, unsupported, too large, too long..."""
+
+
+class ImageError(MediaError):
+    """The bytes are not an image emovox reads (jpg, png, webp), or it has too many pixels."""
+
+
+class VideoError(MediaError):
+    """The bytes are not a video emovox reads (mp4, webm, mov, mkv, avi, flv), or it is too long."""
+
+
+class MediaTooLargeError(MediaError):
+    """Too many bytes, pixels or seconds for the configured limits (HTTP 413)."""
+
+
+class UndecodableMediaError(MediaError):
+    """Not an image or video emovox can decode (HTTP 415)."""
+
+
+class ImageTooLargeError(ImageError, MediaTooLargeError):
+    """An image with more pixels, or a file with more bytes, than the limits allow."""
+
+
+class UndecodableImageError(ImageError, UndecodableMediaError):
+    """Bytes that are not a jpg, png or webp image, or a damaged one."""
+
+
+class VideoTooLargeError(VideoError, MediaTooLargeError):
+    """A video longer, bigger in bytes or in frame pixels than the limits allow."""
+
+
+class UndecodableVideoError(VideoError, UndecodableMediaError):
+    """Bytes that are not a video in an accepted container, or one with no decodable video stream."""

@@ -1,4 +1,4 @@
-"""Late fusion: one emotion distribution from the voice and the words, each result kept beside it.
+"""Late fusion: one emotion distribution from the voice, the words and the face, each result kept beside it.
 
 >>> from emovox.result import TextPrediction
 >>> voice = TextPrediction("happy", 0.8, {"happy": 0.8, "sad": 0.2})
@@ -16,9 +16,10 @@ How (defaults in ``DEFAULT_WEIGHTS``, all settable per call):
   ``calm`` has no text counterpart). ``"intersection"``: only labels both have, each modality's scores
   renormalised over them first.
 - fused score = sum over modalities of weight x score; the answer sums to 1.
-- ``conflict`` is True when the modalities' top emotions differ and each is held with at least
+- ``conflict`` is True when two modalities' top emotions differ and each is held with at least
   ``conflict_confidence``: a calm voice saying "I just lost my job" is flagged, not averaged away.
-  ``disagreement`` is the total-variation distance of the two distributions (0 same, 1 disjoint).
+  ``disagreement`` is the total-variation distance of the two distributions (0 same, 1 disjoint);
+  with three modalities, of the pair that disagrees most.
 """
 
 from __future__ import annotations
@@ -28,9 +29,9 @@ from typing import Any, Literal
 
 from .result import ranked
 
-DEFAULT_WEIGHTS: dict[str, float] = {"audio": 0.5, "text": 0.5}
+DEFAULT_WEIGHTS: dict[str, float] = {"audio": 0.5, "text": 0.5, "face": 0.5}
 CONFLICT_CONFIDENCE = 0.5
-MODALITIES = ("audio", "text")
+MODALITIES = ("audio", "text", "face")
 
 
 @dataclass(frozen=True)
@@ -68,20 +69,22 @@ class FusedPrediction:
 def fuse(
     audio=None,
     text=None,
+    face=None,
     *,
     weights: dict[str, float] | None = None,
     adaptive: bool = True,
     labels: Literal["union", "intersection"] = "union",
     conflict_confidence: float = CONFLICT_CONFIDENCE,
 ) -> FusedPrediction:
-    """Fuse a voice ``Prediction`` and/or a ``TextPrediction``; a silent voice is left out.
+    """Fuse a voice ``Prediction``, a ``TextPrediction`` and/or a pooled face result (``FaceSummary``);
+    a silent voice is left out.
 
     Raises ValueError when nothing usable is given or the weights are not usable.
     """
-    parts = {m: p for m, p in (("audio", audio), ("text", text))
+    parts = {m: p for m, p in (("audio", audio), ("text", text), ("face", face))
              if p is not None and p.emotion is not None and p.scores}
     if not parts:
-        raise ValueError("nothing to fuse: give a voice prediction with speech and/or a text prediction")
+        raise ValueError("nothing to fuse: give a voice prediction with speech, a text prediction and/or a face")
     if labels not in ("union", "intersection"):
         raise ValueError(f"labels must be 'union' or 'intersection', got {labels!r}")
     base = {**DEFAULT_WEIGHTS, **(weights or {})}
@@ -98,11 +101,13 @@ def fuse(
     scores = {name: sum(w[m] * dists[m].get(name, 0.0) for m in parts) for name in names}
     best = max(scores, key=scores.get)
     disagreement, conflict = 0.0, False
-    if len(parts) == 2:
-        a, t = dists["audio"], dists["text"]
-        disagreement = 0.5 * sum(abs(a.get(n, 0.0) - t.get(n, 0.0)) for n in names)
-        conflict = (parts["audio"].emotion != parts["text"].emotion
-                    and min(parts["audio"].confidence, parts["text"].confidence) >= conflict_confidence)
+    found = list(parts)
+    for i, a in enumerate(found):
+        for b in found[i + 1 :]:
+            da, db = dists[a], dists[b]
+            disagreement = max(disagreement, 0.5 * sum(abs(da.get(n, 0.0) - db.get(n, 0.0)) for n in names))
+            conflict = conflict or (parts[a].emotion != parts[b].emotion
+                                    and min(parts[a].confidence, parts[b].confidence) >= conflict_confidence)
     return FusedPrediction(
         emotion=best, confidence=scores[best], scores=scores, modalities=tuple(parts), weights=w,
         conflict=conflict, disagreement=disagreement, parts=parts,

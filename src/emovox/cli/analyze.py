@@ -16,7 +16,8 @@ def register(sub) -> None:
         description="Analyze voice recordings: per-emotion scores, the dominant emotion and "
         "acoustic descriptors. Exits 1 if any file failed; the others are still reported.",
     )
-    p.add_argument("files", nargs="+", metavar="FILE", help="audio files (wav, flac, mp3, ogg, m4a, webm...)")
+    p.add_argument("files", nargs="+", metavar="FILE", help="audio files (wav, flac, mp3, ogg, m4a, webm...), images (jpg, png, webp: faces) "
+                   "or videos (mp4, mov, webm, mkv, avi, flv: faces and voice)")
     p.add_argument("--model", "-m", default=None, help="model name, folder or hub id (default: built-in)")
     p.add_argument("--json", action="store_true", help="one JSON object per file (JSON Lines)")
     p.add_argument("--top-k", type=_positive, default=None, help="show only the K most likely emotions")
@@ -31,6 +32,7 @@ def register(sub) -> None:
                    "see README 'Adapting to your recordings')")
     p.add_argument("--adapt", type=_positive, default=ADAPT_CLIPS, metavar="N",
                    help=f"how many --adapt-to files to draw at random (default {ADAPT_CLIPS})")
+    p.add_argument("--fps", type=float, default=4.0, help="video frames analysed per second for faces (default 4)")
     p.add_argument("--batch-size", type=_positive, default=8, help="clips per model call (default 8)")
     p.add_argument(
         "--max-duration", type=float, default=None,
@@ -88,6 +90,13 @@ def run(args) -> int:
         from .timeline_view import run_timeline
 
         return run_timeline(args)  # checks the flag combinations itself
+    from .media_view import is_media, run_media
+
+    media = [f for f in args.files if is_media(f)]  # images, and videos with a picture: faces too
+    failed_media = run_media(media, args) if media else 0
+    args.files = [f for f in args.files if f not in media]
+    if not args.files:
+        return 1 if failed_media else 0
     limit = MAX_DURATION_S if args.max_duration is None else args.max_duration
     model = adapted(emovox.load_model(
         args.model, features=not args.no_features, max_duration_s=limit, labels=args.labels
@@ -105,7 +114,7 @@ def run(args) -> int:
             print(json.dumps(result.to_dict(top_k=args.top_k), ensure_ascii=False), flush=True)
         else:
             print_prediction(result, args.top_k)
-    return 1 if failed else 0
+    return 1 if failed or failed_media else 0
 
 
 def adapted(model, args):

@@ -17,7 +17,7 @@ from fastapi.staticfiles import StaticFiles
 
 from .. import __version__, load_model
 from ..recognizer import Recognizer
-from . import routes_compat, routes_text, routes_v1, stream
+from . import routes_compat, routes_face, routes_text, routes_v1, stream
 from .docs import add_docs, asset_dir
 from .handlers import add_error_handlers
 from .hosts import TrustedHosts
@@ -68,6 +68,7 @@ def create_app(settings: Settings | None = None, *, model: Recognizer | None = N
     app.include_router(routes_text.router)
     app.include_router(routes_compat.router)
     app.include_router(stream.router)
+    app.include_router(routes_face.router)
     app.mount("/static", StaticFiles(directory=routes_compat.STATIC), name="static")
     add_docs(app, asset_dir())
     add_error_handlers(app)

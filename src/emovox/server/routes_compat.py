@@ -18,12 +18,13 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import anyio
-from fastapi import APIRouter, File, HTTPException, Request, Response, UploadFile
+from fastapi import APIRouter, File, Form, HTTPException, Request, Response, UploadFile
 from fastapi.responses import FileResponse
 
 from ..audio import SAMPLE_RATE, load_audio
 from ..recognizer import Recognizer
 from ..result import Prediction
+from . import routes_face
 from .compat_backends import (
     GUIDE_EMOTIONS,
     MEL_CNN,
@@ -208,9 +209,16 @@ def _classified(p: Prediction) -> dict[str, Any]:
 
 
 @router.post("/api/v1/emotion/analyze/file", response_model=MultimodalResponse, responses=ERROR_RESPONSES)
-async def emotion_analyze_file(state: StateDep, file: FileField) -> dict[str, Any]:
+async def emotion_analyze_file(
+    state: StateDep, file: FileField, analysis_type: Annotated[str | None, Form()] = None
+) -> dict[str, Any]:
+    """`analysis_type=video`, or an image, goes to the faces (and the voice of a video's sound)."""
     start = time.perf_counter()
-    p = await _analyze(state, file)
+    data = await read_file(file)
+    if analysis_type == "video" or routes_face.is_media_upload(data, file.filename):
+        p = await routes_face.analyze_upload(state, data, file.filename)
+        return routes_face.seed_shape(p, start, file.filename)
+    p = require_speech(await state.predict(data, file.filename, features=False))
     return _multimodal(p, start, filename=file.filename)
 
 

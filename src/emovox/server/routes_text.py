@@ -18,6 +18,7 @@ from ..errors import MissingExtraError, TextDecodeError, TextError, TextTooLongE
 from ..fusion import fuse
 from ..text import TextSource
 from ..text_recognizer import TextRecognizer, load_text_model
+from . import routes_face
 from .routes_compat import _b64decode
 from .schemas import ERROR_RESPONSES, MultimodalResponse
 from .schemas_text import (
@@ -104,31 +105,45 @@ async def emotion_analyze_text(body: AnalyzeTextRequest, state: StateDep, model:
 async def emotion_analyze_multimodal(
     body: MultimodalTextRequest, state: StateDep, request: Request
 ) -> dict[str, Any]:
-    """`audio_base64` and/or `text`; fused when both come (see `emovox.fusion`).
+    """`audio_base64`, `text` and/or `video_base64`; fused when more than one comes (`emovox.fusion`).
 
     `metadata.modalities_used` says which were used (a silent recording is left out when text came
     with it); `metadata.per_modality` keeps each one's own result, `metadata.conflict` flags voice and
-    words that strongly disagree. Video and image fields answer 422 (not supported).
+    words that strongly disagree. `video_base64` (an image or a video) adds its faces, and its sound
+    as the voice when no `audio_base64` came; `metadata.faces_detected` counts them.
     """
     start = time.perf_counter()
-    _refuse_unsupported(body.model_extra or {})
+    extra = dict(body.model_extra or {})
+    video = extra.pop("video_base64", None)  # an image or a clip: its faces (and its sound's voice)
+    _refuse_unsupported(extra)
     has_text = body.text not in (None, "")
-    if not body.audio_base64 and not has_text:
-        raise HTTPException(422, "send 'audio_base64' (the base64 of an audio file) and/or 'text'")
-    text_pred = voice = None
+    if not body.audio_base64 and not has_text and not video:
+        raise HTTPException(422, "send 'audio_base64' (the base64 of an audio file), 'text' and/or "
+                            "'video_base64' (an image or a video)")
+    text_pred = voice = media = None
     if has_text:
         model = await get_text_model(request, state)
         (text_pred,) = await predict_texts(state, model, [body.text])
     if body.audio_base64:
         voice = await state.predict(_b64decode(body.audio_base64), None, features=False)
-    if text_pred is None:
+    if video:
+        media = await routes_face.analyze_upload(state, _b64decode(str(video)), None, require=False)
+        voice = voice if voice is not None else media.voice
+    face = media.face if media is not None else None
+    if text_pred is None and face is None:
+        if media is not None and (voice is None or voice.silent):
+            raise HTTPException(422, "no face and no speech found in 'video_base64'; nothing to analyse")
         require_speech(voice)  # audio alone: a silent recording answers 422 "no speech detected"
-    fused = fuse(audio=voice, text=text_pred)
-    metadata: dict[str, Any] = {"modalities_used": list(fused.modalities),
-                                "model": " + ".join(p.model for p in fused.parts.values())}
+    fused = fuse(audio=voice if voice is not None and not voice.silent else None, text=text_pred, face=face)
+    seed_names = {"face": "video"}  # the seed calls the face modality "video"
+    metadata: dict[str, Any] = {"modalities_used": [seed_names.get(m, m) for m in fused.modalities],
+                                "model": " + ".join(_model_name(m, p, media) for m, p in fused.parts.items())}
     if voice is not None:
         metadata["duration_s"] = round(voice.duration_s, 3)
         metadata["audio_silent"] = voice.silent
+    if media is not None:
+        metadata.update(faces_detected=media.faces_detected, frames_analyzed=media.frames_analyzed,
+                        media_type=media.kind, faces=[t.to_dict(timeline=False) for t in media.tracks])
     if len(fused.modalities) > 1:
         detail = fused.to_dict()
         metadata.update(weights=detail["weights"], conflict=fused.conflict,
@@ -158,13 +173,17 @@ async def timeline_words_of(state, data: bytes, timeline) -> list[dict[str, Any]
     return await anyio.to_thread.run_sync(run, limiter=state.limiter)
 
 
+def _model_name(modality: str, part: Any, media: Any) -> str:
+    return media.face_model if modality == "face" else part.model
+
+
 def _refuse_unsupported(extra: dict[str, Any]) -> None:
     for key, value in extra.items():
         modality = next((m for m in UNSUPPORTED_MODALITIES if m in key.lower()), None)
         if modality and value not in (None, "", [], {}):
             raise HTTPException(
                 422, f"the {modality} modality is not supported yet (field {key!r}): send the recording "
-                f"as 'audio_base64' and/or the words as 'text'",
+                f"as 'audio_base64', the words as 'text' and an image or a video as 'video_base64'",
             )
 
 

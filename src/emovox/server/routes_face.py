@@ -1,0 +1,208 @@
+"""Faces over HTTP: images and videos for the seed's routes (``analysis_type=video``, ``video_base64``)
+and ``POST /v1/faces`` (the whole ``MediaPrediction``).
+
+``dominant_emotion`` of an image or a video is the faces' pooled answer fused with the voice's
+(``emovox.fusion``; either alone when the other is missing). Each modality's own result is kept in
+``metadata`` (``faces``, ``voice``, ``per_modality``). Neither a face nor speech: 422; an undecodable file: 415; too
+many bytes, pixels or seconds: 413. Never a 500 for what a client sent.
+"""
+
+from __future__ import annotations
+
+import time
+from functools import lru_cache
+from typing import TYPE_CHECKING, Annotated, Any
+
+import anyio
+from fastapi import APIRouter, File, HTTPException, UploadFile, WebSocket
+from fastapi.responses import JSONResponse
+
+from ..errors import MediaError, MediaTooLargeError, MissingExtraError, UndecodableMediaError
+from .schemas import ERROR_RESPONSES
+from .state import StateDep
+from .uploads import read_file
+
+if TYPE_CHECKING:
+    from ..result_media import MediaPrediction
+    from .state import ServerState
+
+router = APIRouter(tags=["faces"])
+
+
+@lru_cache(maxsize=1)
+def face_model():
+    from ..models.face import load_face_model
+
+    return load_face_model()
+
+
+def media_status(exc: MediaError) -> int:
+    if isinstance(exc, MediaTooLargeError):
+        return 413
+    if isinstance(exc, UndecodableMediaError):
+        return 415
+    return 422
+
+
+def is_media_upload(data: bytes, filename: str | None) -> bool:
+    """An image (by its bytes, or its name when the bytes do not say), or a video container that
+    holds a picture (an audio-only mp4/webm, such as a microphone recording, stays audio)."""
+    from ..vision import has_picture, is_image_name, sniff
+
+    found = sniff(data[:16])
+    return found == "image" or (found is None and is_image_name(filename)) or has_picture(data)
+
+
+async def analyze_upload(
+    state: ServerState, data: bytes, filename: str | None, *, require: bool = True
+) -> MediaPrediction:
+    """Faces and voice of one upload in a worker thread; HTTPException 4xx for anything unusable
+    (with ``require``, also when it holds neither a face nor speech)."""
+    from ..media import analyze_media, require_content
+
+    if not data:
+        raise HTTPException(422, f"{filename or 'upload'} is empty: 0 bytes were received")
+
+    def run() -> MediaPrediction:
+        p = analyze_media(data, face_model=face_model(), voice_model=state.model, name=filename)
+        return require_content(p) if require else p
+
+    try:
+        return await anyio.to_thread.run_sync(run, limiter=state.limiter)
+    except MissingExtraError as exc:
+        raise HTTPException(501, f"faces are not available on this server: {exc}") from exc
+    except MediaError as exc:
+        raise HTTPException(media_status(exc), str(exc)) from exc
+
+
+def media_response(p: MediaPrediction) -> JSONResponse:
+    """The whole MediaPrediction (outside the voice routes' response models)."""
+    return JSONResponse(p.to_dict())
+
+
+def dominant(p: MediaPrediction):
+    """The answer the seed's shapes carry: faces and voice fused (``emovox.fusion``), else the voice."""
+    return p.fused if p.fused is not None else p.voice
+
+
+def seed_shape(p: MediaPrediction, start: float, filename: str | None = None) -> dict[str, Any]:
+    """The seed's MultimodalResponse shape for an image or a video."""
+    top = dominant(p)
+    modalities = (["video"] if p.faces_detected else []) + (["audio"] if p.has_speech else [])
+    metadata: dict[str, Any] = {
+        "modalities_used": modalities,
+        "faces_detected": p.faces_detected,
+        "frames_analyzed": p.frames_analyzed,
+        "media_type": p.kind,
+        "model": p.voice.model if p.voice is not None else p.face_model,
+        "face_model": p.face_model,
+        "duration_s": round(p.duration_s, 3),
+        "faces": [t.to_dict(timeline=False) for t in p.tracks],
+        "voice": None if not p.has_speech else {
+            "emotion": p.voice.emotion, "confidence": p.voice.confidence, "scores": dict(p.voice.top()),
+        },
+        "processing_time_ms": round((time.perf_counter() - start) * 1000, 1),
+    }
+    if p.fused is not None and len(p.fused.modalities) > 1:
+        detail = p.fused.to_dict()
+        metadata.update(weights=detail["weights"], conflict=p.fused.conflict,
+                        disagreement=round(p.fused.disagreement, 4), per_modality=detail["per_modality"])
+    if filename:
+        metadata["filename"] = filename
+    return {
+        "dominant_emotion": top.emotion,
+        "confidence": top.confidence,
+        "emotions": dict(top.top()),
+        "metadata": metadata,
+    }
+
+
+async def multimodal(state: ServerState, media: bytes, audio: bytes | None, start: float) -> dict[str, Any]:
+    """``video_base64`` (an image or a clip), with ``audio_base64`` as the voice when both are sent."""
+    import dataclasses
+
+    from ..media import require_content, with_fused
+
+    p = await analyze_upload(state, media, None, require=False)
+    if audio is not None:
+        voice = await state.predict(audio, None, features=False)
+        p = with_fused(dataclasses.replace(p, voice=voice))
+    try:
+        require_content(p)
+    except MediaError as exc:
+        raise HTTPException(422, str(exc)) from exc
+    return seed_shape(p, start)
+
+
+MediaField = Annotated[UploadFile, File(description="an image (jpg, png, webp) or a video (mp4, mov, webm, mkv, avi, flv)")]
+
+
+@router.post("/v1/faces", responses=ERROR_RESPONSES,
+             summary="Faces (box, emotion, tracks over time) and the voice of an image or a video")
+async def faces(state: StateDep, file: MediaField) -> dict[str, Any]:
+    data = await read_file(file)
+    p = await analyze_upload(state, data, file.filename)
+    return p.to_dict()
+
+
+@router.websocket("/ws/emotion/stream")
+async def emotion_stream(ws: WebSocket) -> None:
+    """The seed's stream: each JSON text message (``audio_base64``, ``video_base64``, ``text``,
+    ``model_type``, optional ``id``) is answered by one JSON message: ``{"type": "result", ...the
+    analyze/file shape...}`` or ``{"type": "error", "status": 4xx, "detail": ...}``; the socket stays open."""
+    await ws.accept()
+    state = getattr(ws.app.state, "emovox", None)
+    if state is None:
+        await ws.close(code=1011, reason="the model is not loaded yet")
+        return
+    while True:
+        message = await ws.receive()
+        if message["type"] == "websocket.disconnect":
+            return
+        reply = await _stream_reply(state, message.get("text"))
+        await ws.send_json(reply)
+
+
+async def _stream_reply(state: ServerState, text: str | None) -> dict[str, Any]:
+    import json
+
+    from ..errors import AudioError, EmovoxError
+    from .routes_compat import _b64decode, _multimodal
+    from .state import audio_error_status, require_speech
+
+    ident: Any = None
+    try:
+        if text is None:
+            raise HTTPException(422, "send JSON text messages: {\"audio_base64\": ...} or {\"video_base64\": ...}")
+        try:
+            body = json.loads(text)
+        except ValueError as exc:
+            raise HTTPException(422, f"the message is not JSON: {exc}") from exc
+        if not isinstance(body, dict):
+            raise HTTPException(422, "the message must be a JSON object")
+        ident = body.get("id")
+        start = time.perf_counter()
+        video, audio = body.get("video_base64"), body.get("audio_base64")
+        for key, value in (("video_base64", video), ("audio_base64", audio)):
+            if value is not None and not isinstance(value, str):
+                raise HTTPException(422, f"{key} must be a base64 string")
+        if video:
+            result = await multimodal(state, _b64decode(video), _b64decode(audio) if audio else None, start)
+        elif audio:
+            p = require_speech(await state.predict(_b64decode(audio), None, features=False))
+            result = _multimodal(p, start)
+        elif body.get("text"):
+            raise HTTPException(422, "the text modality is not supported on this stream yet: send audio_base64 "
+                                     "or video_base64")
+        else:
+            raise HTTPException(422, "send audio_base64 (a recording) or video_base64 (an image or a clip)")
+        reply = {"type": "result", **result}
+    except HTTPException as exc:
+        reply = {"type": "error", "status": exc.status_code, "detail": exc.detail}
+    except AudioError as exc:
+        reply = {"type": "error", "status": audio_error_status(exc), "detail": str(exc)}
+    except EmovoxError as exc:
+        reply = {"type": "error", "status": 422, "detail": str(exc)}
+    if ident is not None:
+        reply["id"] = ident
+    return reply
