@@ -1,4 +1,4 @@
-"""Late fusion of voice and words on hand-made score sets with known answers."""
+"""Late fusion of voice, words and face on hand-made score sets with known answers."""
 
 from __future__ import annotations
 
@@ -41,7 +41,7 @@ def test_user_weights_change_the_answer():
     f = fuse(audio=a, text=t, adaptive=False, weights={"audio": 3, "text": 1})
     assert f.emotion == "happy" and f.scores["happy"] == pytest.approx(0.75 * 0.7 + 0.25 * 0.2)
     with pytest.raises(ValueError, match="non-negative"):
-        fuse(audio=a, text=t, weights={"face": 1})
+        fuse(audio=a, text=t, weights={"smell": 1})
     with pytest.raises(ValueError, match="all have weight 0"):
         fuse(audio=a, text=t, weights={"audio": 0, "text": 0})
 
@@ -79,3 +79,19 @@ def test_one_modality_or_a_silent_voice():
     assert only_voice.modalities == ("audio",) and only_voice.emotion == "angry"
     with pytest.raises(ValueError, match="nothing to fuse"):
         fuse(audio=voice({}, silent=True))
+
+
+def test_three_modalities_voice_words_and_face():
+    from emovox.result_media import FaceSummary
+
+    face = FaceSummary("happy", 0.9, {"happy": 0.9, "sad": 0.1}, frames=12)
+    a, t = voice({"happy": 0.6, "sad": 0.4}), words({"happy": 0.2, "sad": 0.8})
+    f = fuse(audio=a, text=t, face=face, adaptive=False)
+    assert f.modalities == ("audio", "text", "face")
+    assert f.weights == pytest.approx({"audio": 1 / 3, "text": 1 / 3, "face": 1 / 3})
+    assert f.scores["happy"] == pytest.approx((0.6 + 0.2 + 0.9) / 3) and f.emotion == "happy"
+    assert f.disagreement == pytest.approx(0.7)  # words vs face, the pair furthest apart
+    assert f.conflict  # voice says happy (0.6), words say sad (0.8): both sure enough
+    assert f.to_dict()["per_modality"]["face"]["emotion"] == "happy"
+    only_face = fuse(face=face, audio=voice({}, silent=True))  # a silent voice is left out
+    assert only_face.modalities == ("face",) and only_face.scores == pytest.approx(face.scores)

@@ -77,13 +77,31 @@ def test_real_clip_and_frame(client, av_clips):  # noqa: F811
     assert r.status_code == 200, r.text
     body = r.json()
     assert body["metadata"]["faces_detected"] == 1 and body["metadata"]["modalities_used"] == ["video", "audio"]
-    assert body["dominant_emotion"] == body["metadata"]["faces"][0]["emotion"]
+    per = body["metadata"]["per_modality"]  # face and voice fused, each kept beside the answer
+    assert per["face"]["emotion"] == body["metadata"]["faces"][0]["emotion"]
+    assert body["dominant_emotion"] == max(body["emotions"], key=body["emotions"].get)
+    for name, fused in body["emotions"].items():  # a weighted mean lies between the two
+        parts = [per[m]["scores"].get(name, 0.0) for m in ("face", "audio")]
+        assert min(parts) - 1e-6 <= fused <= max(parts) + 1e-6
     frame = next(iter(load_video(clip, audio=False).frames()))
     r = post(client, image_bytes(frame.rgb, "JPEG"), "frame.jpg", analysis_type=None)
     assert r.status_code == 200 and r.json()["metadata"]["faces_detected"] == 1
     r = client.post("/v1/faces", files={"file": (clip.name, clip.read_bytes())})
     assert r.status_code == 200
     assert r.json()["tracks"][0]["frames"] == r.json()["frames_analyzed"]
+
+
+def test_multimodal_video_with_text_fuses_voice_words_and_face(client, av_clips):  # noqa: F811
+    import base64
+
+    clip = next(c for c in av_clips if c.suffix == ".mp4")
+    body = {"video_base64": base64.b64encode(clip.read_bytes()).decode(), "text": "I am so angry with you!"}
+    r = client.post("/api/v1/emotion/analyze/multimodal", json=body)
+    assert r.status_code == 200, r.text
+    meta = r.json()["metadata"]
+    assert meta["modalities_used"] == ["audio", "text", "video"] and meta["faces_detected"] == 1
+    assert set(meta["per_modality"]) == {"audio", "text", "face"}
+    assert sum(meta["weights"].values()) == pytest.approx(1.0)
 
 
 def test_multimodal_video_base64_with_audio_base64(client):

@@ -107,7 +107,7 @@ def test_multimodal_silent_audio_with_text_uses_the_text(client):
         ({}, 422, "'audio_base64'"),
         ({"text": "   "}, 422, "whitespace"),
         ({"text": "a" * 5001}, 413, "the limit is 5,000"),
-        ({"video_base64": "AAAA", "text": "hello"}, 422, "video modality is not supported"),
+        ({"image_base64": "AAAA", "text": "hello"}, 422, "image modality is not supported"),
         ({"audio_base64": "%%% not base64 %%%", "text": "hello"}, 422, "not valid base64"),
     ],
 )

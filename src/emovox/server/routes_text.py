@@ -132,7 +132,8 @@ async def emotion_analyze_multimodal(
     face = media.face if media is not None else None
     if text_pred is None and face is None:
         if media is not None and (voice is None or voice.silent):
-            raise HTTPException(422, "no face and no speech found in 'video_base64'; nothing to analyse")
+            what = "no face" if media.kind == "image" else "no face and no speech"
+            raise HTTPException(422, f"{what} found in 'video_base64'; nothing to analyse")
         require_speech(voice)  # audio alone: a silent recording answers 422 "no speech detected"
     fused = fuse(audio=voice if voice is not None and not voice.silent else None, text=text_pred, face=face)
     seed_names = {"face": "video"}  # the seed calls the face modality "video"
