@@ -170,6 +170,9 @@ def calibration_text(trained: Trained) -> str:
     temps = trained.fit.val.get("temperatures") or {}
     if not trained.recipe.calibrate or not trained.fit.val:
         return "none"
+    if trained.recipe.calibration == "corpus" and len(trained.data["corpora"]) >= 2:
+        return (f"one temperature ({trained.fit.temperature:.3f}) fitted on out-of-corpus predictions "
+                "(each training corpus predicted by a head fitted on the others)")
     if trained.recipe.calibration == "domain":
         return ("per-corpus temperatures (" + ", ".join(f"{c} {t:.2f}" for c, t in temps.items())
                 + ") fitted on out-of-fold predictions of held-out speakers, mixed per clip by a corpus classifier")
