@@ -58,7 +58,7 @@ def main() -> None:
     ap.add_argument("--out", required=True, help="folder: study.jsonl (one line per candidate) and study.md")
     args = ap.parse_args()
 
-    from emovox.training.features import load_backbone
+    from emovox.training.features import recipe_backbone
     from emovox.training.loco import loco_predict, loco_report, recipe_fit
     from emovox.training.recipe import Recipe
     from emovox.training.train import read_rows
@@ -66,9 +66,11 @@ def main() -> None:
     base = replace(Recipe.load(args.config), aug_copies=0, telephone_copies=0)
     candidates = [json.loads(c) for c in args.candidate] or [{}]
     rows = read_rows(args.manifest)
-    backbone = load_backbone(base.backbone)
-    poolings = sorted({c.get("pooling", base.pooling) for c in candidates})
-    X = pooled_variants(rows, poolings, backbone)
+    X = {}
+    for prep in sorted({c.get("preprocess", base.preprocess) for c in candidates}):
+        poolings = sorted({c.get("pooling", base.pooling) for c in candidates if c.get("preprocess", base.preprocess) == prep})
+        backbone = recipe_backbone(replace(base, preprocess=prep))
+        X.update({(prep, p): v for p, v in pooled_variants(rows, poolings, backbone).items()})
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     print("\n| candidate (clean features) | LOCO UA 4-emo mean % | worst % | ECE 4-emo mean % | per corpus UA 4-emo % "
@@ -77,7 +79,7 @@ def main() -> None:
     for cand in candidates:
         settings = {k: v for k, v in cand.items() if k != "layers"}
         recipe = replace(base, **settings)
-        feats = X[recipe.pooling]
+        feats = X[(recipe.preprocess, recipe.pooling)]
         if "layers" in cand:
             n_layers, blocks = 5, 1 if recipe.pooling == "mean_std" else 2
             feats = feats[..., layer_columns(cand["layers"], n_layers, feats.shape[-1] // (2 * n_layers * blocks), blocks)]

@@ -107,6 +107,31 @@ def test_corpus_calibration_fits_one_temperature_on_out_of_corpus_predictions():
     assert fit.head.log_t is None and fit.head.domain is None and fit.temperature != 1.0
 
 
+def test_per_utterance_normalisation_removes_a_clip_wide_offset_and_scale():
+    """speech_cmn pooling ignores a constant added to every frame (a channel offset); speech_in also
+    ignores a constant factor; both keep the loud-frame contrast, and the all-frame mean block is 0."""
+    from emovox.training.head import pool_clip
+
+    rng = np.random.default_rng(0)
+    states = tuple(torch.as_tensor(rng.normal(size=(1, 50, 6)), dtype=torch.float32) for _ in range(2))
+    energy = torch.as_tensor(np.r_[np.zeros(20), -2 * np.ones(30)][None], dtype=torch.float32)
+    shifted = tuple(s + torch.linspace(-3, 3, 6) for s in states)
+    scaled = tuple(2.5 * s + 1.0 for s in states)
+    cmn = pool_clip(states, energy, "speech_cmn")
+    assert torch.allclose(pool_clip(shifted, energy, "speech_cmn"), cmn, atol=1e-4)
+    assert not torch.allclose(pool_clip(scaled, energy, "speech_cmn"), cmn, atol=1e-2)
+    assert torch.allclose(pool_clip(scaled, energy, "speech_in"), pool_clip(states, energy, "speech_in"), atol=1e-3)
+    assert not torch.allclose(pool_clip(shifted, energy, "speech"), pool_clip(states, energy, "speech"), atol=1e-2)
+    # layout per block: each layer's [mean (6), std (6)]; block 1 all frames, block 2 loud frames
+    first = cmn[0, :24].reshape(2, 2, 6)
+    assert torch.allclose(first[:, 0], torch.zeros(2, 6), atol=1e-5)
+    loud = cmn[0, 24:].reshape(2, 2, 6)[:, 0]  # mean of the 20 loud frames minus the clip mean
+    expected = torch.stack([s[0, :20].mean(0) - s[0].mean(0) for s in states])
+    assert torch.allclose(loud, expected, atol=1e-3)
+    with pytest.raises(Exception, match="pooling must be one of"):
+        Recipe.from_dict({"pooling": "median"})
+
+
 def test_loco_needs_two_manifests(tmp_path):
     manifest = tmp_path / "m.csv"
     manifest.write_text("path,speaker,emotion\na.wav,s1,angry\n")
@@ -136,7 +161,7 @@ def test_evaluate_loco_end_to_end_on_real_subsets(corpora, tmp_path, monkeypatch
                         timeout=900)
     assert result.returncode == 0, result.stderr
     report = json.loads((tmp_path / "r" / "report.json").read_text())
-    assert set(report["corpora"]) == {"ravdess", "emodb", "turev_db"}
+    assert set(report["corpora"]) == {"ravdess", "emodb_2s", "turev_db"}
     assert report["meta"]["protocol"] == "leave-one-corpus-out"
     for r in report["corpora"].values():
         assert r["four"]["n"] > 0 and len(r["four"]["confusion"]["matrix"]) == 4

@@ -130,11 +130,11 @@ def loco_report(predictions: dict[str, dict], meta: dict | None = None) -> dict:
 def loco_evaluate(recipe, manifests: Sequence[str | os.PathLike], seed: int = 0, progress: bool = True,
                   command: str = "") -> tuple[dict, dict[str, dict]]:
     """Read the manifests, compute (cached) features, run LOCO with the recipe; (report, predictions)."""
-    from .features import FeatureCache, load_backbone
+    from .features import FeatureCache, recipe_backbone
     from .train import pooled_matrix, read_rows
 
     rows = read_rows(manifests)
-    backbone = load_backbone(recipe.backbone)
+    backbone = recipe_backbone(recipe)
     X = pooled_matrix(FeatureCache(backbone, aug_seed=recipe.aug_seed), rows, recipe.copies, recipe.pooling, progress)
     predictions = loco_predict(rows, X, recipe_fit(recipe, seed), progress)
     meta = {"protocol": "leave-one-corpus-out", "recipe": recipe.to_dict(), "seed": seed, "command": command,

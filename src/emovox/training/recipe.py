@@ -30,6 +30,7 @@ class Recipe:
     """Every setting that decides the trained model; saved with it so ``train --config`` reproduces it."""
 
     backbone: str = "whisper-tiny.en"
+    preprocess: str = ""  # "normalise": trim leading/trailing silence and fix the loudness before the encoder
     pooling: str = "speech"  # "mean_std": over all frames; "speech": also over the loud frames (head.POOLINGS)
     corpus_balance: str = "equal"  # corpora weigh the same ("equal") or by clip count ("size")
     aug_copies: int = 2  # augmented copies per training clip (0: clean only)
