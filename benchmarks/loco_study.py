@@ -20,6 +20,9 @@ from pathlib import Path
 
 import numpy as np
 
+HEADER = ("| candidate (clean features) | LOCO UA 4-emo mean % | worst % | ECE 4-emo mean % | per corpus UA 4-emo % "
+          "| UA shared mean % | seconds |\n|---|---:|---:|---:|---|---:|---:|")
+
 
 def pooled_variants(rows, poolings, backbone):
     """pooling -> (1, N, F) clean pooled features, from the cached states of every row."""
@@ -50,13 +53,19 @@ def layer_columns(layers: list[int], n_layers: int, dim: int, blocks: int) -> np
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--config", required=True, help="base recipe.json")
-    ap.add_argument("--manifest", action="append", required=True)
+    ap.add_argument("--config", help="base recipe.json")
+    ap.add_argument("--manifest", action="append", default=[])
     ap.add_argument("--candidate", action="append", default=[],
                     help='JSON: recipe changes, plus optional "layers": [..] (encoder states to pool)')
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--out", required=True, help="folder: study.jsonl (one line per candidate) and study.md")
+    ap.add_argument("--out", required=True, help="folder: study.jsonl (one line appended per candidate)")
+    ap.add_argument("--table", action="store_true", help="only print every candidate of OUT/study.jsonl as one table")
     args = ap.parse_args()
+    if args.table:
+        print(HEADER)
+        for line in (Path(args.out) / "study.jsonl").read_text().splitlines():
+            print(json.loads(line)["line"])
+        return
 
     from emovox.training.features import recipe_backbone
     from emovox.training.loco import loco_predict, loco_report, recipe_fit
@@ -73,9 +82,7 @@ def main() -> None:
         X.update({(prep, p): v for p, v in pooled_variants(rows, poolings, backbone).items()})
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    print("\n| candidate (clean features) | LOCO UA 4-emo mean % | worst % | ECE 4-emo mean % | per corpus UA 4-emo % "
-          "| UA shared mean % | seconds |")
-    print("|---|---:|---:|---:|---|---:|---:|")
+    print("\n" + HEADER)
     for cand in candidates:
         settings = {k: v for k, v in cand.items() if k != "layers"}
         recipe = replace(base, **settings)

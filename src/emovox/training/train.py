@@ -198,6 +198,6 @@ def basic_card(name: str, trained: Trained) -> str:
         f"UA (mean over corpora): {trained.fit.val.get('ua', float('nan')):.4f}", "",
         "## Recipe", "", "```json", json.dumps(trained.recipe.to_dict(), indent=2), "```", "",
         "Licences: the model inherits the terms of its training data (RAVDESS CC BY-NC-SA 4.0 and "
-        "TurEV-DB CC BY-NC-ND 4.0 are non-commercial).", "",
+        "TurEV-DB CC BY-NC-ND 4.0 are non-commercial; ASED states no licence: research use only).", "",
     ]
     return "\n".join(lines)
