@@ -35,6 +35,7 @@ LOCO_RUNS = [  # folder under benchmarks/results/loco, title
     ("base-1.3-clean", "The 1.3 recipe without its augmented and telephone copies"),
     ("normalise-corpus", "The same with silence trimming + loudness normalisation before the encoder and one "
                          "temperature fitted on out-of-corpus predictions (no corpus classifier)"),
+    ("normalise-uncalibrated", "The same without any temperature"),
 ]
 TRAIN_COMMAND = (
     "emovox train --config src/emovox/assets/emovox-base/recipe.json \\\n"
