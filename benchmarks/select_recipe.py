@@ -39,6 +39,8 @@ def main() -> None:
     rows = read_rows(args.manifest)
     backbone = recipe_backbone(base)
     cache = FeatureCache(backbone, aug_seed=base.aug_seed)
+    if len({replace(base, **v).preprocess for v in variants}) != 1:
+        raise SystemExit("variants must share the preprocessing (compare it with benchmarks/loco_study.py)")
     copies = list(dict.fromkeys(c for v in variants for c in replace(base, **v).copies))
     X = {p: pooled_matrix(cache, rows, copies, p) for p in dict.fromkeys(replace(base, **v).pooling for v in variants)}
     labels = label_order(r.emotion for r in rows)

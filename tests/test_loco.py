@@ -130,6 +130,8 @@ def test_per_utterance_normalisation_removes_a_clip_wide_offset_and_scale():
     assert torch.allclose(loud, expected, atol=1e-3)
     with pytest.raises(Exception, match="pooling must be one of"):
         Recipe.from_dict({"pooling": "median"})
+    with pytest.raises(Exception, match="preprocess must be one of"):
+        Recipe.from_dict({"preprocess": "louder"})
 
 
 def test_loco_needs_two_manifests(tmp_path):

@@ -82,8 +82,12 @@ class Recipe:
             raise EmovoxError(f"recipe adapt_head must be true or false, got {recipe.adapt_head!r}")
         if recipe.adapt_head and recipe.hidden:
             raise EmovoxError("recipe adapt_head needs the linear head (hidden 0)")
+        from .features import PREPROCESS
         from .head import POOLINGS
 
+        if recipe.preprocess not in PREPROCESS:
+            raise EmovoxError(f"recipe preprocess must be one of {', '.join(map(repr, PREPROCESS))}, "
+                              f"got {recipe.preprocess!r}")
         if recipe.pooling not in POOLINGS:
             raise EmovoxError(f"recipe pooling must be one of {', '.join(POOLINGS)}, got {recipe.pooling!r}")
         if recipe.calibration not in ("global", "domain", "corpus"):
