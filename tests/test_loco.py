@@ -141,6 +141,12 @@ def test_loco_needs_two_manifests(tmp_path):
     assert result.returncode == 1
     assert result.stderr.strip().startswith("emovox: error:") and "at least two --manifest" in result.stderr
     assert "Traceback" not in result.stderr
+    two = ["--manifest", str(manifest), "--manifest", str(manifest)]
+    result = run_emovox("evaluate", *two, "--report", str(tmp_path / "r"))
+    assert result.returncode == 1 and "several --manifest files need --loco" in result.stderr
+    result = run_emovox("evaluate", "--loco", *two, "--labels", "angry,sad", "--report", str(tmp_path / "r"))
+    assert result.returncode == 1 and "--loco takes only" in result.stderr
+    assert not (tmp_path / "r").exists()
 
 
 @pytest.mark.slow
