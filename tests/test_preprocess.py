@@ -75,3 +75,27 @@ def test_native_model_with_preprocess_normalise_hears_gain_and_padding_alike(deb
     (folder / "emovox.json").write_text(json.dumps({**config, "preprocess": "louder"}))
     with pytest.raises(emovox.errors.ModelError, match="preprocess must be one of"):
         emovox.load_model(str(folder))
+
+
+def test_training_features_and_native_frontend_feed_the_graph_the_same_input(debug_model, tmp_path):
+    """What the feature cache encodes for training (Backbone.inputs) is what the native backend feeds
+    the ONNX graph at inference, with and without the preprocessing."""
+    import json
+    import shutil
+
+    pytest.importorskip("torch")
+    import emovox
+    from conftest import speech_like
+    from emovox.training.features import Backbone, pad_min
+
+    folder = tmp_path / "m"
+    shutil.copytree(debug_model, folder)
+    config = json.loads((folder / "emovox.json").read_text())
+    (folder / "emovox.json").write_text(json.dumps({**config, "preprocess": "normalise"}))
+    clip = pad_min(np.concatenate([np.zeros(3000, np.float32), 0.1 * speech_like(0.8, seed=4)]))
+    plain = Backbone("whisper-tiny.en", "whisper-logmel", None, "k")
+    for model, backbone in ((debug_model, plain), (folder, plain.with_preprocess("normalise"))):
+        backend = emovox.load_model(str(model), features=False).backend
+        np.testing.assert_allclose(backend.frontend(clip)[0], backbone.inputs(clip), atol=1e-6)
+    assert plain.with_preprocess("normalise").key == "k+normalise"
+    assert plain.inputs(clip).shape != plain.with_preprocess("normalise").inputs(clip).shape  # trimmed
