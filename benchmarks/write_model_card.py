@@ -33,9 +33,10 @@ CROSS = [  # name, test corpus, trained on, the within-corpus report it is compa
 ]
 LOCO_RUNS = [  # folder under benchmarks/results/loco, title
     ("base-1.3-clean", "The 1.3 recipe without its augmented and telephone copies"),
-    ("normalise-corpus", "The same with silence trimming + loudness normalisation before the encoder and one "
-                         "temperature fitted on out-of-corpus predictions (no corpus classifier)"),
-    ("normalise-uncalibrated", "The same without any temperature"),
+    ("normalise-only", "The same with silence trimming + loudness normalisation before the encoder"),
+    ("normalise-corpus", "The same plus PCA 256, L2 0.1 and one temperature fitted on out-of-corpus "
+                         "predictions (no corpus classifier)"),
+    ("normalise-uncalibrated", "The same without any temperature (the best so far)"),
 ]
 TRAIN_COMMAND = (
     "emovox train --config src/emovox/assets/emovox-base/recipe.json \\\n"
