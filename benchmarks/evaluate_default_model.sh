@@ -5,6 +5,8 @@
 # corpora (all speakers), then score the whole held-out corpus on the labels the training corpora
 # have (clips of other emotions are dropped and counted in the report); then again after adapting the
 # model to 50 random unlabelled clips of the held-out corpus (Recognizer.adapt), into <protocol>-adapted.
+# loco: leave one corpus out over the four corpora (`emovox evaluate --loco`): for each corpus, train the
+# recipe on the other three and test on it (4 common emotions, shared labels, ECE): the primary criterion.
 # Usage: benchmarks/evaluate_default_model.sh [protocol ...]   (default: the six within-corpus ones)
 # Reports go to benchmarks/results/emovox-base/<protocol>/ (report.md, report.json, plots).
 set -euo pipefail
@@ -12,7 +14,7 @@ cd "$(dirname "$0")/.."
 C=${EMOVOX_CORPORA:-../shared/corpora}
 R=src/emovox/assets/emovox-base/recipe.json
 OUT=benchmarks/results/emovox-base
-RAV=$C/ravdess/manifest.csv EMO=$C/emodb_2s/manifest.csv TUR=$C/turev_db/manifest.csv
+RAV=$C/ravdess/manifest.csv EMO=$C/emodb_2s/manifest.csv TUR=$C/turev_db/manifest.csv ASED=$C/ased/manifest.csv
 RAV_LABELS=neutral,calm,happy,sad,angry,fearful,disgust,surprised
 EMO_LABELS=neutral,happy,sad,angry,fearful,disgust,boredom
 TUR_LABELS=calm,happy,sad,angry
@@ -31,6 +33,8 @@ cross() {  # cross NAME TEST_MANIFEST LABELS TRAIN_MANIFEST...
 for p in "${@:-ravdess emodb turev ravdess-multi emodb-multi turev-multi}"; do
   for q in $p; do
     case $q in
+      loco) run $q --loco --manifest "$RAV" --manifest "$EMO" --manifest "$TUR" --manifest "$ASED" \
+              --report $OUT/$q ;;
       ravdess) run $q --manifest "$RAV" --folds "$C/ravdess/folds.csv" --report $OUT/$q ;;
       emodb) run $q --manifest "$EMO" --loso --report $OUT/$q ;;
       turev) run $q --manifest "$TUR" --loso --report $OUT/$q ;;

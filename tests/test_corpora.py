@@ -131,6 +131,30 @@ CASES = {
         },
         2,
     ),
+    "ased": (
+        [
+            "01Neutral/n1-01-01-01-01.wav",
+            "04Sad/S4-04-02-01-29.wav",  # upper-case letter, as one source file has
+            "03Happy/h3-05-01-02-07.wav",
+            "02Fearful/f2-02-01-02-07.wav",  # gender code contradicts speaker 07's other files
+            "02Fearful/f2-03-01-01-07.wav",
+            "05Angry/a5-03-02-01-07.wav",
+            "05Angry/a5-08-01-01-01.wav",  # sentence 08 undefined
+            "05Angry/x9-01-01-01-01.wav",  # emotion x9 undefined
+        ],
+        {
+            "n1-01-01-01-01": dict(speaker="ased_01", gender="female", emotion="neutral", language="am",
+                                   original_label="n (neutral)",
+                                   sentence="01: common sentence (same text for all five emotions)"),
+            "S4-04-02-01-29": dict(speaker="ased_29", emotion="sad", original_label="s (sad)"),
+            "h3-05-01-02-07": dict(emotion="happy", gender="female",
+                                   sentence="05: happy-specific sentence (text differs per emotion)"),
+            "f2-02-01-02-07": dict(speaker="ased_07", gender="female", emotion="fearful"),
+            "f2-03-01-01-07": dict(gender="female"),
+            "a5-03-02-01-07": dict(emotion="angry", gender="female"),
+        },
+        2,
+    ),
 }
 
 
@@ -341,6 +365,11 @@ def _turev_layout(r: ManifestRow) -> str:
     return f"Sound Source/{r.emotion.title()}/{r.path.name}"
 
 
+def _ased_layout(r: ManifestRow) -> str:
+    number = {"neutral": 1, "fearful": 2, "happy": 3, "sad": 4, "angry": 5}[r.emotion]
+    return f"{number:02d}{r.emotion.title()}/{r.path.name}"
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize(
     ("corpus", "folder", "layout"),
@@ -348,6 +377,7 @@ def _turev_layout(r: ManifestRow) -> str:
         ("ravdess", "ravdess", _ravdess_layout),
         ("emodb", "emodb_2s", lambda r: f"wav/{r.path.name}"),
         ("turev", "turev_db", _turev_layout),
+        ("ased", "ased", _ased_layout),
     ],
 )
 def test_recipes_reproduce_shared_manifests(corpora, tmp_path, corpus, folder, layout):

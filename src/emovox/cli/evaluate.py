@@ -6,10 +6,13 @@ from __future__ import annotations
 def register(sub) -> None:
     p = sub.add_parser("evaluate", help="evaluate a model or cross-validate its recipe (needs emovox[train])")
     p.add_argument("--model", help="model name or folder (default: the built-in model)")
-    p.add_argument("--manifest", required=True, metavar="CSV", help="test manifest")
+    p.add_argument("--manifest", required=True, action="append", metavar="CSV",
+                   help="test manifest (with --loco: one per corpus, repeated)")
     group = p.add_mutually_exclusive_group()
     group.add_argument("--folds", metavar="CSV", help="speaker,fold file: retrain per fold, test unseen speakers")
     group.add_argument("--loso", action="store_true", help="leave one speaker out (retrain per speaker)")
+    group.add_argument("--loco", action="store_true",
+                       help="leave one corpus out over the --manifest files: train on the others, test on each")
     p.add_argument("--train-manifest", action="append", default=[], metavar="CSV",
                    help="extra training data for every fold (cross-validation only)")
     p.add_argument("--labels", help="comma-separated labels to score; the model's other outputs are masked")
@@ -30,8 +33,9 @@ def run(args) -> int:
     from ..training.run import evaluate_command
 
     report = evaluate_command(args, command="emovox " + " ".join(sys.argv[1:]))
+    from ..training.loco import loco_table
     from ..training.report import fold_table
 
-    print(fold_table(report))
+    print(loco_table(report) if args.loco else fold_table(report))
     print(f"report: {args.report}/report.md")
     return 0

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 # Mirrors corpora.PREPARERS (checked by a test) so that `emovox --help` imports no recipe.
-CORPORA = ("ravdess", "crema-d", "cremad", "tess", "emodb", "savee", "iemocap", "turev", "turev-db")
+CORPORA = ("ravdess", "crema-d", "cremad", "tess", "emodb", "savee", "iemocap", "turev", "turev-db", "ased")
 
 
 def register(sub) -> None:

@@ -1,13 +1,14 @@
 """Corpus recipes: ``prepare_<corpus>(root) -> list[ManifestRow]`` from each original download.
 
 >>> sorted(set(PREPARERS.values()), key=lambda f: f.__name__)[0].__name__
-'prepare_crema_d'
+'prepare_ased'
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
+from .ased import prepare_ased
 from .crema_d import prepare_crema_d
 from .emodb import prepare_emodb
 from .iemocap import prepare_iemocap
@@ -29,10 +30,11 @@ PREPARERS: dict[str, Callable[..., list[ManifestRow]]] = {
     "iemocap": prepare_iemocap,
     "turev": prepare_turev,
     "turev-db": prepare_turev,
+    "ased": prepare_ased,
 }
 
 __all__ = [
     "MANIFEST_COLUMNS", "PREPARERS", "corpora_root", "ManifestRow", "read_folds", "read_manifest", "write_manifest",
-    "prepare_crema_d", "prepare_emodb", "prepare_iemocap", "prepare_ravdess", "prepare_savee",
+    "prepare_ased", "prepare_crema_d", "prepare_emodb", "prepare_iemocap", "prepare_ravdess", "prepare_savee",
     "prepare_tess", "prepare_turev",
 ]

@@ -9,6 +9,9 @@ the sha256 of the ONNX file. Frontends:
 - ``waveform``: the raw 16 kHz samples, input ``(1, samples)``; zero-mean / unit-variance first
   when the json says ``"normalize": true`` (what wav2vec2-style extractors do).
 
+``"preprocess": "normalise"`` (optional): before either frontend, leading/trailing silence is cut and
+the clip brought to a fixed loudness (``emovox.preprocess.normalise``), as in the model's training.
+
 >>> # backend = load("path/to/model"); backend.forward([signal]).shape == (1, len(backend.info.labels))
 """
 
@@ -36,6 +39,7 @@ FORMAT = "emovox/1"
 CONFIG_FILE = "emovox.json"
 ONNX_FILE = "model.onnx"
 FRONTENDS = ("whisper-logmel", "waveform")
+PREPROCESS = ("", "normalise")
 WHISPER_MAX_SAMPLES = MAX_FRAMES * HOP  # 480,000 = 30 s: the length of Whisper's position table
 _REQUIRED = ("format", "name", "version", "labels", "frontend", "onnx", "temperature",
              "sample_rate", "min_samples", "max_samples", "sha256")
@@ -58,9 +62,10 @@ class NativeConfig:
     normalize: bool = False
     description: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    preprocess: str = ""
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        return {**({"preprocess": self.preprocess} if self.preprocess else {}),
             "format": FORMAT, "name": self.name, "version": self.version,
             "labels": list(self.labels), "frontend": self.frontend, "onnx": self.onnx,
             "temperature": self.temperature, "sample_rate": self.sample_rate,
@@ -93,6 +98,7 @@ class NativeConfig:
             normalize=_flag(data.get("normalize", False), "normalize", where),
             description=str(data.get("description", "")),
             extra=_extra(data.get("extra", {}), where),
+            preprocess=_preprocess(data.get("preprocess", ""), where),
         )
 
 
@@ -162,6 +168,12 @@ def _sha(value: Any, where: str) -> str:
     return value
 
 
+def _preprocess(value: Any, where: str) -> str:
+    if value not in PREPROCESS:
+        raise ModelError(f"{where}: preprocess must be one of {', '.join(map(repr, PREPROCESS))}, got {value!r}")
+    return value
+
+
 def _flag(value: Any, key: str, where: str) -> bool:
     if not isinstance(value, bool):
         raise ModelError(f"{where}: {key} must be true or false, got {value!r}")
@@ -211,6 +223,7 @@ def write_folder(
     normalize: bool = False,
     description: str = "",
     extra: dict[str, Any] | None = None,
+    preprocess: str = "",
 ) -> Path:
     """Write a native model folder: copy the ONNX file in as ``model.onnx``, then ``emovox.json``.
 
@@ -225,6 +238,7 @@ def write_folder(
         name=name, version=str(version), labels=tuple(labels), frontend=frontend, onnx=ONNX_FILE,
         temperature=temperature, min_samples=min_samples, max_samples=max_samples,
         sha256=sha256_file(target), normalize=normalize, description=description, extra=dict(extra or {}),
+        preprocess=preprocess,
     ).to_dict()
     config = NativeConfig.from_dict(json.loads(json.dumps(data)), f"{folder / CONFIG_FILE} (being written)")
     (folder / CONFIG_FILE).write_text(json.dumps(config.to_dict(), indent=2, ensure_ascii=False) + "\n")
@@ -257,6 +271,10 @@ class NativeBackend:
                 f"a {x.size}-sample input is longer than this model's max_samples "
                 f"({self.config.max_samples}); the recognizer cuts longer audio into windows"
             )
+        if self.config.preprocess == "normalise":
+            from ..preprocess import normalise
+
+            x = normalise(x)
         if self.config.frontend == "whisper-logmel":
             return log_mel(x)[None]
         if self.config.normalize:

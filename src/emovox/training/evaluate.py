@@ -115,14 +115,14 @@ def cross_validate(recipe, rows: Sequence[ManifestRow], folds: dict[str, int] | 
     """Retrain the recipe per fold on the other folds (+ ``train_rows``); score the held-out speakers."""
     from tqdm.auto import tqdm
 
-    from .features import FeatureCache, load_backbone
+    from .features import FeatureCache, recipe_backbone
     from .train import fit_rows, label_order, pooled_matrix
 
     fold_of = speaker_folds(rows, folds)
     all_rows = list(rows) + list(train_rows)
     model_labels = label_order(r.emotion for r in all_rows)
     check_labels(rows, labels or model_labels)
-    backbone = load_backbone(recipe.backbone)
+    backbone = recipe_backbone(recipe)
     cache = FeatureCache(backbone, aug_seed=recipe.aug_seed)
     X = pooled_matrix(cache, all_rows, recipe.copies, recipe.pooling, progress)
     test_fold = np.array([fold_of[r.speaker] for r in rows] + [""] * len(train_rows))

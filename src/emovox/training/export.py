@@ -219,6 +219,7 @@ def write_model_folder(
     description: str = "",
     extra: dict[str, Any] | None = None,
     opset: int = 17,
+    preprocess: str = "",
 ) -> Path:
     """Export ``module`` and write ``model.onnx`` + ``emovox.json`` into ``folder``.
 
@@ -235,6 +236,7 @@ def write_model_folder(
             folder, path, labels=labels, name=name, version=version, frontend=frontend,
             temperature=temperature, min_samples=min_samples, max_samples=max_samples,
             normalize=normalize, description=description, extra={**(extra or {}), "export": info},
+            preprocess=preprocess,
         )
 
 

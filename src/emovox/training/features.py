@@ -14,13 +14,13 @@ from __future__ import annotations
 import hashlib
 import os
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
 from ..audio import SAMPLE_RATE, load_audio
-from ..errors import ModelError, require
+from ..errors import EmovoxError, ModelError, require
 from ..models.whisper import MAX_FRAMES, log_mel
 
 torch = require("torch", "train", "feature extraction for training")
@@ -28,6 +28,7 @@ torch = require("torch", "train", "feature extraction for training")
 WHISPER = "whisper-tiny.en"
 MIN_SAMPLES = SAMPLE_RATE  # the recognizer zero-pads shorter clips to 1 s
 MAX_SECONDS = 30.0
+PREPROCESS = ("", "normalise")
 
 
 def pad_min(signal: np.ndarray, min_samples: int = MIN_SAMPLES) -> np.ndarray:
@@ -56,10 +57,22 @@ class Backbone:
     name: str
     frontend: str  # "whisper-logmel" (module takes mel (B, 80, T)) or "waveform" (B, samples)
     module: torch.nn.Module
-    key: str  # identifies the weights in cache keys
+    key: str  # identifies the weights (and the preprocessing) in cache keys
+    preprocess: str = ""  # "" or "normalise" (preprocess.normalise: trim silence, fixed loudness)
+
+    def with_preprocess(self, preprocess: str) -> Backbone:
+        """The same encoder fed clips preprocessed by ``preprocess`` (its own cache key)."""
+        if preprocess not in PREPROCESS:
+            raise EmovoxError(f"recipe preprocess must be one of {', '.join(map(repr, PREPROCESS))}, got {preprocess!r}")
+        base = self.key.split("+")[0]
+        return replace(self, preprocess=preprocess, key=f"{base}+{preprocess}" if preprocess else base)
 
     def inputs(self, signal: np.ndarray) -> np.ndarray:
         """What the exported model's input will be for this (already padded) clip."""
+        if self.preprocess == "normalise":
+            from ..preprocess import normalise
+
+            signal = normalise(signal)
         if self.frontend == "whisper-logmel":
             return log_mel(signal)[:, :MAX_FRAMES]
         return signal.astype(np.float32)
@@ -75,6 +88,11 @@ class Backbone:
         x = torch.from_numpy(self.inputs(signal))[None]
         states = known if known is not None else torch.stack([s[0] for s in self.module(x)]).to(torch.float16).numpy()
         return states, frame_energy(x, self.frontend, states.shape[1])[0].numpy()
+
+
+def recipe_backbone(recipe) -> Backbone:
+    """The recipe's encoder with the recipe's preprocessing."""
+    return load_backbone(recipe.backbone).with_preprocess(recipe.preprocess)
 
 
 def load_backbone(name: str | None = None) -> Backbone:

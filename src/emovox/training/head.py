@@ -51,8 +51,31 @@ def speech_weights(energy, margin: float = 0.5, sharpness: float = 20.0):
     return torch.sigmoid((energy - top + margin) * sharpness)
 
 
+POOLINGS = ("mean_std", "speech", "speech_cmn", "speech_in")
+
+
+def instance_norm(states, scale: bool):
+    """Each layer's frames relative to the clip's own mean over frames (and, ``scale``, its spread):
+    a per-utterance normalisation that needs no reference recordings."""
+    out = []
+    for s in states:
+        s = s.float()
+        mean = s.mean(dim=1, keepdim=True)
+        s = s - mean
+        if scale:
+            s = s / torch.sqrt((s * s).mean(dim=1, keepdim=True) + 1e-5)
+        out.append(s)
+    return tuple(out)
+
+
 def pool_clip(states, energy, pooling: str):
-    """The head's input: mean/std over all frames, plus (pooling "speech") over the loud frames."""
+    """The head's input: mean/std over all frames, plus (pooling "speech*") over the loud frames.
+
+    ``speech_cmn``: the states are first centred on the clip's own mean frame (the all-frame mean block
+    is then zero and the loud-frame mean is a contrast); ``speech_in``: also scaled to unit spread.
+    """
+    if pooling in ("speech_cmn", "speech_in"):
+        states = instance_norm(states, scale=pooling == "speech_in")
     pooled = pool_states(states)
     if pooling == "mean_std":
         return pooled

@@ -30,7 +30,8 @@ class Recipe:
     """Every setting that decides the trained model; saved with it so ``train --config`` reproduces it."""
 
     backbone: str = "whisper-tiny.en"
-    pooling: str = "speech"  # "mean_std": over all frames; "speech": also over the loud frames
+    preprocess: str = ""  # "normalise": trim leading/trailing silence and fix the loudness before the encoder
+    pooling: str = "speech"  # "mean_std": over all frames; "speech": also over the loud frames (head.POOLINGS)
     corpus_balance: str = "equal"  # corpora weigh the same ("equal") or by clip count ("size")
     aug_copies: int = 2  # augmented copies per training clip (0: clean only)
     telephone_copies: int = 1  # telephone-channel copies per training clip (channel.random_telephone)
@@ -49,7 +50,9 @@ class Recipe:
     val_fraction: float = 0.15  # share of each corpus' training speakers held out (when val_folds < 2)
     val_folds: int = 3  # >= 2: speaker cross-validation inside the training set (every speaker held out once)
     calibrate: bool = True
-    calibration: str = "domain"  # "global": one temperature; "domain": one per corpus, mixed per clip
+    # "global": one temperature; "domain": one per corpus, mixed per clip; "corpus": one temperature
+    # fitted on out-of-corpus predictions (each training corpus predicted by a head fitted on the others)
+    calibration: str = "domain"
     refit: bool = True  # after validation, fit again on all training speakers (same epochs)
     threads: int = 1
     adapt_head: bool = False  # also fit a head on per-corpus-centred features (Recognizer.adapt)
@@ -79,8 +82,16 @@ class Recipe:
             raise EmovoxError(f"recipe adapt_head must be true or false, got {recipe.adapt_head!r}")
         if recipe.adapt_head and recipe.hidden:
             raise EmovoxError("recipe adapt_head needs the linear head (hidden 0)")
-        if recipe.calibration not in ("global", "domain"):
-            raise EmovoxError(f"recipe calibration must be 'global' or 'domain', got {recipe.calibration!r}")
+        from .features import PREPROCESS
+        from .head import POOLINGS
+
+        if recipe.preprocess not in PREPROCESS:
+            raise EmovoxError(f"recipe preprocess must be one of {', '.join(map(repr, PREPROCESS))}, "
+                              f"got {recipe.preprocess!r}")
+        if recipe.pooling not in POOLINGS:
+            raise EmovoxError(f"recipe pooling must be one of {', '.join(POOLINGS)}, got {recipe.pooling!r}")
+        if recipe.calibration not in ("global", "domain", "corpus"):
+            raise EmovoxError(f"recipe calibration must be 'global', 'domain' or 'corpus', got {recipe.calibration!r}")
         return recipe
 
     @classmethod
@@ -337,7 +348,11 @@ def fit_head(data: FitData, recipe: Recipe, seed: int = 0) -> FitResult:
     """
     torch.set_num_threads(recipe.threads)
     speakers = np.array(data.speaker)
-    if recipe.val_folds >= 2:
+    corpora = sorted(set(data.corpus))
+    by_corpus = recipe.calibration == "corpus" and len(corpora) >= 2
+    if by_corpus:  # each training corpus predicted by a head fitted on the others
+        held = [np.flatnonzero(np.array(data.corpus) == c) for c in corpora]
+    elif recipe.val_folds >= 2:
         groups = speaker_groups(data.corpus, data.speaker, recipe.val_folds, seed)
         group = np.array([groups[s] for s in data.speaker])
         held = [np.flatnonzero(group == g) for g in range(recipe.val_folds) if (group == g).any()]
@@ -348,9 +363,11 @@ def fit_head(data: FitData, recipe: Recipe, seed: int = 0) -> FitResult:
     oof_rows, oof_logits, fold_spans = [], [], []
     for rows in held:
         train_rows = np.setdiff1d(np.arange(len(data.y)), rows)
+        known = np.isin(np.arange(len(data.labels)), data.y[train_rows])
+        rows = rows[known[data.y[rows]]]  # a held-out corpus' labels the others lack cannot be scored
         head, spans, _ = _fit(data, train_rows, recipe, seed, rows)
         oof_rows.append(rows)
-        oof_logits.append(member_logits(head, data.X[0, rows], masks[rows]))
+        oof_logits.append(member_logits(head, data.X[0, rows], masks[rows] & known))
         fold_spans.append(spans)
     report: dict = {}
     temperatures: dict[str, float] = {}
@@ -364,14 +381,15 @@ def fit_head(data: FitData, recipe: Recipe, seed: int = 0) -> FitResult:
         report = {"ua": _balanced_accuracy(logits, y, corpus), "clips": int(len(rows)), "epochs": spans,
                   "per_corpus": {c: _balanced_accuracy(logits[corpus == c], y[corpus == c], corpus[corpus == c])
                                  for c in sorted(set(corpus))},
-                  "scheme": (f"{len(held)}-group speaker cross-validation" if recipe.val_folds >= 2
+                  "scheme": ("leave-one-corpus-out inside the training set" if by_corpus
+                             else f"{len(held)}-group speaker cross-validation" if recipe.val_folds >= 2
                              else f"{recipe.val_fraction:.0%} of each corpus' speakers held out")}
         if recipe.calibrate:
             temperature = fit_temperature(logits, y)
             temperatures = {c: fit_temperature(logits[corpus == c], y[corpus == c]) for c in sorted(set(corpus))}
             report["temperature"] = temperature
             report["temperatures"] = temperatures
-        if recipe.refit or recipe.val_folds >= 2:
+        if recipe.refit or recipe.val_folds >= 2 or by_corpus:
             head, _, _ = _fit(data, np.arange(len(data.y)), recipe, seed, epochs=spans)
     else:
         head, _, _ = _fit(data, np.arange(len(data.y)), recipe, seed)

@@ -76,6 +76,11 @@ def report_summary(folder: str | os.PathLike) -> dict:
     if not file.is_file():
         raise EmovoxError(f"{folder} holds no report.json (write one with `emovox evaluate --report`)")
     report = json.loads(file.read_text())
+    if report["meta"].get("protocol") == "leave-one-corpus-out":
+        return {"protocol": "leave-one-corpus-out", "command": report["meta"].get("command"),
+                "summary": report["summary"],
+                "per_corpus": {c: {part: {k: r[part][k] for k in ("ua", "wa", "ece", "n")} for part in ("four", "shared")}
+                               for c, r in report["corpora"].items()}}
     keys = ("ua", "wa", "macro_f1", "ece")
     return {
         "protocol": report["meta"].get("protocol"), "command": report["meta"].get("command"),

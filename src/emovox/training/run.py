@@ -92,10 +92,29 @@ def evaluate(model: str | None, manifest: str | os.PathLike, report_dir: str | o
     return report
 
 
+def loco(model: str | None, manifests: Sequence[str | os.PathLike], report_dir: str | os.PathLike, *,
+         config: str | None = None, seed: int = 0, command: str = "") -> dict:
+    """Leave-one-corpus-out over ``manifests`` with the model's (or ``config``'s) recipe; write the report."""
+    from .loco import loco_evaluate, write_loco
+
+    if len(manifests) < 2:
+        raise EmovoxError("--loco needs at least two --manifest files (one per corpus)")
+    report, predictions = loco_evaluate(model_recipe(model, config), manifests, seed, command=command)
+    write_loco(report, predictions, report_dir)
+    return report
+
+
 def evaluate_command(args, command: str = "") -> dict:
     """Adapter from the CLI's argparse namespace."""
+    manifests = args.manifest if isinstance(args.manifest, list) else [args.manifest]
+    if getattr(args, "loco", False):
+        if args.train_manifest or args.labels or args.drop_other or args.adapt:
+            raise EmovoxError("--loco takes only --manifest (one per corpus), --config, --seed and --report")
+        return loco(args.model, manifests, args.report, config=args.config, seed=args.seed, command=command)
+    if len(manifests) > 1:
+        raise EmovoxError("several --manifest files need --loco (otherwise give one test manifest)")
     return evaluate(
-        args.model, args.manifest, args.report, folds=args.folds, loso=args.loso,
+        args.model, manifests[0], args.report, folds=args.folds, loso=args.loso,
         train_manifests=args.train_manifest, labels=parse_labels(args.labels), config=args.config,
         seed=args.seed, command=command, drop_other=args.drop_other, adapt=args.adapt,
     )

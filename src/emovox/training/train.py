@@ -18,7 +18,7 @@ import numpy as np
 from ..corpora.manifest import ManifestRow, read_manifest
 from ..errors import EmovoxError
 from ..labels import EMOTIONS
-from .features import Backbone, FeatureCache, load_backbone
+from .features import Backbone, FeatureCache, recipe_backbone
 from .recipe import FitData, FitResult, Recipe, fit_head, torch
 
 CARD = "MODEL_CARD.md"
@@ -90,7 +90,7 @@ def train_model(
 ) -> Trained:
     """Pooled features (cached) -> fitted head; labels are the union of the rows' emotions."""
     torch.set_num_threads(recipe.threads)
-    backbone = backbone or load_backbone(recipe.backbone)
+    backbone = backbone or recipe_backbone(recipe)
     cache = cache or FeatureCache(backbone, aug_seed=recipe.aug_seed)
     labels = label_order(r.emotion for r in rows)
     X = pooled_matrix(cache, rows, recipe.copies, recipe.pooling, progress)
@@ -157,7 +157,7 @@ def save_model(trained: Trained, out: str | os.PathLike, *, name: str, version: 
         out, trained.module(), trained.labels, name=name, version=version,
         frontend=trained.backbone.frontend, temperature=trained.fit.temperature, weights=weights,
         description=f"{trained.backbone.name} + pooled-statistics emotion head (emovox train)",
-        extra=extra,
+        extra=extra, preprocess=trained.backbone.preprocess,
     )
     (out / RECIPE).write_text(json.dumps(trained.recipe.to_dict(), indent=2) + "\n")
     if not (out / CARD).is_file():
@@ -170,6 +170,9 @@ def calibration_text(trained: Trained) -> str:
     temps = trained.fit.val.get("temperatures") or {}
     if not trained.recipe.calibrate or not trained.fit.val:
         return "none"
+    if trained.recipe.calibration == "corpus" and len(trained.data["corpora"]) >= 2:
+        return (f"one temperature ({trained.fit.temperature:.3f}) fitted on out-of-corpus predictions "
+                "(each training corpus predicted by a head fitted on the others)")
     if trained.recipe.calibration == "domain":
         return ("per-corpus temperatures (" + ", ".join(f"{c} {t:.2f}" for c, t in temps.items())
                 + ") fitted on out-of-fold predictions of held-out speakers, mixed per clip by a corpus classifier")
@@ -195,6 +198,6 @@ def basic_card(name: str, trained: Trained) -> str:
         f"UA (mean over corpora): {trained.fit.val.get('ua', float('nan')):.4f}", "",
         "## Recipe", "", "```json", json.dumps(trained.recipe.to_dict(), indent=2), "```", "",
         "Licences: the model inherits the terms of its training data (RAVDESS CC BY-NC-SA 4.0 and "
-        "TurEV-DB CC BY-NC-ND 4.0 are non-commercial).", "",
+        "TurEV-DB CC BY-NC-ND 4.0 are non-commercial; ASED states no licence: research use only).", "",
     ]
     return "\n".join(lines)
