@@ -36,7 +36,7 @@ def test_missing_opencv_names_the_extra(monkeypatch):
     import emovox
 
     monkeypatch.setitem(sys.modules, "cv2", None)
-    with pytest.raises(MissingExtraError, match=r'pip install "emovox\[face\]"'):
+    with pytest.raises(MissingExtraError, match=r'pip install "emovox\[vision\]"'):
         emovox.load_face_model()
 
 

@@ -178,7 +178,7 @@ def load_image(source: MediaSource, *, max_pixels: int | None = None) -> np.ndar
         return _from_array(source, limit)
     name = media_name(source)
     data = read_bytes(source, MAX_IMAGE_FILE_SIZE, "image")
-    require("PIL", "face", "reading images")
+    require("PIL", "vision", "reading images")
     from PIL import Image, ImageOps, UnidentifiedImageError
 
     try:

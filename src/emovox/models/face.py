@@ -30,7 +30,7 @@ CROP_MARGIN = 0.05
 
 
 def _cv2():
-    return require("cv2", "face", "face detection")
+    return require("cv2", "vision", "face detection")
 
 
 class HaarDetector:
@@ -173,7 +173,7 @@ class FaceModel:
 def load_face_model(folder: str | Path | None = None) -> FaceModel:
     """The shipped face model (or one in ``folder``) with the OpenCV detector.
 
-    Raises MissingExtraError (``pip install "emovox[face]"``) without OpenCV, ModelError without weights.
+    Raises MissingExtraError (``pip install "emovox[vision]"``) without OpenCV, ModelError without weights.
     """
     _cv2()
     return FaceModel(FaceClassifier.load(folder), HaarDetector())
