@@ -95,3 +95,17 @@ def test_three_modalities_voice_words_and_face():
     assert f.to_dict()["per_modality"]["face"]["emotion"] == "happy"
     only_face = fuse(face=face, audio=voice({}, silent=True))  # a silent voice is left out
     assert only_face.modalities == ("face",) and only_face.scores == pytest.approx(face.scores)
+
+
+def test_a_face_seen_once_and_a_short_utterance_count_less():
+    from emovox.result_media import FaceSummary
+
+    glimpse = FaceSummary("happy", 0.9, {"happy": 0.9, "sad": 0.1}, frames=1)  # 1 of 4 frames: x 0.25
+    a = voice({"happy": 0.2, "sad": 0.8})  # 2 s: full weight
+    f = fuse(audio=a, face=glimpse, adaptive=False)
+    assert f.weights == pytest.approx({"audio": 0.8, "face": 0.2}) and f.emotion == "sad"
+    assert fuse(audio=a, face=glimpse, adaptive=False, evidence=False).weights["face"] == pytest.approx(0.5)
+    short = Prediction(emotion="sad", confidence=0.8, scores={"happy": 0.2, "sad": 0.8}, duration_s=0.75,
+                       model="voice@1")  # half of FULL_VOICE_S: x 0.5
+    words_ = words({"happy": 0.9, "sad": 0.1})
+    assert fuse(audio=short, text=words_, adaptive=False).weights == pytest.approx({"audio": 1 / 3, "text": 2 / 3})

@@ -15,6 +15,8 @@ How (defaults in ``DEFAULT_WEIGHTS``, all settable per call):
 - ``labels="union"``: every label of either model; a label a model lacks gets 0 from it (the voice's
   ``calm`` has no text counterpart). ``"intersection"``: only labels both have, each modality's scores
   renormalised over them first.
+- with ``evidence`` (default), a face seen in few frames (``frames`` < ``FULL_FACE_FRAMES``) or a short
+  utterance (``duration_s`` < ``FULL_VOICE_S``) counts proportionally less.
 - fused score = sum over modalities of weight x score; the answer sums to 1.
 - ``conflict`` is True when two modalities' top emotions differ and each is held with at least
   ``conflict_confidence``: a calm voice saying "I just lost my job" is flagged, not averaged away.
@@ -31,6 +33,10 @@ from .result import ranked
 
 DEFAULT_WEIGHTS: dict[str, float] = {"audio": 0.5, "text": 0.5, "face": 0.5}
 CONFLICT_CONFIDENCE = 0.5
+FULL_FACE_FRAMES = 4
+"""A face seen in fewer sampled frames than this counts proportionally less (``evidence``)."""
+FULL_VOICE_S = 1.5
+"""A voice shorter than this many seconds counts proportionally less (``evidence``)."""
 MODALITIES = ("audio", "text", "face")
 
 
@@ -73,6 +79,7 @@ def fuse(
     *,
     weights: dict[str, float] | None = None,
     adaptive: bool = True,
+    evidence: bool = True,
     labels: Literal["union", "intersection"] = "union",
     conflict_confidence: float = CONFLICT_CONFIDENCE,
 ) -> FusedPrediction:
@@ -92,7 +99,8 @@ def fuse(
     if unknown or any(not w >= 0 for w in base.values()):
         raise ValueError(f"weights: give non-negative numbers for {', '.join(MODALITIES)}, got {base}")
     dists = _distributions(parts, labels)
-    raw = {m: base[m] * (parts[m].confidence if adaptive else 1.0) for m in parts}
+    raw = {m: base[m] * (parts[m].confidence if adaptive else 1.0) * (_evidence(parts[m]) if evidence else 1.0)
+           for m in parts}
     total = sum(raw.values())
     if total <= 0:
         raise ValueError(f"weights: the modalities given ({', '.join(parts)}) all have weight 0")
@@ -112,6 +120,17 @@ def fuse(
         emotion=best, confidence=scores[best], scores=scores, modalities=tuple(parts), weights=w,
         conflict=conflict, disagreement=disagreement, parts=parts,
     )
+
+
+def _evidence(part: Any) -> float:
+    """How much of a full observation ``part`` is: sampled face frames or seconds of voice (0-1]."""
+    frames = getattr(part, "frames", None)
+    if isinstance(frames, int) and frames > 0:
+        return min(1.0, frames / FULL_FACE_FRAMES)
+    duration = getattr(part, "duration_s", None)
+    if isinstance(duration, (int, float)) and duration > 0:
+        return min(1.0, duration / FULL_VOICE_S)
+    return 1.0
 
 
 def _distributions(parts: dict[str, Any], labels: str) -> dict[str, dict[str, float]]:
