@@ -150,3 +150,16 @@ def test_real_clip_lanes(av_clips, tmp_path):  # noqa: F811
     assert png.read_bytes()[:4] == b"\x89PNG"
     csv_out = run_emovox("analyze", str(clip), "--timeline", "--csv")
     assert csv_out.returncode == 0 and len(csv_out.stdout.splitlines()) == 1 + len(d["spans"])
+
+
+def test_video_without_audio_is_one_face_span(tmp_path):
+    from emovox.media_timeline import build_media_timeline
+
+    mt = build_media_timeline(video_bytes(moving_frames(2.0, fps=25), fps=25), face_model=FirstSecondsFaces(),
+                              voice_model=pitch_model())
+    assert mt.voice is None and len(mt.spans) == 1
+    (s,) = mt.spans
+    assert s.start == 0 and s.end == pytest.approx(2.0, abs=0.1) and s.voice is None and not s.speech
+    assert s.face.frames == mt.frames_analyzed == 8 and s.fused.scores == pytest.approx(s.face.scores)
+    assert mt.to_dict()["has_audio"] is False
+    assert [ax.get_ylabel() for ax in mt.plot(tmp_path / "mute.png").axes] == ["voice", "face", "fused"]
