@@ -109,7 +109,11 @@ def _track(i: int, obs: list[FacePrediction], labels: tuple[str, ...]) -> FaceTr
 
 def summarize(tracks: tuple[FaceTrack, ...], labels: tuple[str, ...]) -> FaceSummary | None:
     """Every sighting of every track pooled; None when no face was seen."""
-    obs = [o for t in tracks for o in t.observations]
+    return pool([o for t in tracks for o in t.observations], labels)
+
+
+def pool(obs: list[FacePrediction], labels: tuple[str, ...]) -> FaceSummary | None:
+    """These sightings pooled (each counts once); None when there are none."""
     if not obs:
         return None
     mean = _mean_scores(obs, labels)
@@ -151,12 +155,7 @@ def analyze_media(
             f"{label or 'input'} is neither an image (jpg, png, webp) nor a video (mp4, mov, webm, mkv, avi, flv)"
         )
     video = load_video(source, fps=fps, audio=voice)
-    tracker = Tracker()
-    frames = 0
-    for frame in video.frames():
-        tracker.update(face_model.predict_frame(frame.rgb, t=frame.t))
-        frames += 1
-    tracks = tracker.tracks(face_model.labels)
+    tracks, frames, dropped = track_faces(video, face_model)
     voice_pred = None
     if voice and video.audio is not None and video.audio.size:
         model = voice_model or _default_voice_model()
@@ -164,8 +163,18 @@ def analyze_media(
     return with_fused(MediaPrediction(
         "video", label, video.width, video.height, video.duration_s or frames / fps, frames, fps, tracks,
         summarize(tracks, face_model.labels), voice_pred, face_model.info.id,
-        extra={"codec": video.codec, "has_audio": video.audio is not None, "tracks_dropped": tracker.dropped},
+        extra={"codec": video.codec, "has_audio": video.audio is not None, "tracks_dropped": dropped},
     ))
+
+
+def track_faces(video, face_model: FaceModel) -> tuple[tuple[FaceTrack, ...], int, int]:
+    """Faces of each sampled frame of ``video`` tracked: (tracks, frames sampled, tracks dropped)."""
+    tracker = Tracker()
+    frames = 0
+    for frame in video.frames():
+        tracker.update(face_model.predict_frame(frame.rgb, t=frame.t))
+        frames += 1
+    return tracker.tracks(face_model.labels), frames, tracker.dropped
 
 
 def with_fused(p: MediaPrediction) -> MediaPrediction:

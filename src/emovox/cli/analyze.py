@@ -42,7 +42,8 @@ def register(sub) -> None:
                    help="also transcribe (English, Whisper tiny.en; needs emovox[transcribe]) and give the "
                    "words' emotion and voice + words fused; per speech segment with --timeline")
     t = p.add_argument_group("timeline (long recordings: emotion over time)")
-    t.add_argument("--timeline", action="store_true", help="segments of speech with emotions, and silences")
+    t.add_argument("--timeline", action="store_true", help="segments of speech with emotions, and silences; for a video, "
+                   "voice, face and fused emotion per segment")
     t.add_argument("--window", type=_seconds, default=TIMELINE_WINDOW_S,
                    help=f"window length in seconds (default {TIMELINE_WINDOW_S:g})")
     t.add_argument(

@@ -26,8 +26,15 @@ def run_timeline(args) -> int:
     model = adapted(emovox.load_model(
         args.model, features=False, max_duration_s=args.max_duration, labels=args.labels
     ), args)
+    from .media_view import is_media
+
     failed = 0
     for path in args.files:
+        if is_media(path):  # a video: voice, face and fused lanes
+            from .media_timeline_view import run_media_timeline
+
+            failed += run_media_timeline(path, model, args)
+            continue
         try:
             with _progress(path) as progress:
                 tl = model.timeline(
