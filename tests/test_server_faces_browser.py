@@ -101,3 +101,50 @@ def test_photo_shows_boxes_and_labels_and_no_face_says_so(browser_server, playwr
         assert page.is_hidden("#results")
     finally:
         browser.close()
+
+
+def test_video_shows_lanes_voice_and_fusion_and_audio_only_webm_stays_voice(
+        browser_server, playwright, tmp_path, av_clips):  # noqa: F811
+    from conftest import SR, encode, speech_like
+
+    clip = next(c for c in av_clips if c.suffix == ".mp4")
+    expected = httpx.post(browser_server.url + "/v1/faces", files={"file": (clip.name, clip.read_bytes())},
+                          timeout=120).json()
+    labels = {e["name"]: e["label"] for e in httpx.get(browser_server.url + "/v1/emotions").json()["emotions"]}
+    browser = launch(playwright)
+    try:
+        page = browser.new_page(viewport={"width": 1200, "height": 1000})
+        page.goto(browser_server.url + "/")
+        page.set_input_files("#file-input", str(clip))
+        page.wait_for_selector("#faces-view:not([hidden])", timeout=120_000)
+        assert page.is_hidden("#error"), page.inner_text("#error")
+        assert page.eval_on_selector("#media-stage video", "e => e.tagName") == "VIDEO"
+        assert page.get_attribute("#face-overlay", "data-faces") == str(expected["faces_detected"])
+        cells = page.eval_on_selector_all(".lane-bar", "els => els.map(e => e.children.length)")
+        assert cells == [len(t["timeline"]) for t in expected["tracks"] if len(t["timeline"]) > 1]
+        assert cells and cells[0] == expected["frames_analyzed"]
+        first = expected["tracks"][0]["timeline"][0]  # the paused video shows its first sampled frame's box
+        assert page.get_attribute("#face-overlay", "data-labels") == \
+            f"{labels[first['emotion']]} {round(first['confidence'] * 100)}%"
+        voice = expected["voice"]
+        assert page.inner_text("#voice-line").startswith("Voice: ") and labels[voice["emotion"]] in \
+            page.inner_text("#voice-line")
+        fused = expected["fused"]
+        assert fused["modalities"] == ["audio", "face"] or set(fused["modalities"]) == {"audio", "face"}
+        line = page.inner_text("#fusion-line")
+        assert line.startswith("Fused (voice") and labels[fused["emotion"]] in line
+        assert ("disagree" in line) == bool(fused["conflict"])
+        assert page.get_attribute("#fusion-line", "data-conflict") == str(bool(fused["conflict"])).lower()
+        assert page.inner_text("#dominant-label") == labels[fused["emotion"]]
+        snap(page, tmp_path, "browser-faces-video.png")
+
+        recording = tmp_path / "voice-memo.webm"  # a .webm without a picture keeps the voice path
+        recording.write_bytes(encode(speech_like(2.0), SR, "webm"))
+        page.set_input_files("#file-input", str(recording))
+        page.wait_for_function("document.getElementById('status').textContent === 'Analyzed voice-memo.webm.'",
+                               timeout=60_000)
+        assert page.is_hidden("#error"), page.inner_text("#error")
+        assert page.is_hidden("#faces-view") and page.is_visible("#descriptors-block")
+        assert page.inner_text("#dominant-label") in set(labels.values())
+    finally:
+        browser.close()

@@ -52,7 +52,8 @@
     }
     let body = null;
     try { body = await response.json(); } catch (e) { /* not JSON */ }
-    if (response.status === 415 && kind === "video" && !opts.camera) {
+    const noPicture = response.status === 415 || (response.ok && body && body.kind === "video" && !body.width);
+    if (noPicture && kind === "video" && !opts.camera) {
       analyze(file, file.name); // a .webm or .mp4 without a picture (a recording): the voice path
       return null;
     }
@@ -168,7 +169,7 @@
     const f = body.fused;
     fused.dataset.conflict = String(Boolean(f && f.conflict));
     if (f && f.modalities.length > 1) {
-      const parts = Object.entries(f.weights || {}).map(([m, w]) => `${m} ${pct(w)}`).join(", ");
+      const parts = Object.entries(f.weights || {}).map(([m, w]) => `${m === "audio" ? "voice" : m} ${pct(w)}`).join(", ");
       fused.textContent = `Fused (${parts}): ${meta(f.emotion).label}, ${pct(f.confidence)}` +
         (f.conflict ? ". Face and voice disagree: treat this answer with care." : ".");
     } else {
