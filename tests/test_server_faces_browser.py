@@ -148,3 +148,40 @@ def test_video_shows_lanes_voice_and_fusion_and_audio_only_webm_stays_voice(
         assert page.inner_text("#dominant-label") in set(labels.values())
     finally:
         browser.close()
+
+
+def test_camera_sends_frames_and_shows_no_face_for_the_fake_camera(browser_server, playwright, tmp_path):
+    """Chromium's fake camera shows a synthetic pattern (no face): frames go to /v1/faces about once a
+    second, the state says there is no face, no box is drawn and no error shows; stopping stops."""
+    browser = launch(playwright, "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream")
+    try:
+        context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2)
+        context.grant_permissions(["camera"], origin=browser_server.url)
+        page = context.new_page()
+        posted, answers = [], []
+        page.on("request", lambda r: posted.append(r) if r.url.endswith("/v1/faces") else None)
+        page.on("response", lambda r: answers.append(r) if r.url.endswith("/v1/faces") else None)
+        page.goto(browser_server.url + "/")
+        page.focus("#camera-toggle")  # from the keyboard
+        page.keyboard.press("Enter")
+        page.wait_for_function("document.getElementById('camera-toggle').getAttribute('aria-pressed') === 'true'")
+        page.wait_for_function("Number(document.getElementById('camera-overlay').dataset.frames) >= 2",
+                               timeout=30_000)
+        assert page.is_hidden("#camera-error"), page.inner_text("#camera-error")
+        assert page.inner_text("#camera-state") == "No face found"
+        assert page.get_attribute("#camera-overlay", "data-faces") == "0"
+        assert len(posted) >= 2 and all(r.method == "POST" for r in posted)
+        first = answers[0]  # the server decoded the frame as a picture and found no face in it
+        assert first.status == 422 and first.json()["detail"] == "camera.jpg: no face found; nothing to analyse"
+        assert page.evaluate("document.getElementById('camera-video').videoWidth") > 0
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390  # phone-sized, no sideways scroll
+        snap(page, tmp_path, "browser-camera.png")
+        page.keyboard.press("Enter")
+        page.wait_for_function("document.getElementById('camera-toggle').getAttribute('aria-pressed') === 'false'")
+        assert page.inner_text("#camera-state") == "Camera off"
+        sent = len(posted)
+        page.wait_for_timeout(2500)
+        assert len(posted) <= sent + 1  # at most the frame already on its way
+        assert page.evaluate("document.getElementById('camera-video').srcObject") is None
+    finally:
+        browser.close()

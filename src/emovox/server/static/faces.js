@@ -180,7 +180,10 @@
   // --- the picture and its boxes --------------------------------------------------------------
   function showMedia(file, kind, body) {
     const stage = $("media-stage");
-    const canvas = $("face-overlay");
+    const overlay = $("face-overlay");
+    overlay.getContext("2d").clearRect(0, 0, overlay.width, overlay.height);
+    overlay.dataset.faces = "0";
+    overlay.dataset.labels = "";
     if (objectUrl) URL.revokeObjectURL(objectUrl);
     objectUrl = URL.createObjectURL(file);
     stage.querySelectorAll("img, video").forEach((e) => e.remove());
@@ -195,7 +198,6 @@
     }
     stage.prepend(media);
     current = { body, media };
-    canvas.dataset.faces = String(body.faces_detected || 0);
     draw();
   }
 
@@ -214,9 +216,13 @@
   function draw() {
     if (!current) return;
     const { body, media } = current;
-    const canvas = $("face-overlay");
     const w = body.width || media.naturalWidth || media.videoWidth || 0;
     const h = body.height || media.naturalHeight || media.videoHeight || 0;
+    paint($("face-overlay"), w, h, boxesNow(body, media));
+  }
+
+  // A box and "Label NN%" per face on an overlay canvas of the picture's size (also for the camera).
+  function paint(canvas, w, h, faces) {
     if (!w || !h) return;
     canvas.width = w;
     canvas.height = h;
@@ -227,7 +233,7 @@
     g.font = `600 ${font}px system-ui, sans-serif`;
     g.textBaseline = "bottom";
     const labels = [];
-    for (const f of boxesNow(body, media)) {
+    for (const f of faces) {
       const { x, y, width, height } = f.box;
       const m = meta(f.emotion);
       const text = `${m.label} ${Math.round(f.confidence * 100)}%`;
@@ -242,6 +248,7 @@
       g.fillText(text, x + font * 0.3, ty - font * 0.15);
       labels.push(text);
     }
+    canvas.dataset.faces = String(faces.length);
     canvas.dataset.labels = labels.join("|");
   }
 
@@ -254,5 +261,5 @@
     $("media-stage").querySelectorAll("img, video").forEach((e) => e.remove());
   }
 
-  window.emovoxFaces = { kindOf, analyzeMedia, hide, loadDisplay, meta };
+  window.emovoxFaces = { kindOf, analyzeMedia, hide, loadDisplay, meta, paint };
 })();
