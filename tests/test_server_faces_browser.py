@@ -76,6 +76,10 @@ def test_photo_shows_boxes_and_labels_and_no_face_says_so(browser_server, playwr
         shown = page.eval_on_selector("#media-stage img", "e => e.naturalWidth")
         assert shown == expected["width"]
         assert snap(page, tmp_path, "browser-faces.png").stat().st_size > 10_000
+        page.set_viewport_size({"width": 390, "height": 844})  # a phone: the picture shrinks, no sideways scroll
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        assert page.eval_on_selector("#face-overlay", "e => e.getBoundingClientRect().width") <= 390
+        snap(page, tmp_path, "browser-faces-phone.png")
 
         blank = tmp_path / "shapes.png"
         blank.write_bytes(image_bytes(drawn_image()))
