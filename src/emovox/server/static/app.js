@@ -61,7 +61,7 @@ function setupTheme() {
 function setupUpload() {
   const input = ui["file-input"];
   input.addEventListener("change", () => {
-    if (input.files && input.files[0]) analyze(input.files[0], input.files[0].name);
+    if (input.files && input.files[0]) route(input.files[0]);
     input.value = "";
   });
   const zone = ui.dropzone;
@@ -73,14 +73,22 @@ function setupUpload() {
   zone.addEventListener("drop", (e) => {
     e.preventDefault();
     const file = e.dataTransfer && e.dataTransfer.files[0];
-    if (file) analyze(file, file.name);
-    else showError("That drop held no file. Drop an audio file (wav, mp3, m4a, ogg, webm, flac).");
+    if (file) route(file);
+    else showError("That drop held no file. Drop an audio file (wav, mp3, m4a, ogg, webm, flac), a photo or a video.");
   });
+}
+
+// Photos and videos go to the faces (faces.js), everything else to the voice.
+function route(file) {
+  const kind = window.emovoxFaces && window.emovoxFaces.kindOf(file);
+  if (kind) window.emovoxFaces.analyzeMedia(file, kind);
+  else analyze(file, file.name);
 }
 
 async function analyze(blob, filename) {
   clearError();
   ui.results.hidden = true; // never show one file's results under another file's name
+  if (window.emovoxFaces) window.emovoxFaces.hide();
   setStatus(`Analyzing ${filename}…`);
   const form = new FormData();
   form.append("file", blob, filename);
