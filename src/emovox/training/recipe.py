@@ -56,6 +56,8 @@ class Recipe:
     refit: bool = True  # after validation, fit again on all training speakers (same epochs)
     threads: int = 1
     adapt_head: bool = False  # also fit a head on per-corpus-centred features (Recognizer.adapt)
+    # training labels merged before the fit, e.g. {"calm": "neutral", "boredom": "neutral"}; "" drops the clips
+    relabel: dict = field(default_factory=dict)
     extra: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
@@ -80,6 +82,9 @@ class Recipe:
                 raise EmovoxError(f"recipe {name} must be a whole number >= 0, got {getattr(recipe, name)!r}")
         if not isinstance(recipe.adapt_head, bool):
             raise EmovoxError(f"recipe adapt_head must be true or false, got {recipe.adapt_head!r}")
+        if not isinstance(recipe.relabel, dict) or not all(
+                isinstance(k, str) and isinstance(v, str) for k, v in recipe.relabel.items()):
+            raise EmovoxError(f"recipe relabel must map label names to label names (or \"\"), got {recipe.relabel!r}")
         if recipe.adapt_head and recipe.hidden:
             raise EmovoxError("recipe adapt_head needs the linear head (hidden 0)")
         from .features import PREPROCESS
