@@ -56,7 +56,8 @@ def main() -> None:
     ap.add_argument("--config", help="base recipe.json")
     ap.add_argument("--manifest", action="append", default=[])
     ap.add_argument("--candidate", action="append", default=[],
-                    help='JSON: recipe changes, plus optional "layers": [..] (encoder states to pool)')
+                    help='JSON: recipe changes, plus optional "layers": [..] (encoder states to pool); '
+                         'or {"ensemble": [candidate, ...]}: their LOCO probabilities averaged')
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", required=True, help="folder: study.jsonl (one line appended per candidate)")
     ap.add_argument("--table", action="store_true", help="only print every candidate of OUT/study.jsonl as one table")
@@ -76,23 +77,35 @@ def main() -> None:
     candidates = [json.loads(c) for c in args.candidate] or [{}]
     rows = read_rows(args.manifest)
     X = {}
-    for prep in sorted({c.get("preprocess", base.preprocess) for c in candidates}):
-        poolings = sorted({c.get("pooling", base.pooling) for c in candidates if c.get("preprocess", base.preprocess) == prep})
+    members = [m for c in candidates for m in c.get("ensemble", [c])]
+    for prep in sorted({c.get("preprocess", base.preprocess) for c in members}):
+        poolings = sorted({c.get("pooling", base.pooling) for c in members if c.get("preprocess", base.preprocess) == prep})
         backbone = recipe_backbone(replace(base, preprocess=prep))
         X.update({(prep, p): v for p, v in pooled_variants(rows, poolings, backbone).items()})
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     print("\n" + HEADER)
-    for cand in candidates:
+    def predict(cand):
         settings = {k: v for k, v in cand.items() if k != "layers"}
         recipe = replace(base, **settings)
         feats = X[(recipe.preprocess, recipe.pooling)]
         if "layers" in cand:
             n_layers, blocks = 5, 1 if recipe.pooling == "mean_std" else 2
             feats = feats[..., layer_columns(cand["layers"], n_layers, feats.shape[-1] // (2 * n_layers * blocks), blocks)]
+        return loco_predict(rows, feats, recipe_fit(recipe, args.seed)), recipe
+
+    for cand in candidates:
         t0 = time.time()
-        report = loco_report(loco_predict(rows, feats, recipe_fit(recipe, args.seed)),
-                             {"candidate": cand, "recipe": recipe.to_dict()})
+        if "ensemble" in cand:  # the members' probabilities averaged, per held-out corpus
+            runs = [predict(m) for m in cand["ensemble"]]
+            predictions = runs[0][0]
+            for name, p in predictions.items():
+                p["probs"] = np.mean([r[0][name]["probs"] for r in runs], axis=0)
+            meta = {"candidate": cand, "recipes": [r[1].to_dict() for r in runs]}
+        else:
+            predictions, recipe = predict(cand)
+            meta = {"candidate": cand, "recipe": recipe.to_dict()}
+        report = loco_report(predictions, meta)
         f, s = report["summary"]["four"], report["summary"]["shared"]
         per = ", ".join(f"{c} {100 * r['four']['ua']:.1f}" for c, r in report["corpora"].items())
         line = (f"| {json.dumps(cand) if cand else 'base (clean)'} | {100 * f['ua_mean']:.1f} | {100 * f['ua_worst']:.1f} "

@@ -13,6 +13,7 @@ pytest.importorskip("sklearn")
 
 from conftest import run_emovox  # noqa: E402
 from emovox.corpora.manifest import ManifestRow  # noqa: E402
+from emovox.errors import EmovoxError  # noqa: E402
 from emovox.training.loco import (  # noqa: E402
     loco_predict,
     loco_report,
@@ -182,3 +183,22 @@ def test_evaluate_loco_end_to_end_on_real_subsets(corpora, tmp_path, monkeypatch
     mean = np.mean([r["four"]["ua"] for r in report["corpora"].values()])
     assert report["summary"]["four"]["ua_mean"] == pytest.approx(mean)
     assert "| **worst** |" in result.stdout and (tmp_path / "r" / "report.md").is_file()
+
+
+def test_relabel_merges_calm_into_neutral_before_the_fit():
+    rows, X = _corpora(np.random.default_rng(3))
+    recipe = Recipe(aug_copies=0, telephone_copies=0, val_folds=0, calibrate=False, calibration="global",
+                    relabel={"calm": "neutral"})
+    predictions = loco_predict(rows, X, recipe_fit(recipe))
+    two = predictions["two"]  # trained on one (neutral) and three (calm): one neutral class, no calm output
+    assert "calm" in two["labels"] and np.all(two["probs"][:, two["labels"].index("calm")] == 0)
+    neutral = np.array(two["truth"]) == "neutral"
+    picked = np.array(two["labels"])[two["probs"].argmax(axis=1)]
+    assert np.mean(picked[neutral] == "neutral") > 0.8
+    dropped = loco_predict(rows, X, recipe_fit(Recipe(**{**recipe.to_dict(), "relabel": {"calm": ""}})))
+    assert np.all(dropped["two"]["probs"][:, dropped["two"]["labels"].index("calm")] == 0)
+
+
+def test_recipe_relabel_must_map_names_to_names():
+    with pytest.raises(EmovoxError, match="relabel must map label names"):
+        Recipe.from_dict({"relabel": {"calm": 1}})

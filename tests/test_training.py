@@ -33,6 +33,8 @@ def test_sample_weights_balance_corpora_and_classes():
     assert w[(c == "a") & (e == "x")].sum() == pytest.approx(w[(c == "a") & (e == "y")].sum())
     by_size = sample_weights(corpus, emotion, "size")
     assert by_size[c == "a"].sum() == pytest.approx(3 * by_size[c == "b"].sum())
+    clips = sample_weights(corpus, emotion, class_balance=False)  # corpora still equal, clips within them
+    assert np.allclose(clips[c == "a"], clips[c == "a"][0]) and clips[c == "a"].sum() == pytest.approx(clips[c == "b"].sum())
 
 
 def test_label_masks_follow_each_corpus():

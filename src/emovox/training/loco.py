@@ -84,13 +84,21 @@ Fit = Callable[[list[ManifestRow], np.ndarray, list[str]], Callable[[np.ndarray]
 
 
 def recipe_fit(recipe, seed: int = 0) -> Fit:
-    """The recipe's head fit (``fit_rows``) as a LOCO fit: calibrated probabilities over its labels."""
+    """The recipe's head fit (``fit_rows``) as a LOCO fit: calibrated probabilities over its labels
+    (0 for a label that ``recipe.relabel`` merged away)."""
     from ..recognizer import softmax
     from .train import fit_rows
 
     def fit(rows, X, labels):
         trained = fit_rows(rows, X, labels, recipe, seed, backbone=None)
-        return lambda Z: softmax(trained.logits(Z))
+        cols = [labels.index(lab) for lab in trained.labels]  # fewer when recipe.relabel merged labels
+
+        def predict(Z):
+            probs = np.zeros((len(Z), len(labels)))
+            probs[:, cols] = softmax(trained.logits(Z))
+            return probs
+
+        return predict
 
     return fit
 

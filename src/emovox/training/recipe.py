@@ -33,6 +33,7 @@ class Recipe:
     preprocess: str = ""  # "normalise": trim leading/trailing silence and fix the loudness before the encoder
     pooling: str = "speech"  # "mean_std": over all frames; "speech": also over the loud frames (head.POOLINGS)
     corpus_balance: str = "equal"  # corpora weigh the same ("equal") or by clip count ("size")
+    class_balance: bool = True  # within each corpus every emotion weighs the same (False: every clip does)
     aug_copies: int = 2  # augmented copies per training clip (0: clean only)
     telephone_copies: int = 1  # telephone-channel copies per training clip (channel.random_telephone)
     aug_seed: int = 0
@@ -56,6 +57,8 @@ class Recipe:
     refit: bool = True  # after validation, fit again on all training speakers (same epochs)
     threads: int = 1
     adapt_head: bool = False  # also fit a head on per-corpus-centred features (Recognizer.adapt)
+    # training labels merged before the fit, e.g. {"calm": "neutral", "boredom": "neutral"}; "" drops the clips
+    relabel: dict = field(default_factory=dict)
     extra: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
@@ -78,8 +81,13 @@ class Recipe:
         for name in ("aug_copies", "telephone_copies"):
             if not isinstance(getattr(recipe, name), int) or getattr(recipe, name) < 0:
                 raise EmovoxError(f"recipe {name} must be a whole number >= 0, got {getattr(recipe, name)!r}")
+        if not isinstance(recipe.class_balance, bool):
+            raise EmovoxError(f"recipe class_balance must be true or false, got {recipe.class_balance!r}")
         if not isinstance(recipe.adapt_head, bool):
             raise EmovoxError(f"recipe adapt_head must be true or false, got {recipe.adapt_head!r}")
+        if not isinstance(recipe.relabel, dict) or not all(
+                isinstance(k, str) and isinstance(v, str) for k, v in recipe.relabel.items()):
+            raise EmovoxError(f"recipe relabel must map label names to label names (or \"\"), got {recipe.relabel!r}")
         if recipe.adapt_head and recipe.hidden:
             raise EmovoxError("recipe adapt_head needs the linear head (hidden 0)")
         from .features import PREPROCESS
@@ -135,13 +143,15 @@ def speaker_groups(corpus: list[str], speaker: list[str], folds: int, seed: int)
     return groups
 
 
-def sample_weights(corpus: list[str], emotion: list[str], balance: str = "equal") -> np.ndarray:
-    """Within each corpus each emotion weighs the same; corpora weigh the same in total
-    (``balance="equal"``) or in proportion to their clip counts (``"size"``). Mean 1."""
-    pairs = Counter(zip(corpus, emotion))
+def sample_weights(corpus: list[str], emotion: list[str], balance: str = "equal",
+                   class_balance: bool = True) -> np.ndarray:
+    """Within each corpus each emotion weighs the same (or, ``class_balance=False``, each clip);
+    corpora weigh the same in total (``balance="equal"``) or in proportion to their clip counts
+    (``"size"``). Mean 1."""
+    pairs = Counter(zip(corpus, emotion)) if class_balance else Counter((c, "") for c in corpus)
     classes = Counter(c for c, _ in pairs)
     share = Counter(corpus) if balance == "size" else dict.fromkeys(classes, 1)
-    w = np.array([share[c] / (pairs[(c, e)] * classes[c]) for c, e in zip(corpus, emotion)])
+    w = np.array([share[c] / (pairs[(c, e if class_balance else "")] * classes[c]) for c, e in zip(corpus, emotion)])
     return w * len(w) / w.sum()
 
 
@@ -314,7 +324,7 @@ def _fit(data: FitData, rows: np.ndarray, recipe: Recipe, seed: int, val_rows=No
     corpus = np.array(data.corpus)
     masks = label_masks(data.corpus, [data.labels[i] for i in data.y], data.labels)
     weights = sample_weights(list(corpus[rows]), [data.labels[i] for i in data.y[rows]],
-                             recipe.corpus_balance).astype(np.float32)
+                             recipe.corpus_balance, recipe.class_balance).astype(np.float32)
     copies = data.X.shape[0]
     train = _Set(
         np.concatenate([(data.X[k, rows] - shift) @ proj for k in range(copies)]).astype(np.float32),

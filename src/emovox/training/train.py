@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from collections import Counter
@@ -116,7 +117,14 @@ def centre_by_corpus(X: np.ndarray, corpora: Sequence[str]) -> np.ndarray:
 
 
 def fit_rows(rows, X: np.ndarray, labels: list[str], recipe: Recipe, seed: int, backbone: Backbone) -> Trained:
-    """Fit the head on already pooled features X (copies, N, F) of ``rows``."""
+    """Fit the head on already pooled features X (copies, N, F) of ``rows``; ``recipe.relabel`` first
+    merges (or, mapped to "", drops) training labels, so the head's labels may be fewer than ``labels``."""
+    if recipe.relabel:
+        emotions = [recipe.relabel.get(r.emotion, r.emotion) for r in rows]
+        keep = np.flatnonzero([bool(e) for e in emotions])
+        rows = [dataclasses.replace(rows[i], emotion=emotions[i]) for i in keep]
+        X = X[:, keep]
+        labels = [lab for lab in label_order(recipe.relabel.get(lab, lab) for lab in labels) if lab]
     y = np.array([labels.index(r.emotion) for r in rows])
     data = FitData(X, y, [r.corpus for r in rows], [r.speaker for r in rows], labels)
     fit = fit_head(data, recipe, seed)
