@@ -40,6 +40,16 @@ def test_missing_opencv_names_the_extra(monkeypatch):
         emovox.load_face_model()
 
 
+def test_opencv_without_haar_cascades_names_the_version_needed(monkeypatch):
+    import types
+
+    from emovox.models.face import HaarDetector
+
+    monkeypatch.setitem(sys.modules, "cv2", types.SimpleNamespace(__version__="5.0.0"))  # as OpenCV 5
+    with pytest.raises(MissingExtraError, match=r"OpenCV 5.0.0 has no Haar cascades; OpenCV 4 is needed"):
+        HaarDetector()
+
+
 def test_drawn_image_has_no_face(face_model):
     faces = face_model.predict(drawn_image())
     assert faces.faces_detected == 0 and list(faces) == []

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import ModelError, require
+from ..errors import MissingExtraError, ModelError, require
 from ..result import ModelInfo
 from ..result_media import FacePrediction, ImageFaces
 
@@ -40,6 +40,9 @@ class HaarDetector:
 
     def __init__(self, scale_factor: float = 1.2, min_neighbors: int = 5) -> None:
         cv2 = _cv2()
+        if not hasattr(cv2, "CascadeClassifier"):  # OpenCV 5 dropped the Haar cascades
+            raise MissingExtraError("vision", f"face detection (OpenCV {cv2.__version__} has no Haar "
+                                    "cascades; OpenCV 4 is needed)")
         path = Path(cv2.data.haarcascades) / "haarcascade_frontalface_default.xml"
         self._cascade = cv2.CascadeClassifier(str(path))
         if self._cascade.empty():
