@@ -146,6 +146,16 @@ def test_stream_answers_each_message_and_survives_bad_ones(client):
         assert ws.receive_json()["status"] == 415
         ws.send_bytes(b"\x00\x01")
         assert "JSON text messages" in ws.receive_json()["detail"]
+        ws.send_json({"id": "w", "text": "I am so happy for you!"})  # words alone, then words + voice
+        words = ws.receive_json()
+        assert words["type"] == "result" and words["id"] == "w" and words["metadata"]["modalities_used"] == ["text"]
+        assert words["dominant_emotion"] == "happy"
+        ws.send_json({"text": "I am so happy for you!", "audio_base64": wav})
+        assert ws.receive_json()["metadata"]["modalities_used"] == ["audio", "text"]
+        ws.send_json({"text": 5})
+        assert ws.receive_json() == {"type": "error", "status": 422, "detail": "text must be a string"}
+        ws.send_json({"text": "   "})
+        assert ws.receive_json()["status"] == 422
 
 
 def test_v1_analyze_takes_images_and_videos(client):

@@ -159,48 +159,47 @@ async def emotion_stream(ws: WebSocket) -> None:
         message = await ws.receive()
         if message["type"] == "websocket.disconnect":
             return
-        reply = await _stream_reply(state, message.get("text"))
+        reply = await _stream_reply(state, ws.app, message.get("text"))
         await ws.send_json(reply)
 
 
-async def _stream_reply(state: ServerState, text: str | None) -> dict[str, Any]:
+async def _stream_reply(state: ServerState, app, text: str | None) -> dict[str, Any]:
+    """One stream message -> the multimodal route's answer (audio, text and/or video, fused)."""
     import json
 
+    from pydantic import ValidationError
+
     from ..errors import AudioError, EmovoxError
-    from .routes_compat import _b64decode, _multimodal
-    from .state import audio_error_status, require_speech
+    from .routes_text import analyze_multimodal
+    from .schemas_text import MultimodalTextRequest
+    from .state import audio_error_status
 
     ident: Any = None
     try:
         if text is None:
-            raise HTTPException(422, "send JSON text messages: {\"audio_base64\": ...} or {\"video_base64\": ...}")
+            raise HTTPException(422, "send JSON text messages: {\"audio_base64\": ...}, {\"text\": ...} "
+                                     "or {\"video_base64\": ...}")
         try:
             body = json.loads(text)
         except ValueError as exc:
             raise HTTPException(422, f"the message is not JSON: {exc}") from exc
         if not isinstance(body, dict):
             raise HTTPException(422, "the message must be a JSON object")
-        ident = body.get("id")
-        start = time.perf_counter()
-        video, audio = body.get("video_base64"), body.get("audio_base64")
-        for key, value in (("video_base64", video), ("audio_base64", audio)):
-            if value is not None and not isinstance(value, str):
-                raise HTTPException(422, f"{key} must be a base64 string")
-        if video:
-            result = await multimodal(state, _b64decode(video), _b64decode(audio) if audio else None, start)
-        elif audio:
-            p = require_speech(await state.predict(_b64decode(audio), None, features=False))
-            result = _multimodal(p, start)
-        elif body.get("text"):
-            raise HTTPException(422, "the text modality is not supported on this stream yet: send audio_base64 "
-                                     "or video_base64")
-        else:
-            raise HTTPException(422, "send audio_base64 (a recording) or video_base64 (an image or a clip)")
-        reply = {"type": "result", **result}
+        ident = body.pop("id", None)
+        for key in ("video_base64", "audio_base64", "text"):
+            if body.get(key) is not None and not isinstance(body[key], str):
+                raise HTTPException(422, f"{key} must be a string")
+        try:
+            request = MultimodalTextRequest.model_validate(body)
+        except ValidationError as exc:
+            raise HTTPException(422, f"bad message: {exc.errors()[0].get('msg', 'invalid')}") from None
+        reply = {"type": "result", **await analyze_multimodal(state, app, request)}
     except HTTPException as exc:
         reply = {"type": "error", "status": exc.status_code, "detail": exc.detail}
     except AudioError as exc:
         reply = {"type": "error", "status": audio_error_status(exc), "detail": str(exc)}
+    except MediaError as exc:
+        reply = {"type": "error", "status": media_status(exc), "detail": str(exc)}
     except EmovoxError as exc:
         reply = {"type": "error", "status": 422, "detail": str(exc)}
     if ident is not None:

@@ -42,11 +42,16 @@ TEXT_ERRORS: dict[int | str, dict[str, Any]] = {
 
 async def get_text_model(request: Request, state: StateDep) -> TextRecognizer:
     """The text model, loaded once per app on first use (in a worker thread)."""
-    model = getattr(request.app.state, "emovox_text", None)
+    return await text_model_of(request.app, state)
+
+
+async def text_model_of(app, state) -> TextRecognizer:
+    """``get_text_model`` for any connection's app (HTTP or WebSocket)."""
+    model = getattr(app.state, "emovox_text", None)
     if model is None:
         path = getattr(state.settings, "text_model", None)
         model = await anyio.to_thread.run_sync(load_text_model, path)
-        request.app.state.emovox_text = model
+        app.state.emovox_text = model
     return model
 
 
@@ -112,6 +117,11 @@ async def emotion_analyze_multimodal(
     words that strongly disagree. `video_base64` (an image or a video) adds its faces, and its sound
     as the voice when no `audio_base64` came; `metadata.faces_detected` counts them.
     """
+    return await analyze_multimodal(state, request.app, body)
+
+
+async def analyze_multimodal(state, app, body: MultimodalTextRequest) -> dict[str, Any]:
+    """The multimodal answer for ``body`` (also used by the seed's WebSocket stream)."""
     start = time.perf_counter()
     extra = dict(body.model_extra or {})
     video = extra.pop("video_base64", None)  # an image or a clip: its faces (and its sound's voice)
@@ -122,7 +132,7 @@ async def emotion_analyze_multimodal(
                             "'video_base64' (an image or a video)")
     text_pred = voice = media = None
     if has_text:
-        model = await get_text_model(request, state)
+        model = await text_model_of(app, state)
         (text_pred,) = await predict_texts(state, model, [body.text])
     if body.audio_base64:
         voice = await state.predict(_b64decode(body.audio_base64), None, features=False)
