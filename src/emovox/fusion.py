@@ -56,6 +56,12 @@ class FusedPrediction:
     def top(self, k: int | None = None) -> list[tuple[str, float]]:
         return ranked(self.scores, k)
 
+    def agreement(self) -> dict[str, Any]:
+        """How the modalities were weighed and whether they agree, with each one's own answer."""
+        detail = self.to_dict()
+        return {"weights": detail["weights"], "conflict": self.conflict,
+                "disagreement": round(self.disagreement, 4), "per_modality": detail["per_modality"]}
+
     def to_dict(self, top_k: int | None = None) -> dict[str, Any]:
         return {
             "emotion": self.emotion,

@@ -46,6 +46,7 @@ from .schemas import (
     RealtimeResponse,
     StatusResponse,
 )
+from .seed import seed_answer
 from .state import ServerState, StateDep, require_speech
 from .uploads import read_file
 
@@ -235,20 +236,10 @@ def _b64decode(text: str) -> bytes:
 
 
 def _multimodal(p: Prediction, start: float, filename: str | None = None) -> dict[str, Any]:
-    metadata: dict[str, Any] = {
-        "modalities_used": ["audio"],
-        "model": p.model,
-        "duration_s": round(p.duration_s, 3),
-        "processing_time_ms": round((time.perf_counter() - start) * 1000, 1),
-    }
+    metadata: dict[str, Any] = {"modalities_used": ["audio"], "model": p.model, "duration_s": round(p.duration_s, 3)}
     if filename:
         metadata["filename"] = filename
-    return {
-        "dominant_emotion": p.emotion,
-        "confidence": p.confidence,
-        "emotions": dict(p.top()),
-        "metadata": metadata,
-    }
+    return seed_answer(p, metadata, start)
 
 
 router.include_router(error_field_router)

@@ -9,7 +9,6 @@ many bytes, pixels or seconds: 413. Never a 500 for what a client sent.
 
 from __future__ import annotations
 
-import time
 from functools import lru_cache
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -19,6 +18,7 @@ from fastapi.responses import JSONResponse
 
 from ..errors import MediaError, MediaTooLargeError, MissingExtraError, UndecodableMediaError
 from .schemas import ERROR_RESPONSES
+from .seed import seed_answer
 from .state import StateDep
 from .uploads import read_file
 
@@ -101,20 +101,12 @@ def seed_shape(p: MediaPrediction, start: float, filename: str | None = None) ->
         "voice": None if not p.has_speech else {
             "emotion": p.voice.emotion, "confidence": p.voice.confidence, "scores": dict(p.voice.top()),
         },
-        "processing_time_ms": round((time.perf_counter() - start) * 1000, 1),
     }
     if p.fused is not None and len(p.fused.modalities) > 1:
-        detail = p.fused.to_dict()
-        metadata.update(weights=detail["weights"], conflict=p.fused.conflict,
-                        disagreement=round(p.fused.disagreement, 4), per_modality=detail["per_modality"])
+        metadata.update(p.fused.agreement())
     if filename:
         metadata["filename"] = filename
-    return {
-        "dominant_emotion": top.emotion,
-        "confidence": top.confidence,
-        "emotions": dict(top.top()),
-        "metadata": metadata,
-    }
+    return seed_answer(top, metadata, start)
 
 
 async def multimodal(state: ServerState, media: bytes, audio: bytes | None, start: float) -> dict[str, Any]:

@@ -29,6 +29,7 @@ from .schemas_text import (
     TextRequest,
     TextResponse,
 )
+from .seed import seed_answer
 from .state import StateDep, require_speech
 
 router = APIRouter()
@@ -102,7 +103,7 @@ async def emotion_analyze_text(body: AnalyzeTextRequest, state: StateDep, model:
     (pred,) = await predict_texts(state, model, [body.text])
     metadata = {"modalities_used": ["text"], "model": pred.model, "model_type": body.model_type,
                 "text_length": len(pred.text or "")}
-    return _answer(pred, metadata, start)
+    return seed_answer(pred, metadata, start)
 
 
 @router.post("/api/v1/emotion/analyze/multimodal", response_model=MultimodalResponse,
@@ -156,10 +157,8 @@ async def analyze_multimodal(state, app, body: MultimodalTextRequest) -> dict[st
         metadata.update(faces_detected=media.faces_detected, frames_analyzed=media.frames_analyzed,
                         media_type=media.kind, faces=[t.to_dict(timeline=False) for t in media.tracks])
     if len(fused.modalities) > 1:
-        detail = fused.to_dict()
-        metadata.update(weights=detail["weights"], conflict=fused.conflict,
-                        disagreement=round(fused.disagreement, 4), per_modality=detail["per_modality"])
-    return _answer(fused, metadata, start)
+        metadata.update(fused.agreement())
+    return seed_answer(fused, metadata, start)
 
 
 async def require_transcriber() -> None:
@@ -196,9 +195,3 @@ def _refuse_unsupported(extra: dict[str, Any]) -> None:
                 422, f"the {modality} modality is not supported yet (field {key!r}): send the recording "
                 f"as 'audio_base64', the words as 'text' and an image or a video as 'video_base64'",
             )
-
-
-def _answer(pred, metadata: dict[str, Any], start: float) -> dict[str, Any]:
-    metadata["processing_time_ms"] = round((time.perf_counter() - start) * 1000, 1)
-    return {"dominant_emotion": pred.emotion, "confidence": pred.confidence,
-            "emotions": dict(pred.top()), "metadata": metadata}
