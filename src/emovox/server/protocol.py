@@ -28,13 +28,17 @@ class HeaderTimeoutH11Protocol(H11Protocol):
     """H11Protocol that closes a connection whose next request's headers are late."""
 
     header_timeout_s: float = 10.0
+    linger_s: float = 2.0  # after a 408: read and drop what the client still sends, then close
     _header_timer: asyncio.TimerHandle | None = None
+    _lingering: bool = False
 
     def connection_made(self, transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         self._arm_header_timer()
 
     def data_received(self, data: bytes) -> None:
+        if self._lingering:
+            return  # the 408 is sent: what still comes is dropped
         super().data_received(data)
         if self.conn.their_state is not h11.IDLE:  # the headers are in (or the connection failed)
             self._cancel_header_timer()
@@ -68,4 +72,11 @@ class HeaderTimeoutH11Protocol(H11Protocol):
                 b"HTTP/1.1 408 Request Timeout\r\ncontent-type: application/json\r\nconnection: close\r\n"
                 + f"content-length: {len(body)}\r\n\r\n{body}".encode()
             )
+            if self.transport.can_write_eof():
+                # a lingering close: closing at once while the client is still sending makes the
+                # kernel answer with a reset, which can destroy the 408 before the client reads it
+                self.transport.write_eof()
+                self._lingering = True
+                self.loop.call_later(self.linger_s, self.transport.close)
+                return
         self.transport.close()
