@@ -7,6 +7,7 @@ import sys
 
 from ..defaults import ADAPT_CLIPS, MAX_DURATION_S, TIMELINE_HOP_S, TIMELINE_WINDOW_S
 from ..errors import EmovoxError
+from .output import report_error
 
 
 def register(sub) -> None:
@@ -107,9 +108,7 @@ def run(args) -> int:
     for path, result in zip(args.files, results):
         if isinstance(result, EmovoxError):
             failed += 1
-            print(f"emovox: error: {path}: {result}", file=sys.stderr)
-            if args.json:
-                print(json.dumps({"file": path, "error": str(result)}), flush=True)
+            report_error(path, result, args.json)
             continue
         if args.json:
             print(json.dumps(result.to_dict(top_k=args.top_k), ensure_ascii=False), flush=True)

@@ -7,6 +7,7 @@ import json
 import sys
 
 from ..errors import EmovoxError, MediaError
+from .output import report_error
 
 _FACE_MODEL = []
 
@@ -30,9 +31,7 @@ def run_media_timeline(path: str, voice_model, args) -> int:
         mt = build_media_timeline(path, face_model=_FACE_MODEL[0], voice_model=voice_model, fps=args.fps,
                                   window_s=args.window, hop_s=args.hop, max_duration_s=args.max_duration)
     except EmovoxError as exc:
-        print(f"emovox: error: {path}: {exc}", file=sys.stderr)
-        if args.json:
-            print(json.dumps({"file": path, "error": str(exc)}), flush=True)
+        report_error(path, exc, args.json)
         return 1
     if args.json:
         print(json.dumps(mt.to_dict(), ensure_ascii=False), flush=True)

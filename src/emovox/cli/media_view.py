@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 
 from ..errors import EmovoxError
+from .output import report_error
 
 
 def is_media(path: str) -> bool:
@@ -47,9 +47,7 @@ def run_media(files: list[str], args) -> int:
                               fps=args.fps)
         except EmovoxError as exc:
             failed += 1
-            print(f"emovox: error: {path}: {exc}", file=sys.stderr)
-            if args.json:
-                print(json.dumps({"file": path, "error": str(exc)}), flush=True)
+            report_error(path, exc, args.json)
             continue
         if args.json:
             print(json.dumps(p.to_dict(), ensure_ascii=False), flush=True)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import sys
 
+from .output import report_error
+
 
 def register(sub) -> None:
     p = sub.add_parser(
@@ -52,9 +54,7 @@ def run(args) -> int:
             p = model.predict(text)
         except EmovoxError as exc:
             failed += 1
-            print(f"emovox: error: {_short(text)}: {exc}", file=sys.stderr)
-            if args.json:
-                print(json.dumps({"text": text, "error": str(exc)}, ensure_ascii=False), flush=True)
+            report_error(_short(text), exc, args.json, key="text", value=text)
             continue
         if args.json:
             print(json.dumps(p.to_dict(top_k=args.top_k), ensure_ascii=False), flush=True)

@@ -8,6 +8,7 @@ from contextlib import contextmanager
 
 from ..defaults import check_window
 from ..errors import EmovoxError, OptionError
+from .output import report_error
 
 LONG_S = 60.0
 """Files longer than this get a progress bar (on a terminal)."""
@@ -43,9 +44,7 @@ def run_timeline(args) -> int:
                 )
         except EmovoxError as exc:
             failed += 1
-            print(f"emovox: error: {path}: {exc}", file=sys.stderr)
-            if args.json:
-                print(json.dumps({"file": path, "error": str(exc)}), flush=True)
+            report_error(path, exc, args.json)
             continue
         _emit(tl, args)
         if args.plot:

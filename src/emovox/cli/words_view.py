@@ -7,6 +7,7 @@ import json
 import sys
 
 from ..errors import EmovoxError
+from .output import report_error
 
 
 def run_words(args) -> int:
@@ -36,9 +37,7 @@ def run_words(args) -> int:
                 _clip(dataclasses.replace(p, file=path), args)
         except EmovoxError as exc:
             failed += 1
-            print(f"emovox: error: {path}: {exc}", file=sys.stderr)
-            if args.json:
-                print(json.dumps({"file": path, "error": str(exc)}), flush=True)
+            report_error(path, exc, args.json)
     return 1 if failed else 0
 
 
