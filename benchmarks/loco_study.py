@@ -56,7 +56,9 @@ def main() -> None:
     ap.add_argument("--config", help="base recipe.json")
     ap.add_argument("--manifest", action="append", default=[])
     ap.add_argument("--candidate", action="append", default=[],
-                    help='JSON: recipe changes, plus optional "layers": [..] (encoder states to pool); '
+                    help='JSON: recipe changes, plus optional "layers": [..] (encoder states to pool) and "adapt": N '
+                         '(each held-out corpus adapted to N of its unlabelled clips, as batch --adapt; '
+                         '"adapt_scale": true also scales by their spread); '
                          'or {"ensemble": [candidate, ...]}: their LOCO probabilities averaged')
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", required=True, help="folder: study.jsonl (one line appended per candidate)")
@@ -71,9 +73,10 @@ def main() -> None:
     from emovox.training.features import recipe_backbone
     from emovox.training.loco import loco_predict, loco_report, recipe_fit
     from emovox.training.recipe import Recipe
-    from emovox.training.train import read_rows
+    from emovox.training.train import read_rows, torch
 
     base = replace(Recipe.load(args.config), aug_copies=0, telephone_copies=0)
+    torch.set_num_threads(base.threads)  # more threads than free cores crawl on a shared machine
     candidates = [json.loads(c) for c in args.candidate] or [{}]
     rows = read_rows(args.manifest)
     X = {}
@@ -86,13 +89,13 @@ def main() -> None:
     out.mkdir(parents=True, exist_ok=True)
     print("\n" + HEADER)
     def predict(cand):
-        settings = {k: v for k, v in cand.items() if k != "layers"}
+        settings = {k: v for k, v in cand.items() if k not in ("layers", "adapt", "adapt_scale")}
         recipe = replace(base, **settings)
         feats = X[(recipe.preprocess, recipe.pooling)]
         if "layers" in cand:
             n_layers, blocks = 5, 1 if recipe.pooling == "mean_std" else 2
             feats = feats[..., layer_columns(cand["layers"], n_layers, feats.shape[-1] // (2 * n_layers * blocks), blocks)]
-        return loco_predict(rows, feats, recipe_fit(recipe, args.seed)), recipe
+        return loco_predict(rows, feats, recipe_fit(recipe, args.seed, cand.get("adapt", 0), cand.get("adapt_scale", False))), recipe
 
     for cand in candidates:
         t0 = time.time()

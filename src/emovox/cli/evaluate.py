@@ -20,7 +20,7 @@ def register(sub) -> None:
                    help="test only clips whose emotion is among --labels (others are counted in the report)")
     p.add_argument("--adapt", type=int, default=0, metavar="N",
                    help="adapt the model to N random clips of the manifest first (Recognizer.adapt; "
-                        "scoring a model only; labels unused)")
+                        "labels unused); with --loco: each held-out corpus, adapted to N of its clips")
     p.add_argument("--config", metavar="JSON", help="recipe for cross-validation (default: the model's own)")
     p.add_argument("--seed", type=int, default=0, help="random seed for cross-validation")
     p.add_argument("--report", required=True, metavar="DIR", help="folder for report.json/.md and plots")

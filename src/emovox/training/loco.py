@@ -83,17 +83,34 @@ Fit = Callable[[list[ManifestRow], np.ndarray, list[str]], Callable[[np.ndarray]
 """(training rows, their features (copies, N, F), labels) -> a function: test features (M, F) -> probs."""
 
 
-def recipe_fit(recipe, seed: int = 0) -> Fit:
+def recipe_fit(recipe, seed: int = 0, adapt: int = 0, adapt_scale: bool = False) -> Fit:
     """The recipe's head fit (``fit_rows``) as a LOCO fit: calibrated probabilities over its labels
-    (0 for a label that ``recipe.relabel`` merged away)."""
+    (0 for a label that ``recipe.relabel`` merged away).
+
+    ``adapt`` > 0 scores what ``Recognizer.adapt`` (``emovox batch --adapt N``) gives a user instead:
+    the head is fitted on features centred per training corpus (the recipe's ``adapt_head``), and the
+    held-out corpus is centred on the mean of ``adapt`` of its own clips drawn at random (seeded),
+    unlabelled (all of them when it has fewer). ``adapt_scale``: also divide by their spread (per
+    feature), training corpora likewise (a study setting; ``Recognizer.adapt`` centres only).
+    """
     from ..recognizer import softmax
-    from .train import fit_rows
+    from .train import centre_by_corpus, fit_rows
+
+    if adapt < 0:
+        raise EmovoxError(f"--adapt must be a number of clips >= 0, got {adapt}")
 
     def fit(rows, X, labels):
+        if adapt:
+            X = centre_by_corpus(X, [r.corpus for r in rows], scale=adapt_scale)
         trained = fit_rows(rows, X, labels, recipe, seed, backbone=None)
         cols = [labels.index(lab) for lab in trained.labels]  # fewer when recipe.relabel merged labels
 
         def predict(Z):
+            if adapt:
+                draw = np.random.default_rng(seed).permutation(len(Z))[:adapt]
+                Z = Z - Z[draw].mean(axis=0, keepdims=True)
+                if adapt_scale:
+                    Z = Z / (Z[draw].std(axis=0, keepdims=True) + 1e-6)
             probs = np.zeros((len(Z), len(labels)))
             probs[:, cols] = softmax(trained.logits(Z))
             return probs
@@ -136,17 +153,19 @@ def loco_report(predictions: dict[str, dict], meta: dict | None = None) -> dict:
 
 
 def loco_evaluate(recipe, manifests: Sequence[str | os.PathLike], seed: int = 0, progress: bool = True,
-                  command: str = "") -> tuple[dict, dict[str, dict]]:
-    """Read the manifests, compute (cached) features, run LOCO with the recipe; (report, predictions)."""
+                  command: str = "", adapt: int = 0) -> tuple[dict, dict[str, dict]]:
+    """Read the manifests, compute (cached) features, run LOCO with the recipe; (report, predictions).
+    ``adapt``: see ``recipe_fit`` (each held-out corpus adapted to that many of its unlabelled clips)."""
     from .features import FeatureCache, recipe_backbone
-    from .train import pooled_matrix, read_rows
+    from .train import pooled_matrix, read_rows, torch
 
+    torch.set_num_threads(recipe.threads)  # as train_model does: more threads than cores crawl when shared
     rows = read_rows(manifests)
     backbone = recipe_backbone(recipe)
     X = pooled_matrix(FeatureCache(backbone, aug_seed=recipe.aug_seed), rows, recipe.copies, recipe.pooling, progress)
-    predictions = loco_predict(rows, X, recipe_fit(recipe, seed), progress)
+    predictions = loco_predict(rows, X, recipe_fit(recipe, seed, adapt), progress)
     meta = {"protocol": "leave-one-corpus-out", "recipe": recipe.to_dict(), "seed": seed, "command": command,
-            "manifests": [str(m) for m in manifests]}
+            "manifests": [str(m) for m in manifests], "adapted_to_clips": adapt}
     return loco_report(predictions, meta), predictions
 
 

@@ -93,13 +93,14 @@ def evaluate(model: str | None, manifest: str | os.PathLike, report_dir: str | o
 
 
 def loco(model: str | None, manifests: Sequence[str | os.PathLike], report_dir: str | os.PathLike, *,
-         config: str | None = None, seed: int = 0, command: str = "") -> dict:
-    """Leave-one-corpus-out over ``manifests`` with the model's (or ``config``'s) recipe; write the report."""
+         config: str | None = None, seed: int = 0, command: str = "", adapt: int = 0) -> dict:
+    """Leave-one-corpus-out over ``manifests`` with the model's (or ``config``'s) recipe; write the report.
+    ``adapt`` > 0: each held-out corpus is scored adapted to that many of its own unlabelled clips."""
     from .loco import loco_evaluate, write_loco
 
     if len(manifests) < 2:
         raise EmovoxError("--loco needs at least two --manifest files (one per corpus)")
-    report, predictions = loco_evaluate(model_recipe(model, config), manifests, seed, command=command)
+    report, predictions = loco_evaluate(model_recipe(model, config), manifests, seed, command=command, adapt=adapt)
     write_loco(report, predictions, report_dir)
     return report
 
@@ -108,9 +109,10 @@ def evaluate_command(args, command: str = "") -> dict:
     """Adapter from the CLI's argparse namespace."""
     manifests = args.manifest if isinstance(args.manifest, list) else [args.manifest]
     if getattr(args, "loco", False):
-        if args.train_manifest or args.labels or args.drop_other or args.adapt:
-            raise EmovoxError("--loco takes only --manifest (one per corpus), --config, --seed and --report")
-        return loco(args.model, manifests, args.report, config=args.config, seed=args.seed, command=command)
+        if args.train_manifest or args.labels or args.drop_other:
+            raise EmovoxError("--loco takes only --manifest (one per corpus), --config, --adapt, --seed and --report")
+        return loco(args.model, manifests, args.report, config=args.config, seed=args.seed, command=command,
+                    adapt=args.adapt)
     if len(manifests) > 1:
         raise EmovoxError("several --manifest files need --loco (otherwise give one test manifest)")
     return evaluate(

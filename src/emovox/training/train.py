@@ -102,7 +102,7 @@ def train_model(
     return trained
 
 
-def centre_by_corpus(X: np.ndarray, corpora: Sequence[str]) -> np.ndarray:
+def centre_by_corpus(X: np.ndarray, corpora: Sequence[str], scale: bool = False) -> np.ndarray:
     """X (copies, N, F) with each corpus' mean (per copy) subtracted: what the adapted head trains on.
 
     At run time ``Recognizer.adapt`` subtracts the mean of the user's own recordings instead, so the
@@ -113,6 +113,8 @@ def centre_by_corpus(X: np.ndarray, corpora: Sequence[str]) -> np.ndarray:
     for corpus in np.unique(corpora):
         m = corpora == corpus
         out[:, m] = X[:, m] - X[:, m].mean(axis=1, keepdims=True)
+        if scale:  # also unit spread per feature (a study setting of loco.recipe_fit)
+            out[:, m] /= X[:, m].std(axis=1, keepdims=True) + 1e-6
     return out
 
 
