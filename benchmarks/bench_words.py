@@ -3,10 +3,12 @@
 Text: median ms of ``emovox.load_text_model().predict`` on a 64-word text and per text through
 ``predict_many`` (batches of 64). Transcription (needs ``emovox[transcribe]`` and the RAVDESS corpus):
 Whisper tiny.en via CTranslate2 int8 on ``--threads`` threads; real-time factor = seconds of compute
-per second of audio, on single RAVDESS clips (each padded to Whisper's 30 s window) and on one 30 s
-recording made of RAVDESS clips with 1 s pauses.
+per second of audio, on single RAVDESS clips (each padded to Whisper's 30 s window, "full", or to
+``window_seconds``: three times its length, at least 15 s, "adaptive", the default) and on one recording of
+up to 30 s made of those clips with 1 s pauses; each row also gives the mean word error rate against
+the sentences RAVDESS says were spoken (the clips span every speaker, emotion and intensity).
 
-    python benchmarks/bench_words.py [--clips 8] [--threads 2]
+    python benchmarks/bench_words.py [--clips 8] [--threads 2] [--windows adaptive,full]
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import argparse
 import csv
 import os
+import re
 import statistics
 import sys
 import time
@@ -46,29 +49,50 @@ def text_speed(repeats: int = 300) -> tuple[float, float]:
     return statistics.median(times), per_text
 
 
-def transcription_rtf(clips: int, threads: int) -> list[tuple[str, float, float]]:
+def word_error_rate(reference: str, hypothesis: str) -> float:
+    """Word-level Levenshtein distance / reference length (case and punctuation ignored)."""
+    ref, hyp = (re.findall(r"[a-z']+", s.lower()) for s in (reference, hypothesis))
+    row = list(range(len(hyp) + 1))
+    for i, r in enumerate(ref, 1):
+        prev, row[0] = row[0], i
+        for j, h in enumerate(hyp, 1):
+            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (r != h))
+    return row[-1] / max(len(ref), 1)
+
+
+def transcription_rtf(clips: int, threads: int, window: str) -> list[tuple[str, float, float, float]]:
+    """(what, seconds of audio, RTF, mean WER against RAVDESS's known sentences) per row."""
     from emovox.audio import SAMPLE_RATE, load_audio
     from emovox.corpora.location import corpora_root
     from emovox.transcribe import Transcriber
 
     root = corpora_root(SRC) / "ravdess"
     with open(root / "manifest.csv", newline="") as f:
-        paths = [root / r["path"] for r in csv.DictReader(f)][::97][:clips]
-    signals = [load_audio(p) for p in paths]
-    tr = Transcriber(threads=threads)
+        rows_csv = list(csv.DictReader(f))[::1440 // clips][:clips]  # every emotion, speaker and sentence
+    signals = [load_audio(root / r["path"]) for r in rows_csv]
+    sentences = [r["sentence"].split(": ", 1)[1] for r in rows_csv]
+    tr = Transcriber(threads=threads, window=window)
     tr.transcribe(signals[0])  # warm-up
     rows = []
     t0 = time.perf_counter()
-    for s in signals:
-        tr.transcribe(s)
+    texts = [tr.transcribe(s) for s in signals]
     audio_s = sum(len(s) for s in signals) / SAMPLE_RATE
+    wer = statistics.mean(word_error_rate(ref, hyp) for ref, hyp in zip(sentences, texts))
     rows.append((f"{len(signals)} single clips (mean {audio_s / len(signals):.1f} s)",
-                 audio_s, (time.perf_counter() - t0) / audio_s))
+                 audio_s, (time.perf_counter() - t0) / audio_s, wer))
     pause = np.zeros(SAMPLE_RATE, np.float32)
-    long = np.concatenate([x for s in signals for x in (s, pause)])[: 30 * SAMPLE_RATE]
+    pieces = [(s, ref) for s, ref in zip(signals, sentences)]
+    long, refs = [], []
+    for s, ref in pieces:  # whole clips with 1 s pauses, up to 30 s
+        if sum(len(x) for x in long) + len(s) > 30 * SAMPLE_RATE:
+            break
+        long += [s, pause]
+        refs.append(ref)
+    long = np.concatenate(long)
     t0 = time.perf_counter()
-    tr.transcribe(long)
-    rows.append(("one 30 s recording", len(long) / SAMPLE_RATE, (time.perf_counter() - t0) / (len(long) / SAMPLE_RATE)))
+    text = tr.transcribe(long)
+    rows.append((f"one {len(long) / SAMPLE_RATE:.0f} s recording", len(long) / SAMPLE_RATE,
+                 (time.perf_counter() - t0) / (len(long) / SAMPLE_RATE), word_error_rate(" ".join(refs), text)))
     return rows
 
 
@@ -76,19 +100,23 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--clips", type=int, default=8)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--windows", default="adaptive,full",
+                        help="transcription windows to compare (emovox.transcribe.WINDOWS)")
     args = parser.parse_args()
     os.environ.setdefault("OMP_NUM_THREADS", str(args.threads))
     single, batched = text_speed()
     print("| measure | value | target |\n|---|--:|--:|")
     print(f"| text model, one 64-word text, median | {single:.2f} ms | <= {TARGETS['text_ms']:g} ms |")
     print(f"| text model, per text in batches of 64 | {batched:.2f} ms | - |")
-    try:
-        rows = transcription_rtf(args.clips, args.threads)
-    except Exception as exc:  # noqa: BLE001 - a benchmark reports what it could not measure
-        print(f"| transcription | not measured: {exc} | |")
-        return 0
-    for name, _audio_s, rtf in rows:
-        print(f"| transcription RTF, {name}, {args.threads} threads | {rtf:.3f} | <= {TARGETS['rtf']:g} |")
+    for window in args.windows.split(","):
+        try:
+            rows = transcription_rtf(args.clips, args.threads, window)
+        except Exception as exc:  # noqa: BLE001 - a benchmark reports what it could not measure
+            print(f"| transcription | not measured: {exc} | |")
+            return 0
+        for name, _audio_s, rtf, wer in rows:
+            print(f"| transcription RTF, {name}, {window} window, {args.threads} threads (WER {wer:.3f}) "
+                  f"| {rtf:.3f} | <= {TARGETS['rtf']:g} |")
     return 0
 
 

@@ -146,3 +146,27 @@ def test_http_transcribe_without_the_extra_is_501_naming_the_pip_command(monkeyp
     load_transcriber.cache_clear()
     assert r.status_code == 501
     assert 'pip install "emovox[transcribe]"' in r.json()["detail"]
+
+
+@pytest.mark.skipif(ctranslate2 is None, reason="transcription needs the transcribe extra")
+def test_short_clips_get_a_shorter_window_and_long_ones_the_full_30_s(monkeypatch):
+    """The window decides the cost (a 3 s clip in 15 s instead of 30 s); a batch shares one window."""
+    import numpy as np
+
+    from emovox.transcribe import Transcriber
+
+    tr = Transcriber()
+    frames = []
+    monkeypatch.setattr(tr, "model", type("M", (), {"generate": lambda self, feats, prompts, **kw: (
+        frames.append(feats.shape), [type("R", (), {"sequences_ids": [[]]})()] * feats.shape[0])[1]})())
+    three, eight, forty = (np.zeros(16000 * s, np.float32) for s in (3, 8, 40))
+    assert tr.transcribe_many([three]) == [""]
+    tr.transcribe_many([three, eight])
+    tr.transcribe(forty)
+    assert frames == [[1, 80, 1500], [2, 80, 2400], [2, 80, 3000]]
+    full = Transcriber(window="full")
+    monkeypatch.setattr(full, "model", tr.model)
+    full.transcribe(three)
+    assert frames[-1] == [1, 80, 3000]
+    with pytest.raises(ValueError, match="window must be one of"):
+        Transcriber(window="tiny")
