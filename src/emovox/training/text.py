@@ -161,12 +161,27 @@ def main(argv: list[str] | None = None) -> int:
     t.add_argument("--out", required=True, help="model folder to write")
     t.add_argument("--data", default=None, help="the text data folder (default: ../shared/text)")
     t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--arch", choices=("tfidf", "minilm"), default="tfidf",
+                   help="tfidf: n-grams + logistic regression (numpy); minilm: fine-tuned MiniLM (ONNX)")
+    t.add_argument("--epochs", type=float, default=3.0, help="minilm: epochs (default 3)")
+    t.add_argument("--lr", type=float, default=8e-5, help="minilm: peak learning rate (default 8e-5)")
+    t.add_argument("--threads", type=int, default=1, help="minilm: torch threads (default 1)")
+    t.add_argument("--work", default=None, help="minilm: checkpoint folder (default ~/.cache/emovox/text-train)")
+    t.add_argument("--from-checkpoint", action="store_true",
+                   help="minilm: export the best checkpoint in --work instead of training")
     e = sub.add_parser("evaluate", help="print the test table of a text model")
     e.add_argument("--model", default=None, help="model folder (default: the built-in one)")
     e.add_argument("--data", default=None, help="the text data folder (default: ../shared/text)")
     e.add_argument("--card", default=None, help="also write the table into this model card")
     args = parser.parse_args(argv)
     root = Path(args.data) if args.data else text_root()
+    if args.cmd == "train" and args.arch == "minilm":
+        from .text_minilm import run_train as run_minilm
+
+        run_minilm(root, args.out, LABELS, seed=args.seed, epochs=args.epochs, lr=args.lr,
+                   threads=args.threads, work=Path(args.work) if args.work else None,
+                   from_checkpoint=args.from_checkpoint)
+        return 0
     if args.cmd == "train":
         return run_train(root, args.out, args.seed)
     rows = evaluate(args.model, root)
