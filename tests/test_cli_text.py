@@ -37,3 +37,11 @@ def test_text_errors_are_one_line_without_traceback(tmp_path):
     assert out.returncode == 1 and "whitespace" in out.stderr
     rows = [json.loads(x) for x in out.stdout.splitlines()]
     assert "emotion" in rows[0] and "error" in rows[1]
+
+
+def test_train_text_minilm_export_without_a_checkpoint_is_one_line(tmp_path):
+    out = run_emovox("train-text", "--arch", "minilm", "--from-checkpoint", "--work", str(tmp_path / "none"),
+                     "--out", str(tmp_path / "model"))
+    assert out.returncode == 1 and out.stderr.count("\n") == 1, out.stderr
+    assert "no checkpoint to export" in out.stderr and "--from-checkpoint" in out.stderr
+    assert not (tmp_path / "model").exists() and not (tmp_path / "none").exists()

@@ -21,6 +21,8 @@ from ..text import normalise
 
 MAX_TOKENS = 64
 ENCODER = "sentence-transformers/all-MiniLM-L6-v2"
+SHIPPED = {"name": "emovox-text", "version": "2.0",
+           "licence": "Apache-2.0 (all-MiniLM-L6-v2, Apache-2.0; fine-tuned on GoEmotions, Apache-2.0)"}
 
 
 def encoder_dir() -> Path:
@@ -148,7 +150,7 @@ def fine_tune(model, train: tuple[list, np.ndarray], dev: tuple[list, np.ndarray
             seen = 0.0
         if step % eval_every == 0 or step % per_epoch == 0 or step == total:
             f1 = score(logits(model, dev[0]), dev[1])
-            log(f"step {step}: GoEmotions dev macro-F1 {f1:.4f}")
+            log(f"step {step}: dev macro-F1 {f1:.4f}")
             if f1 > best["dev_macro_f1"]:
                 best = {"dev_macro_f1": round(f1, 4), "step": step, "epoch": round(step / per_epoch, 2)}
                 torch.save(model.state_dict(), checkpoint)
@@ -160,7 +162,7 @@ def fine_tune(model, train: tuple[list, np.ndarray], dev: tuple[list, np.ndarray
 
 
 def export_onnx(model, tokenizer_json: str | Path, out: str | Path, labels, *, name: str,
-                version: str, recipe: dict, opset: int = 17) -> Path:
+                version: str, recipe: dict, licence: str = SHIPPED["licence"], opset: int = 17) -> Path:
     """``model.onnx`` (fp32; dynamic batch and token axes), ``tokenizer.json`` and ``text_model.json``."""
     import shutil
     import warnings
@@ -180,8 +182,7 @@ def export_onnx(model, tokenizer_json: str | Path, out: str | Path, labels, *, n
     shutil.copyfile(tokenizer_json, out / "tokenizer.json")
     config = {"name": name, "version": version, "arch": "minilm-onnx", "labels": list(labels),
               "max_tokens": MAX_TOKENS, "model": "model.onnx", "tokenizer": "tokenizer.json",
-              "weights": "fp32", "encoder": ENCODER, "training": recipe,
-              "licence": "Apache-2.0 (all-MiniLM-L6-v2, Apache-2.0; fine-tuned on GoEmotions, Apache-2.0)"}
+              "weights": "fp32", "encoder": ENCODER, "training": recipe, "licence": licence}
     write_config(out, config)
     return out
 
@@ -222,7 +223,7 @@ def quantize_int8(folder: str | Path) -> Path:
 
 
 def dev_scores(folder: Path, texts: list[str], truth: list[str], labels) -> float:
-    """GoEmotions dev macro-F1 of an exported folder, through ``emovox.load_text_model``."""
+    """Dev macro-F1 of an exported folder, through ``emovox.load_text_model``."""
     from ..text_recognizer import load_text_model
     from .text import macro_f1
 
@@ -243,22 +244,30 @@ def parity(model, folder: Path, seqs_texts: list[str], labels) -> float:
 
 def run_train(root: Path, out: str | Path, labels, *, seed: int = 0, epochs: float = 3.0,
               lr: float = 8e-5, threads: int = 1, work: Path | None = None,
-              from_checkpoint: bool = False, log=print) -> Path:
-    """Fine-tune (or reuse ``work/best.pt`` with ``from_checkpoint``), export, keep int8 if it holds."""
+              from_checkpoint: bool = False, corpus: str = "goemotions", native: bool = False,
+              meta: dict | None = None, log=print) -> Path:
+    """Fine-tune on ``corpus`` train, choosing on its dev split (or reuse ``work/best.pt`` with
+    ``from_checkpoint``); export ONNX and keep int8 if its dev macro-F1 is within 0.005 of fp32.
+    ``meta``: name, version and licence of the written model (default: the shipped emovox-text)."""
     import shutil
 
+    from ..errors import ModelError
     from .text_data import read_text_set
 
     torch.set_num_threads(threads)
     work = Path(work or Path.home() / ".cache" / "emovox" / "text-train")
+    checkpoint, summary = work / "best.pt", work / "best.json"
+    if from_checkpoint and not (checkpoint.is_file() and summary.is_file()):
+        raise ModelError(f"no checkpoint to export in {work} (best.pt and best.json); train without "
+                         "--from-checkpoint first, or point --work at the folder of a finished run")
     work.mkdir(parents=True, exist_ok=True)
-    x_train, y_train = read_text_set("goemotions", "train", root)
-    x_dev, y_dev = read_text_set("goemotions", "dev", root)
+    meta = {**SHIPPED, **(meta or {})}
+    x_train, y_train = read_text_set(corpus, "train", root, native=native)
+    x_dev, y_dev = read_text_set(corpus, "dev", root, native=native)
     tok_path = encoder_dir() / "tokenizer.json"
     tok = load_tokenizer(tok_path)
     index = {label: i for i, label in enumerate(labels)}
     model = build(len(labels), seed=seed)
-    checkpoint, summary = work / "best.pt", work / "best.json"
     if from_checkpoint:
         model.load_state_dict(torch.load(checkpoint, weights_only=True))
         recipe = json.loads(summary.read_text(encoding="utf-8"))
@@ -268,10 +277,10 @@ def run_train(root: Path, out: str | Path, labels, *, seed: int = 0, epochs: flo
             (encode(tok, x_dev), y_dev), lambda z, t: _macro_f1(z, t, labels),
             epochs=epochs, lr=lr, checkpoint=checkpoint, seed=seed, log=log)
         recipe.update(seed=seed, threads=threads, max_tokens=MAX_TOKENS, frozen="embeddings",
-                      train_texts=len(x_train), dev_texts=len(x_dev))
+                      corpus=corpus, train_texts=len(x_train), dev_texts=len(x_dev))
         summary.write_text(json.dumps(recipe, indent=1), encoding="utf-8")
-    fp32 = export_onnx(model, tok_path, work / "fp32", labels, name="emovox-text", version="2.0",
-                       recipe=recipe)
+    fp32 = export_onnx(model, tok_path, work / "fp32", labels, name=meta["name"],
+                       version=meta["version"], recipe=recipe, licence=meta["licence"])
     recipe["dev_macro_f1_onnx_fp32"] = round(dev_scores(fp32, x_dev, y_dev, labels), 4)
     recipe["parity_max_abs_diff_dev_fp32"] = parity(model, fp32, x_dev, labels)
     int8 = work / "int8"
