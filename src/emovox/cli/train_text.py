@@ -12,7 +12,7 @@ def register(sub) -> None:
     p.add_argument("--arch", choices=("tfidf", "minilm"), default="tfidf", help="model family (default tfidf)")
     p.add_argument("--data", default=None, metavar="DIR", help="text data folder (default: ../shared/text)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    p.add_argument("--epochs", type=float, default=3.0, help="minilm: epochs (default 3)")
+    p.add_argument("--epochs", type=float, default=2.0, help="minilm: epochs (default 2)")
     p.add_argument("--threads", type=int, default=1, help="minilm: torch threads (default 1)")
     p.add_argument("--work", default=None, metavar="DIR",
                    help="minilm: checkpoint folder (default ~/.cache/emovox/text-train)")

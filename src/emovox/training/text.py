@@ -174,7 +174,7 @@ def main(argv: list[str] | None = None) -> int:
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--arch", choices=("tfidf", "minilm"), default="tfidf",
                    help="tfidf: n-grams + logistic regression (numpy); minilm: fine-tuned MiniLM (ONNX)")
-    t.add_argument("--epochs", type=float, default=3.0, help="minilm: epochs (default 3)")
+    t.add_argument("--epochs", type=float, default=2.0, help="minilm: epochs (default 2)")
     t.add_argument("--lr", type=float, default=8e-5, help="minilm: peak learning rate (default 8e-5)")
     t.add_argument("--threads", type=int, default=1, help="minilm: torch threads (default 1)")
     t.add_argument("--work", default=None, help="minilm: checkpoint folder (default ~/.cache/emovox/text-train)")
@@ -186,7 +186,7 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--out", default=None, help="model folders (default ~/.cache/emovox/text-research)")
     r.add_argument("--data", default=None, help="the text data folder (default: ../shared/text)")
     r.add_argument("--seed", type=int, default=0)
-    r.add_argument("--epochs", type=float, default=3.0, help="minilm: epochs (default 3)")
+    r.add_argument("--epochs", type=float, default=2.0, help="minilm: epochs (default 2)")
     r.add_argument("--threads", type=int, default=1, help="minilm: torch threads (default 1)")
     r.add_argument("--card", default=None, help="also write the table into this model card")
     e = sub.add_parser("evaluate", help="print the test table of a text model")

@@ -117,9 +117,9 @@ def class_weights(y: np.ndarray, n: int, power: float) -> torch.Tensor:
 
 def fine_tune(model, train: tuple[list, np.ndarray], dev: tuple[list, np.ndarray], score, *,
               epochs: float = 2.0, batch_size: int = 32, lr: float = 6e-5, weight_power: float = 0.5,
-              eval_every: int = 400, checkpoint: Path, seed: int = 0, log=print) -> dict:
-    """AdamW, linear warm-up (6 %) and decay; dev ``score`` every ``eval_every`` steps and at each
-    epoch's end; the best state is saved to ``checkpoint`` (and loaded back at the end)."""
+              evals_per_epoch: int = 2, checkpoint: Path, seed: int = 0, log=print) -> dict:
+    """AdamW, linear warm-up (6 %) and decay; dev ``score`` ``evals_per_epoch`` times an epoch and
+    at the end; the best state is saved to ``checkpoint`` (and loaded back at the end)."""
     x, y = train
     rng = np.random.default_rng(seed)
     plan = [b for _ in range(math.ceil(epochs)) for b in length_batches([len(s) for s in x], batch_size, rng)]
@@ -131,6 +131,8 @@ def fine_tune(model, train: tuple[list, np.ndarray], dev: tuple[list, np.ndarray
     sched = torch.optim.lr_scheduler.LambdaLR(
         opt, lambda s: min((s + 1) / warm, max(0.0, (total - s) / max(1, total - warm))))
     loss_fn = torch.nn.CrossEntropyLoss(weight=class_weights(y, model.head.out_features, weight_power))
+    checks = {round(per_epoch * k / evals_per_epoch) for k in range(1, math.ceil(epochs * evals_per_epoch) + 1)}
+    checks = {s for s in checks if s < total} | {total}
     best = {"dev_macro_f1": -1.0, "step": 0}
     t0, seen = time.perf_counter(), 0.0
     for step, idx in enumerate(plan[:total], 1):
@@ -148,7 +150,7 @@ def fine_tune(model, train: tuple[list, np.ndarray], dev: tuple[list, np.ndarray
             log(f"step {step}/{total} (epoch {step / per_epoch:.2f}) loss {seen / 50:.4f} "
                 f"{spent / step:.2f} s/step, {spent / 60:.1f} min")
             seen = 0.0
-        if step % eval_every == 0 or step % per_epoch == 0 or step == total:
+        if step in checks:
             f1 = score(logits(model, dev[0]), dev[1])
             log(f"step {step}: dev macro-F1 {f1:.4f}")
             if f1 > best["dev_macro_f1"]:
@@ -242,7 +244,7 @@ def parity(model, folder: Path, seqs_texts: list[str], labels) -> float:
     return float(np.abs(ours - ref).max())
 
 
-def run_train(root: Path, out: str | Path, labels, *, seed: int = 0, epochs: float = 3.0,
+def run_train(root: Path, out: str | Path, labels, *, seed: int = 0, epochs: float = 2.0,
               lr: float = 8e-5, threads: int = 1, work: Path | None = None,
               from_checkpoint: bool = False, corpus: str = "goemotions", native: bool = False,
               meta: dict | None = None, log=print) -> Path:
