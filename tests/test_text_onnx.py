@@ -82,6 +82,9 @@ def test_int8_quantisation_shrinks_the_model_and_stays_close(exported, tmp_path)
     tm = emovox.load_text_model(str(int8))
     ours = np.array([[p.scores[label] for label in LABELS] for p in tm.predict_many(SENTENCES)])
     assert np.abs(ours - _torch_probs(model, folder, SENTENCES)).max() < 0.05
+    # int8 scales activations over the whole input: a text's scores must not depend on its neighbours
+    for i, text in enumerate(SENTENCES):
+        assert tm.predict(text).scores == {label: ours[i, j] for j, label in enumerate(LABELS)}
 
 
 def test_unknown_text_model_arch_is_a_model_error(tmp_path):

@@ -21,7 +21,13 @@ ARCH = "minilm-onnx"
 
 
 class TextOnnxBackend:
-    """``forward(texts) -> logits``; each batch is padded to its longest text (at most max_tokens)."""
+    """``forward(texts) -> logits``, one onnxruntime run per text (at most ``max_tokens`` tokens).
+
+    One text per run, not padded batches: int8 dynamic quantisation scales the activations over the
+    whole input, so in a padded batch a text's scores depended on its neighbours (on 640 GoEmotions
+    dev comments the top emotion changed for 3 %), and it was slower too (7.8 vs 4.4 ms a text,
+    the padding being wasted work).
+    """
 
     def __init__(self, folder: str | Path, config: dict, threads: int | None = None) -> None:
         import onnxruntime as ort  # both are core dependencies, imported only when such a model loads
@@ -64,6 +70,8 @@ class TextOnnxBackend:
 
     def forward(self, texts: Sequence[str]) -> np.ndarray:
         """Logits of shape (len(texts), len(labels)) for normalised texts."""
-        ids, mask = self.tokens(texts)
-        (out,) = self.session.run(["logits"], {"input_ids": ids, "attention_mask": mask})
-        return out
+        rows = []
+        for text in texts:
+            ids, mask = self.tokens([text])
+            rows.append(self.session.run(["logits"], {"input_ids": ids, "attention_mask": mask})[0][0])
+        return np.stack(rows) if rows else np.zeros((0, len(self.info.labels)), np.float32)
