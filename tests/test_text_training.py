@@ -70,9 +70,9 @@ def test_shipped_text_model_on_each_test_set_far_above_chance():
     if not (root / "goemotions" / "test.tsv").is_file():
         pytest.skip(f"text data not found at {root} (set EMOVOX_TEXT_DATA)")
     rows = {r["set"]: r for r in training.evaluate(root=root)}
-    assert rows["goemotions"]["macro_f1"] >= 0.55  # card: 0.581
-    assert rows["meld"]["ua"] >= 1.5 / 7  # uniform chance 1/7; card: 0.277
-    assert rows["dair-emotion"]["ua"] >= 1.5 / 5  # uniform chance 1/5; card: 0.384
+    assert rows["goemotions"]["macro_f1"] >= 0.60  # issue 17's target; card: 0.632 (1.0: 0.581)
+    assert rows["meld"]["ua"] >= 1.5 / 7  # uniform chance 1/7; card: 0.289
+    assert rows["dair-emotion"]["ua"] >= 2 / 5  # uniform chance 1/5; card: 0.508 (1.0: 0.384)
 
 
 def _tiny_tweets(root):

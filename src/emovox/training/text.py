@@ -5,8 +5,9 @@
     python -m emovox.training.text train --arch minilm --out DIR                 # fine-tuned MiniLM
     python -m emovox.training.text research [--arch tfidf|minilm]               # in-domain, not shipped
 
-Training uses GoEmotions only (Apache-2.0; see ``text_data``): C and class weights are picked on its
-dev split, the test splits are read only by ``evaluate``. MELD and the tweet set are evaluation only.
+Shipped models train on GoEmotions only (Apache-2.0; see ``text_data``): C and class weights (tfidf)
+or the checkpoint (minilm, ``text_minilm``) are picked on its dev split, the test splits are read only
+by ``evaluate``. MELD and the tweet set are evaluation only, except for ``research`` (never shipped).
 """
 
 from __future__ import annotations
