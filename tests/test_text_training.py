@@ -109,3 +109,14 @@ def test_research_models_are_never_written_into_the_package(tmp_path):
     with pytest.raises(OptionError, match="inside the emovox package"):
         text_research.run(tmp_path, "tfidf", ["dair-emotion"], DEFAULT_TEXT_MODEL / "research")
     assert not (DEFAULT_TEXT_MODEL / "research").exists()
+
+
+def test_tfidf_export_over_a_minilm_folder_leaves_no_stale_onnx(fitted, tmp_path):
+    import emovox
+
+    vec, clf, _ = fitted
+    (tmp_path / "model.onnx").write_bytes(b"old")
+    (tmp_path / "tokenizer.json").write_text("{}")
+    training.export(vec, clf, tmp_path, name="tiny-text", version="1")
+    assert sorted(f.name for f in tmp_path.iterdir()) == ["text_model.json", "weights.npz"]
+    assert emovox.load_text_model(str(tmp_path)).info.backend == "text-tfidf-linear"

@@ -86,6 +86,8 @@ def export(vec, clf, out: str | Path, *, name: str = "emovox-text", version: str
     """Write ``text_model.json`` + ``weights.npz`` (float32), the columns in ``labels`` order."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
+    for stale in ("model.onnx", "tokenizer.json"):  # a minilm model's files, if the folder had one
+        (out / stale).unlink(missing_ok=True)
     order = [list(clf.classes_).index(label) for label in labels]
     blocks, idf = [], []
     for analyzer, v in vec.transformer_list:
