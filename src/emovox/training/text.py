@@ -198,6 +198,8 @@ def main(argv: list[str] | None = None) -> int:
     e.add_argument("--card", default=None, help="also write the table into this model card")
     args = parser.parse_args(argv)
     root = Path(args.data) if args.data else text_root()
+    if getattr(args, "arch", None) == "minilm":  # torch missing: one line naming the extra
+        require("torch", "train", "fine-tuning MiniLM")
     if args.cmd == "research":
         from . import text_research
 
