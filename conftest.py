@@ -8,6 +8,7 @@ import importlib
 
 NEEDS = {  # files (globs from the repo root) -> what importing them needs
     "src/emovox/server/*.py": ("fastapi", "pydantic_settings", "prometheus_client", "anyio"),
+    "src/emovox/training/text_minilm.py": ("torch",),
 }
 
 

@@ -37,3 +37,24 @@ def test_text_errors_are_one_line_without_traceback(tmp_path):
     assert out.returncode == 1 and "whitespace" in out.stderr
     rows = [json.loads(x) for x in out.stdout.splitlines()]
     assert "emotion" in rows[0] and "error" in rows[1]
+
+
+def test_train_text_minilm_export_without_a_checkpoint_is_one_line(tmp_path):
+    out = run_emovox("train-text", "--arch", "minilm", "--from-checkpoint", "--work", str(tmp_path / "none"),
+                     "--out", str(tmp_path / "model"))
+    assert out.returncode == 1 and out.stderr.count("\n") == 1, out.stderr
+    assert "no checkpoint to export" in out.stderr and "--from-checkpoint" in out.stderr
+    assert not (tmp_path / "model").exists() and not (tmp_path / "none").exists()
+
+
+def test_train_text_minilm_without_torch_names_the_extra(tmp_path):
+    import subprocess
+    import sys
+
+    from conftest import subprocess_env
+
+    code = ("import sys; sys.modules['torch'] = None; from emovox.cli import main;"
+            f"sys.exit(main(['train-text', '--arch', 'minilm', '--out', {str(tmp_path / 'm')!r}]))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=subprocess_env())
+    assert out.returncode == 1 and out.stderr.count("\n") == 1, out.stderr
+    assert 'pip install "emovox[train]"' in out.stderr and not (tmp_path / "m").exists()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -69,6 +70,53 @@ def test_shipped_text_model_on_each_test_set_far_above_chance():
     if not (root / "goemotions" / "test.tsv").is_file():
         pytest.skip(f"text data not found at {root} (set EMOVOX_TEXT_DATA)")
     rows = {r["set"]: r for r in training.evaluate(root=root)}
-    assert rows["goemotions"]["macro_f1"] >= 0.55  # card: 0.581
-    assert rows["meld"]["ua"] >= 1.5 / 7  # uniform chance 1/7; card: 0.277
-    assert rows["dair-emotion"]["ua"] >= 1.5 / 5  # uniform chance 1/5; card: 0.384
+    assert rows["goemotions"]["macro_f1"] >= 0.60  # issue 17's target; card: 0.632 (1.0: 0.581)
+    assert rows["meld"]["ua"] >= 1.5 / 7  # uniform chance 1/7; card: 0.289
+    assert rows["dair-emotion"]["ua"] >= 2 / 5  # uniform chance 1/5; card: 0.508 (1.0: 0.384)
+
+
+def _tiny_tweets(root):
+    """A tweet-set folder in the corpus's format (text;label), with love apart from joy."""
+    rows = [("i feel so happy and grateful today", "joy"), ("i love you so much my darling", "love"),
+            ("i am so sad and lonely tonight", "sadness"), ("i am furious and angry at you", "anger"),
+            ("i feel scared and afraid of the dark", "fear"), ("wow i am so surprised and amazed", "surprise")]
+    folder = root / "dair-emotion"
+    folder.mkdir(parents=True)
+    for name, repeat in (("train", 4), ("val", 1), ("test", 1)):
+        (folder / f"{name}.txt").write_text("".join(f"{t};{label}\n" for t, label in rows * repeat))
+
+
+def test_research_run_trains_in_domain_with_native_labels_outside_the_package(tmp_path):
+    from emovox.training import text_research
+
+    _tiny_tweets(tmp_path / "data")
+    rows = text_research.run(tmp_path / "data", "tfidf", ["dair-emotion"], tmp_path / "out", log=lambda *_: None)
+    (row,) = rows
+    assert row["labels"] == 6 and row["n"] == 6 and row["accuracy"] == 1.0
+    import emovox
+
+    tm = emovox.load_text_model(str(tmp_path / "out" / "dair-emotion-tfidf"))
+    assert "love" in tm.labels and tm.predict("i love you my darling").emotion == "love"
+    assert "research only" in json.loads((tmp_path / "out" / "dair-emotion-tfidf" / "text_model.json").read_text())["licence"]
+    assert "| dair-emotion | tfidf | 6 | 6 |" in text_research.table(rows)
+
+
+def test_research_models_are_never_written_into_the_package(tmp_path):
+    from emovox.errors import OptionError
+    from emovox.text_recognizer import DEFAULT_TEXT_MODEL
+    from emovox.training import text_research
+
+    with pytest.raises(OptionError, match="inside the emovox package"):
+        text_research.run(tmp_path, "tfidf", ["dair-emotion"], DEFAULT_TEXT_MODEL / "research")
+    assert not (DEFAULT_TEXT_MODEL / "research").exists()
+
+
+def test_tfidf_export_over_a_minilm_folder_leaves_no_stale_onnx(fitted, tmp_path):
+    import emovox
+
+    vec, clf, _ = fitted
+    (tmp_path / "model.onnx").write_bytes(b"old")
+    (tmp_path / "tokenizer.json").write_text("{}")
+    training.export(vec, clf, tmp_path, name="tiny-text", version="1")
+    assert sorted(f.name for f in tmp_path.iterdir()) == ["text_model.json", "weights.npz"]
+    assert emovox.load_text_model(str(tmp_path)).info.backend == "text-tfidf-linear"

@@ -66,7 +66,7 @@ def load_model(
 
 
 def load_text_model(path: str | None = None, *, max_length: int | None = None) -> TextRecognizer:
-    """The built-in text emotion model (offline, numpy only), or a folder from ``emovox train-text``.
+    """The built-in text emotion model (offline, ONNX, no torch), or a folder from ``emovox train-text``.
 
     ``emovox.load_text_model().predict("I'm so happy for you").emotion`` -> ``'happy'``.
     """

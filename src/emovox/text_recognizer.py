@@ -62,10 +62,27 @@ class TextRecognizer:
 
 
 def load_text_model(path: str | Path | None = None, *, max_length: int | None = None) -> TextRecognizer:
-    """The built-in text model (None), or a folder written by ``emovox train-text``."""
+    """The built-in text model (None), or a folder written by ``emovox train-text``.
+
+    The folder's ``text_model.json`` says which backend runs it: ``"arch": "minilm-onnx"`` (a
+    fine-tuned transformer in ONNX), else TF-IDF + linear in numpy (the 1.0 assets have no arch).
+    """
+    import json
+
     from .models.text_linear import CONFIG, TextLinearBackend
 
     folder = Path(path) if path is not None else DEFAULT_TEXT_MODEL
     if not (folder / CONFIG).is_file():
         raise ModelError(f"no text model in {folder} (expected {CONFIG}; `emovox train-text --out` writes one)")
+    try:
+        config = json.loads((folder / CONFIG).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ModelError(f"cannot read {folder / CONFIG}: {exc}") from exc
+    arch = config.get("arch", "tfidf-linear") if isinstance(config, dict) else None
+    if arch == "minilm-onnx":
+        from .models.text_onnx import TextOnnxBackend
+
+        return TextRecognizer(TextOnnxBackend(folder, config), max_length=max_length)
+    if arch != "tfidf-linear":
+        raise ModelError(f"text model {folder}: unknown arch {arch!r}; known: minilm-onnx, tfidf-linear")
     return TextRecognizer(TextLinearBackend(folder), max_length=max_length)

@@ -2,9 +2,12 @@
 
     python -m emovox.training.text train --out src/emovox/assets/emovox-text   # = emovox train-text
     python -m emovox.training.text evaluate [--card MODEL_CARD.md]               # the card's table
+    python -m emovox.training.text train --arch minilm --out DIR                 # fine-tuned MiniLM
+    python -m emovox.training.text research [--arch tfidf|minilm]               # in-domain, not shipped
 
-Training uses GoEmotions only (Apache-2.0; see ``text_data``): C and class weights are picked on its
-dev split, the test splits are read only by ``evaluate``. MELD and the tweet set are evaluation only.
+Shipped models train on GoEmotions only (Apache-2.0; see ``text_data``): C and class weights (tfidf)
+or the checkpoint (minilm, ``text_minilm``) are picked on its dev split, the test splits are read only
+by ``evaluate``. MELD and the tweet set are evaluation only, except for ``research`` (never shipped).
 """
 
 from __future__ import annotations
@@ -53,18 +56,22 @@ def macro_f1(y_true, y_pred, labels) -> float:
     return float(f1_score(y_true, y_pred, labels=list(labels), average="macro", zero_division=0))
 
 
-def train(root: Path | None = None, seed: int = 0, log=print):
-    """Fit on GoEmotions train for each (C, class weight) of GRID; keep the best by dev macro-F1."""
-    x_train, y_train = read_text_set("goemotions", "train", root)
-    x_dev, y_dev = read_text_set("goemotions", "dev", root)
+def train(root: Path | None = None, seed: int = 0, log=print, *, corpus: str = "goemotions",
+          labels: tuple[str, ...] = LABELS, native: bool = False):
+    """Fit on ``corpus`` train for each (C, class weight) of GRID; keep the best by dev macro-F1.
+
+    ``native``: the corpus's own label names (see ``read_text_set``); research runs only.
+    """
+    x_train, y_train = read_text_set(corpus, "train", root, native=native)
+    x_dev, y_dev = read_text_set(corpus, "dev", root, native=native)
     vec = _vectorizer()
     a = vec.fit_transform([normalise(t) for t in x_train])
     b = vec.transform([normalise(t) for t in x_dev])
     best = None
     for c, weight in GRID:
         clf = _classifier(c, weight, seed).fit(a, y_train)
-        score = macro_f1(y_dev, clf.predict(b), LABELS)
-        log(f"C={c:g} class_weight={weight}: GoEmotions dev macro-F1 {score:.4f}")
+        score = macro_f1(y_dev, clf.predict(b), labels)
+        log(f"C={c:g} class_weight={weight}: {corpus} dev macro-F1 {score:.4f}")
         if best is None or score > best[0]:
             best = (score, c, weight, clf)
     score, c, weight, clf = best
@@ -74,18 +81,21 @@ def train(root: Path | None = None, seed: int = 0, log=print):
 
 
 def export(vec, clf, out: str | Path, *, name: str = "emovox-text", version: str = "1.0",
-           recipe: dict | None = None) -> Path:
-    """Write ``text_model.json`` + ``weights.npz`` (float32), the columns in ``LABELS`` order."""
+           recipe: dict | None = None, labels: tuple[str, ...] = LABELS,
+           licence: str = "Apache-2.0 (trained on GoEmotions, Apache-2.0)") -> Path:
+    """Write ``text_model.json`` + ``weights.npz`` (float32), the columns in ``labels`` order."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    order = [list(clf.classes_).index(label) for label in LABELS]
+    for stale in ("model.onnx", "tokenizer.json"):  # a minilm model's files, if the folder had one
+        (out / stale).unlink(missing_ok=True)
+    order = [list(clf.classes_).index(label) for label in labels]
     blocks, idf = [], []
     for analyzer, v in vec.transformer_list:
         vocab = sorted(v.vocabulary_, key=v.vocabulary_.get)
         blocks.append({"analyzer": analyzer, "ngram_range": list(v.ngram_range), "vocabulary": vocab})
         idf.append(v.idf_)
-    config = {"name": name, "version": version, "labels": list(LABELS), "blocks": blocks,
-              "training": recipe or {}, "licence": "Apache-2.0 (trained on GoEmotions, Apache-2.0)"}
+    config = {"name": name, "version": version, "labels": list(labels), "blocks": blocks,
+              "training": recipe or {}, "licence": licence}
     (out / "text_model.json").write_text(json.dumps(config, ensure_ascii=False, separators=(",", ":")),
                                          encoding="utf-8")
     np.savez_compressed(out / "weights.npz", idf=np.concatenate(idf).astype(np.float32),
@@ -94,39 +104,43 @@ def export(vec, clf, out: str | Path, *, name: str = "emovox-text", version: str
     return out
 
 
-def parity(vec, clf, folder: str | Path, texts: list[str]) -> float:
+def parity(vec, clf, folder: str | Path, texts: list[str], labels: tuple[str, ...] = LABELS) -> float:
     """Largest |probability| difference between scikit-learn and the exported numpy model."""
     from ..text_recognizer import load_text_model
 
     model = load_text_model(folder)
-    ours = np.array([[p.scores[label] for label in LABELS] for p in model.predict_many(texts)])
-    order = [list(clf.classes_).index(label) for label in LABELS]
+    ours = np.array([[p.scores[label] for label in labels] for p in model.predict_many(texts)])
+    order = [list(clf.classes_).index(label) for label in labels]
     ref = clf.predict_proba(vec.transform([normalise(t) for t in texts]))[:, order]
     return float(np.abs(ours - ref).max())
 
 
 def evaluate(model_path: str | Path | None = None, root: Path | None = None) -> list[dict]:
     """Rows of the card's table: the shipped model through the public API on each test split."""
-    from sklearn.metrics import accuracy_score, balanced_accuracy_score, f1_score
-
     from ..text_recognizer import load_text_model
 
     model = load_text_model(model_path)
-    rows = []
-    for name, labels in (("goemotions", LABELS), ("meld", LABELS), ("dair-emotion", DAIR_LABELS)):
-        texts, truth = read_text_set(name, "test", root)
-        preds = model.predict_many(texts)
-        columns = [model.labels.index(label) for label in labels]
-        scores = np.array([[p.scores[model.labels[i]] for i in columns] for p in preds])
-        guess = [labels[i] for i in scores.argmax(axis=1)]
-        rows.append({
-            "set": name, "n": len(texts), "labels": len(labels),
-            "accuracy": accuracy_score(truth, guess),
-            "ua": balanced_accuracy_score(truth, guess),
-            "macro_f1": f1_score(truth, guess, labels=list(labels), average="macro", zero_division=0),
-            "weighted_f1": f1_score(truth, guess, labels=list(labels), average="weighted", zero_division=0),
-        })
-    return rows
+    sets = (("goemotions", LABELS), ("meld", LABELS), ("dair-emotion", DAIR_LABELS))
+    return [score_row(model, name, labels, root) for name, labels in sets]
+
+
+def score_row(model, name: str, labels, root: Path | None = None, split: str = "test",
+              native: bool = False) -> dict:
+    """Accuracy, UA, macro and weighted F1 of ``model`` on one split, answering among ``labels``."""
+    from sklearn.metrics import accuracy_score, balanced_accuracy_score, f1_score
+
+    texts, truth = read_text_set(name, split, root, native=native)
+    preds = model.predict_many(texts)
+    columns = [model.labels.index(label) for label in labels]
+    scores = np.array([[p.scores[model.labels[i]] for i in columns] for p in preds])
+    guess = [labels[i] for i in scores.argmax(axis=1)]
+    return {
+        "set": name, "n": len(texts), "labels": len(labels),
+        "accuracy": accuracy_score(truth, guess),
+        "ua": balanced_accuracy_score(truth, guess),
+        "macro_f1": f1_score(truth, guess, labels=list(labels), average="macro", zero_division=0),
+        "weighted_f1": f1_score(truth, guess, labels=list(labels), average="weighted", zero_division=0),
+    }
 
 
 def latency_ms(model_path: str | Path | None = None, repeats: int = 200) -> float:
@@ -161,12 +175,48 @@ def main(argv: list[str] | None = None) -> int:
     t.add_argument("--out", required=True, help="model folder to write")
     t.add_argument("--data", default=None, help="the text data folder (default: ../shared/text)")
     t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--arch", choices=("tfidf", "minilm"), default="tfidf",
+                   help="tfidf: n-grams + logistic regression (numpy); minilm: fine-tuned MiniLM (ONNX)")
+    t.add_argument("--epochs", type=float, default=2.0, help="minilm: epochs (default 2)")
+    t.add_argument("--lr", type=float, default=8e-5, help="minilm: peak learning rate (default 8e-5)")
+    t.add_argument("--threads", type=int, default=1, help="minilm: torch threads (default 1)")
+    t.add_argument("--work", default=None, help="minilm: checkpoint folder (default ~/.cache/emovox/text-train)")
+    t.add_argument("--from-checkpoint", action="store_true",
+                   help="minilm: export the best checkpoint in --work instead of training")
+    r = sub.add_parser("research", help="in-domain runs on the tweets and MELD (never shipped)")
+    r.add_argument("--arch", choices=("tfidf", "minilm"), default="tfidf")
+    r.add_argument("--sets", nargs="+", default=["dair-emotion", "meld"], help="default: dair-emotion meld")
+    r.add_argument("--out", default=None, help="model folders (default ~/.cache/emovox/text-research)")
+    r.add_argument("--data", default=None, help="the text data folder (default: ../shared/text)")
+    r.add_argument("--seed", type=int, default=0)
+    r.add_argument("--epochs", type=float, default=2.0, help="minilm: epochs (default 2)")
+    r.add_argument("--threads", type=int, default=1, help="minilm: torch threads (default 1)")
+    r.add_argument("--card", default=None, help="also write the table into this model card")
     e = sub.add_parser("evaluate", help="print the test table of a text model")
     e.add_argument("--model", default=None, help="model folder (default: the built-in one)")
     e.add_argument("--data", default=None, help="the text data folder (default: ../shared/text)")
     e.add_argument("--card", default=None, help="also write the table into this model card")
     args = parser.parse_args(argv)
     root = Path(args.data) if args.data else text_root()
+    if getattr(args, "arch", None) == "minilm":  # torch missing: one line naming the extra
+        require("torch", "train", "fine-tuning MiniLM")
+    if args.cmd == "research":
+        from . import text_research
+
+        extra = {"epochs": args.epochs, "threads": args.threads} if args.arch == "minilm" else {}
+        rows = text_research.run(root, args.arch, args.sets, Path(args.out) if args.out else None,
+                                 args.seed, **extra)
+        print(text_research.table(rows))
+        if args.card:
+            write_card(args.card, text_research.table(rows), marker=f"research-{args.arch}")
+        return 0
+    if args.cmd == "train" and args.arch == "minilm":
+        from .text_minilm import run_train as run_minilm
+
+        run_minilm(root, args.out, LABELS, seed=args.seed, epochs=args.epochs, lr=args.lr,
+                   threads=args.threads, work=Path(args.work) if args.work else None,
+                   from_checkpoint=args.from_checkpoint)
+        return 0
     if args.cmd == "train":
         return run_train(root, args.out, args.seed)
     rows = evaluate(args.model, root)
@@ -192,11 +242,11 @@ def run_train(root: Path, out: str, seed: int = 0) -> int:
     return 0
 
 
-def write_card(path: str | Path, table_text: str) -> None:
-    """Replace the block between the card's table markers with ``table_text``."""
+def write_card(path: str | Path, table_text: str, marker: str = "table") -> None:
+    """Replace the block between the card's ``<!-- marker -->`` lines with ``table_text``."""
     path = Path(path)
     card = path.read_text(encoding="utf-8")
-    start, end = "<!-- table -->", "<!-- /table -->"
+    start, end = f"<!-- {marker} -->", f"<!-- /{marker} -->"
     head, rest = card.split(start, 1)
     tail = rest.split(end, 1)[1]
     path.write_text(f"{head}{start}\n```\n{table_text}\n```\n{end}{tail}", encoding="utf-8")

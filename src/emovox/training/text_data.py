@@ -69,8 +69,12 @@ def read_meld(split: str, root: Path | None = None) -> tuple[list[str], list[str
     return [r["Utterance"] for r in rows], [canonical(r["Emotion"]) for r in rows]
 
 
-def read_dair(split: str, root: Path | None = None) -> tuple[list[str], list[str]]:
-    """Tweets with canonical labels; ``love`` -> happy (see the module docstring)."""
+def read_dair(split: str, root: Path | None = None, native: bool = False) -> tuple[list[str], list[str]]:
+    """Tweets with canonical labels; ``love`` -> happy (see the module docstring).
+
+    ``native``: the set's own six names (sadness, joy, love, anger, fear, surprise), as its papers
+    score it; for the in-domain research runs.
+    """
     root = root or text_root()
     name = {"dev": "val"}.get(split, split)
     texts, labels = [], []
@@ -78,17 +82,23 @@ def read_dair(split: str, root: Path | None = None) -> tuple[list[str], list[str
         if line.strip():
             text, label = line.rsplit(";", 1)
             texts.append(text)
-            labels.append("happy" if label == "love" else canonical(label))
+            labels.append(label if native else "happy" if label == "love" else canonical(label))
     return texts, labels
 
 
 READERS = {"goemotions": read_goemotions, "meld": read_meld, "dair-emotion": read_dair}
 
 
-def read_text_set(name: str, split: str, root: Path | None = None) -> tuple[list[str], list[str]]:
-    """``read_text_set("meld", "test")`` -> (texts, canonical labels)."""
+def read_text_set(name: str, split: str, root: Path | None = None,
+                  native: bool = False) -> tuple[list[str], list[str]]:
+    """``read_text_set("meld", "test")`` -> (texts, canonical labels).
+
+    ``native=True``: the tweet set keeps its own six labels (``love`` apart); the others are unchanged.
+    """
     if name not in READERS:
         raise ValueError(f"unknown text set {name!r}; known: {', '.join(READERS)}")
     if split not in SPLITS:
         raise ValueError(f"unknown split {split!r}; known: {', '.join(SPLITS)}")
+    if native and name == "dair-emotion":
+        return read_dair(split, root, native=True)
     return READERS[name](split, root)
