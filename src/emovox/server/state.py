@@ -42,7 +42,8 @@ class ServerState:
             raise AudioError(f"{name} is empty: 0 bytes of audio were received")
         source = io.BytesIO(data)
         source.name = name
-        run = partial((model or self.model).predict, source, features=features, transcribe=transcribe)
+        run = partial((model or self.model).predict, source, features=features, transcribe=transcribe,
+                      faces=False)  # the voice routes: a video's sound; faces have their own routes
         prediction = await anyio.to_thread.run_sync(run, limiter=self.limiter)
         prediction = dataclasses.replace(prediction, file=filename)
         self.metrics.observe_prediction(prediction.emotion, prediction.duration_s)
