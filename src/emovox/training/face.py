@@ -226,7 +226,6 @@ def evaluate(args) -> None:
 TTA = {
     "none": [],
     "cross2": [(-2, 0), (2, 0), (0, -2), (0, 2)],
-    "all2": [(dy, dx) for dy in (-2, 0, 2) for dx in (-2, 0, 2) if (dy, dx) != (0, 0)],
 }
 """Shifts (pixels) averaged with each crop; each net's graph also averages the mirror image."""
 
