@@ -230,8 +230,11 @@ def probe(source) -> tuple[str | None, object]:
             return None, source
         kind = kind_of(source)
         if kind == "video":
-            with open(source, "rb") as f:
-                kind = "video" if _holds_video(f) else None
+            try:
+                with open(source, "rb") as f:
+                    kind = "video" if _holds_video(f) else None
+            except OSError:  # unreadable: the audio loader says why
+                kind = None
         return (kind if kind in ("image", "video") else None), source
     if isinstance(source, (bytes, bytearray, memoryview)):
         kind = kind_of(source)
