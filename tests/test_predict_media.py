@@ -48,10 +48,25 @@ def test_predict_on_a_real_video_gives_voice_faces_and_fused(model, av_clips):  
         assert p.fused.emotion in set(model.labels) | CANONICAL
 
 
+class Pipe(io.RawIOBase):
+    """A stream that cannot seek (a socket or a pipe)."""
+
+    def __init__(self, data: bytes) -> None:
+        self._data = io.BytesIO(data)
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b) -> int:
+        chunk = self._data.read(len(b))
+        b[: len(chunk)] = chunk
+        return len(chunk)
+
+
 def test_predict_on_a_photo_without_a_face_invents_no_emotion(model, tmp_path):
     photo = tmp_path / "drawing.png"
     photo.write_bytes(image_bytes(drawn_image()))
-    for source in (photo, photo.read_bytes(), io.BytesIO(photo.read_bytes())):
+    for source in (photo, photo.read_bytes(), io.BytesIO(photo.read_bytes()), Pipe(photo.read_bytes())):
         p = model.predict(source)
         assert isinstance(p, MediaPrediction) and p.kind == "image"
         assert p.faces_detected == 0 and p.faces == () and p.face is None
