@@ -268,7 +268,8 @@ def pack(args) -> None:
     for name in files:
         (out / (name + ".tmp")).replace(out / name)
     meta = {**metas[0], "onnx": files if len(files) > 1 else files[0], "sha256": hashes if len(files) > 1 else hashes[0],
-            "tta": {"shifts": [list(s) for s in TTA[args.tta]], "name": args.tta}}
+            "tta": {"shifts": [list(s) for s in TTA[args.tta]], "name": args.tta},
+            "version": args.version or metas[0].get("version", "1")}
     meta.pop("recipe", None)
     meta["recipes"] = [m.get("recipe") for m in metas]
     (out / "emovox-face.json").write_text(json.dumps(meta, indent=2) + "\n")
@@ -300,6 +301,7 @@ def main(argv=None) -> None:
     k.add_argument("--model", action="append", required=True, help="a model folder (repeat for more)")
     k.add_argument("--tta", choices=sorted(TTA), default="none")
     k.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    k.add_argument("--version", default=None, help="the folder's model version (default: the first net's)")
     args = p.parse_args(argv)
     {"train": train, "evaluate": evaluate, "compare": compare, "pack": pack}[args.cmd](args)
 
