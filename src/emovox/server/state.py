@@ -72,8 +72,8 @@ class ServerState:
             raise AudioError(f"{name} is empty: 0 bytes of audio were received")
         limit = self.settings.max_upload_bytes
         if len(data) > limit:
-            raise HTTPException(413, f"{name} is too large: {len(data):,} bytes of audio; the limit for audio "
-                                     f"is {mib(limit)} MiB ({limit:,} bytes)")
+            raise HTTPException(413, f"{name} is too large: {len(data):,} bytes; the limit for audio (and for "
+                                     f"voice timelines) is {mib(limit)} MiB ({limit:,} bytes)")
         return name
 
 
