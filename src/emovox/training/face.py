@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import io
+import itertools
 import json
 import os
 import tempfile
@@ -236,7 +237,7 @@ def _scores(probs: np.ndarray, y: np.ndarray) -> tuple[float, float]:
 
 
 def compare(args) -> None:
-    """PublicTest accuracy / UA of every net alone and of all averaged, under each TTA (no PrivateTest)."""
+    """PublicTest accuracy / UA of every net alone and of every group averaged, under each TTA (no PrivateTest)."""
     from ..models.face import FaceClassifier
 
     nets = [FaceClassifier.load(folder) for folder in args.model]
@@ -244,7 +245,7 @@ def compare(args) -> None:
     probs = {(i, t): net.net_probs(0, x, TTA[t]) for i, net in enumerate(nets) for t in TTA}
     print("| nets | tta | views per net | PublicTest accuracy | UA |")
     print("|---|---|--:|--:|--:|")
-    groups = [[i] for i in range(len(nets))] + ([list(range(len(nets)))] if len(nets) > 1 else [])
+    groups = [list(g) for size in range(1, len(nets) + 1) for g in itertools.combinations(range(len(nets)), size)]
     for group in groups:
         for t in TTA:
             acc, ua = _scores(np.mean([probs[i, t] for i in group], axis=0), y)
@@ -294,7 +295,7 @@ def main(argv=None) -> None:
     e = sub.add_parser("evaluate", help="accuracy and UA on PublicTest and PrivateTest (printed table)")
     e.add_argument("--data", type=Path, default=None)
     e.add_argument("--model", default=None, help="model folder (default: the shipped emovox-face)")
-    c = sub.add_parser("compare", help="PublicTest only: each net and all averaged, under each TTA")
+    c = sub.add_parser("compare", help="PublicTest only: each net and each group averaged, under each TTA")
     c.add_argument("--data", type=Path, default=None)
     c.add_argument("--model", action="append", required=True, help="a model folder (repeat for more)")
     k = sub.add_parser("pack", help="write nets (averaged) and a TTA as one model folder")
