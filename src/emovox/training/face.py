@@ -257,22 +257,23 @@ def pack(args) -> None:
     """One model folder from the nets of ``--model`` (their ONNX files, averaged) and ``--tta``."""
     out = Path(args.out)
     metas = [json.loads((Path(m) / "emovox-face.json").read_text()) for m in args.model]
-    files, hashes = [], []
+    nets = [(Path(folder) / f).read_bytes() for folder, meta in zip(args.model, metas)
+            for f in (meta["onnx"] if isinstance(meta["onnx"], list) else [meta["onnx"]])]
+    recipes = [r for meta in metas for r in (meta.get("recipes") or [meta.get("recipe")])]
+    files = ["model.onnx" if i == 0 else f"model-{i + 1}.onnx" for i in range(len(nets))]
     out.mkdir(parents=True, exist_ok=True)
-    for i, (folder, meta) in enumerate(zip(args.model, metas)):
-        data = (Path(folder) / meta["onnx"]).read_bytes()
-        name = "model.onnx" if i == 0 else f"model-{i + 1}.onnx"
-        staged = out / (name + ".tmp")
-        staged.write_bytes(data)
-        files.append(name)
-        hashes.append(hashlib.sha256(data).hexdigest())
+    for name, data in zip(files, nets):
+        (out / (name + ".tmp")).write_bytes(data)
+    for stale in out.glob("model*.onnx"):
+        if stale.name not in files:
+            stale.unlink()
     for name in files:
         (out / (name + ".tmp")).replace(out / name)
-    meta = {**metas[0], "onnx": files if len(files) > 1 else files[0], "sha256": hashes if len(files) > 1 else hashes[0],
-            "tta": {"shifts": [list(s) for s in TTA[args.tta]], "name": args.tta},
-            "version": args.version or metas[0].get("version", "1")}
-    meta.pop("recipe", None)
-    meta["recipes"] = [m.get("recipe") for m in metas]
+    hashes = [hashlib.sha256(data).hexdigest() for data in nets]
+    meta = {k: v for k, v in metas[0].items() if k not in ("recipe", "recipes")}
+    meta.update(onnx=files if len(files) > 1 else files[0], sha256=hashes if len(files) > 1 else hashes[0],
+                tta={"shifts": [list(s) for s in TTA[args.tta]], "name": args.tta},
+                version=args.version or metas[0].get("version", "1"), recipes=recipes)
     (out / "emovox-face.json").write_text(json.dumps(meta, indent=2) + "\n")
     print(f"wrote {out}: {', '.join(files)}, tta {args.tta}", flush=True)
 
