@@ -3,7 +3,8 @@
     python benchmarks/bench_faces.py [--speed]
 
 Prints, per clip: the acted emotion, the crowd's separate votes (voice / face / audio-visual, CREMA-D),
-what emovox's voice and face models say, and the fraction of sampled frames where a face was found.
+what emovox's voice and face models say and their fused answer, and the fraction of sampled frames
+where a face was found.
 ``--speed`` times ``emovox.analyze_media`` on a 10 s 1280x720 video (the RAVDESS clip looped) at 4
 frames/s, voice included, after one warm-up run.
 """
@@ -77,8 +78,8 @@ def main() -> None:
     root = corpora_root().parent / "av"
     face_model, voice_model = emovox.load_face_model(), emovox.load_model()
     print(f"face model {face_model.info.id}, voice model {voice_model.info.id}, clips in {root}")
-    print("| clip | acted | votes voice / face / both | emovox voice | emovox face | faces | frames with a face |")
-    print("|---|---|---|---|---|--:|--:|")
+    print("| clip | acted | votes voice / face / both | emovox voice | emovox face | fused | faces | frames with a face |")
+    print("|---|---|---|---|---|---|--:|--:|")
     found = total = 0
     for path, row in clips(root):
         p = analyze_media(path, face_model=face_model, voice_model=voice_model)
@@ -87,7 +88,8 @@ def main() -> None:
         votes = " / ".join(row[k] or "-" for k in ("rated_voice", "rated_face", "rated_audiovisual"))
         voice = f"{p.voice.emotion} {p.voice.confidence:.2f}" if p.has_speech else "-"
         face = f"{p.face.emotion} {p.face.confidence:.2f}" if p.face else "-"
-        print(f"| {path.parent.name}/{path.name} | {row['emotion']} | {votes} | {voice} | {face} | "
+        fused = f"{p.fused.emotion} {p.fused.confidence:.2f}" if p.fused else "-"
+        print(f"| {path.parent.name}/{path.name} | {row['emotion']} | {votes} | {voice} | {face} | {fused} | "
               f"{p.faces_detected} | {hit}/{p.frames_analyzed} |")
     print(f"\nframes with the one face found: {found}/{total} = {found / total:.1%}")
     if args.speed:

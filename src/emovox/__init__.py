@@ -80,8 +80,9 @@ def _cached(name_or_path: str | None) -> Recognizer:
     return load_model(name_or_path)
 
 
-def analyze(source: AudioSource, model: str | None = None) -> Prediction:
-    """One-call analysis with a cached model: ``emovox.analyze("clip.wav").emotion``."""
+def analyze(source: AudioSource, model: str | None = None):
+    """One-call analysis with a cached model: ``emovox.analyze("clip.wav").emotion``; an image or a
+    video answers a MediaPrediction (faces, voice, fused) as ``Recognizer.predict`` does."""
     return _cached(model).predict(source)
 
 

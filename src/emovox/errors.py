@@ -50,6 +50,10 @@ class MissingExtraError(EmovoxError, ImportError):
         super().__init__(f"{what} needs the '{extra}' extra{missing}: {self.command}")
 
 
+class MissingExtraWarning(UserWarning):
+    """Part of an answer was left out because an optional dependency is missing (the message names the pip command)."""
+
+
 def require(module: str, extra: str, what: str):
     """Import `module` or raise MissingExtraError naming `pip install emovox[extra]`."""
     import importlib

@@ -5,12 +5,21 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
+import os
+import warnings
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .errors import MediaError, UndecodableMediaError
+from .errors import (
+    MediaError,
+    MissingExtraError,
+    MissingExtraWarning,
+    OptionError,
+    UndecodableMediaError,
+)
 from .result_media import FacePrediction, FaceSummary, FaceTrack, MediaPrediction
 from .vision import DEFAULT_FPS, MediaSource, kind_of, load_image, load_video, media_name
 
@@ -129,19 +138,27 @@ def analyze_media(
     fps: float = DEFAULT_FPS,
     voice: bool = True,
     name: str | None = None,
+    kind: str | None = None,
+    faces: bool = True,
+    features: bool | None = None,
+    transcribe: bool = False,
 ) -> MediaPrediction:
     """Faces and voice of an image or a video (path, bytes, file object, or image array).
 
-    ``name`` helps tell an image from a video when the bytes alone do not. Raises MediaError.
+    ``name`` helps tell an image from a video when the bytes alone do not; ``kind`` ("image" or
+    "video") says it outright. ``faces=False`` (a video only) skips the faces and keeps the voice.
+    ``features`` and ``transcribe`` go to the voice (``Recognizer.predict``). Raises MediaError.
     """
 
-    face_model = face_model or _default_face_model()
+    face_model = face_model or (_default_face_model() if faces else None)
     label = name or (media_name(source) if not isinstance(source, (bytes, bytearray, memoryview)) else None)
-    kind = kind_of(source, name)
+    kind = kind or kind_of(source, name)
     if isinstance(source, (bytes, bytearray, memoryview)) and name:  # errors then name the upload
         source = io.BytesIO(bytes(source))
         source.name = name
     if kind == "image":
+        if face_model is None:
+            raise OptionError("faces=False leaves nothing to analyse in an image")
         faces = face_model.predict(source)
         tracker = Tracker()
         tracker.update(list(faces.faces))
@@ -155,14 +172,19 @@ def analyze_media(
             f"{label or 'input'} is neither an image (jpg, png, webp) nor a video (mp4, mov, webm, mkv, avi, flv)"
         )
     video = load_video(source, fps=fps, audio=voice)
-    tracks, frames, dropped = track_faces(video, face_model)
+    tracks, frames, dropped = track_faces(video, face_model) if face_model is not None else ((), 0, 0)
     voice_pred = None
     if voice and video.audio is not None and video.audio.size:
         model = voice_model or _default_voice_model()
-        voice_pred = model.predict_signal(video.audio, name=label)
+        voice_pred = model.predict_signal(video.audio, name=label, features=features)
+        if transcribe:
+            from .words import add_words
+
+            voice_pred = add_words(voice_pred, video.audio)
     return with_fused(MediaPrediction(
         "video", label, video.width, video.height, video.duration_s or frames / fps, frames, fps, tracks,
-        summarize(tracks, face_model.labels), voice_pred, face_model.info.id,
+        summarize(tracks, face_model.labels) if face_model is not None else None, voice_pred,
+        face_model.info.id if face_model is not None else None,
         extra={"codec": video.codec, "has_audio": video.audio is not None, "tracks_dropped": dropped},
     ))
 
@@ -179,13 +201,12 @@ def track_faces(video, face_model: FaceModel) -> tuple[tuple[FaceTrack, ...], in
 
 def with_fused(p: MediaPrediction) -> MediaPrediction:
     """``p`` with ``fused`` filled by ``emovox.fusion`` from its face and its voice (when it has speech)."""
-    import dataclasses
-
     from .fusion import fuse
 
     if p.face is None and not p.has_speech:
         return dataclasses.replace(p, fused=None)
-    return dataclasses.replace(p, fused=fuse(audio=p.voice if p.has_speech else None, face=p.face))
+    words = getattr(p.voice, "text", None) if p.has_speech else None  # with transcribe: the words too
+    return dataclasses.replace(p, fused=fuse(audio=p.voice if p.has_speech else None, text=words, face=p.face))
 
 
 def require_content(p: MediaPrediction) -> MediaPrediction:
@@ -194,6 +215,82 @@ def require_content(p: MediaPrediction) -> MediaPrediction:
         what = "no face" if p.kind == "image" else "no face and no speech"
         raise MediaError(f"{p.file or 'the input'}: {what} found; nothing to analyse")
     return p
+
+
+def probe(source) -> tuple[str | None, object]:
+    """('image' or 'video', source) when ``source`` holds a picture, else (None, source): audio, a
+    sound-only mp4/webm (a voice memo), or bytes that are neither (the audio loader then says why).
+
+    Cheap for audio: the first 16 bytes decide, and a container's header is read only when those
+    bytes say video. A file object comes back where it was; one that cannot seek comes back read
+    into memory (a BytesIO with its name).
+    """
+    if isinstance(source, (str, os.PathLike)):
+        if not os.path.isfile(source):
+            return None, source
+        kind = kind_of(source)
+        if kind == "video":
+            try:
+                with open(source, "rb") as f:
+                    kind = "video" if _holds_video(f) else None
+            except OSError:  # unreadable: the audio loader says why
+                kind = None
+        return (kind if kind in ("image", "video") else None), source
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        kind = kind_of(source)
+        if kind == "video":
+            kind = "video" if _holds_video(io.BytesIO(bytes(source))) else None
+        return (kind if kind in ("image", "video") else None), source
+    if not hasattr(source, "read") or isinstance(source, (tuple, np.ndarray)):
+        return None, source
+    name = getattr(source, "name", None)
+    name = name if isinstance(name, str) else None
+    try:
+        if not (hasattr(source, "seekable") and source.seekable()):
+            data = source.read()
+            source = io.BytesIO(data if isinstance(data, bytes) else b"")
+            source.name = name or "<file object>"
+        start = source.tell()
+        head = source.read(16)
+        source.seek(start)
+        kind = kind_of(head if isinstance(head, bytes) else b"", name)
+        if kind == "video":
+            kind = "video" if _holds_video(source) else None
+            source.seek(start)
+    except (OSError, ValueError, TypeError):  # closed, text mode...: the audio loader says why
+        return None, source
+    return (kind if kind in ("image", "video") else None), source
+
+
+def _holds_video(f) -> bool:
+    """Whether the container in the open binary file ``f`` has a video stream (its header only)."""
+    import av
+
+    from .vision import FFMPEG_VIDEO_OPTIONS
+
+    try:
+        with av.open(f, "r", container_options=FFMPEG_VIDEO_OPTIONS, metadata_errors="ignore") as c:
+            return bool(c.streams.video)
+    except Exception:  # noqa: BLE001 - not openable as a video: the audio path will say why
+        return False
+
+
+def predict_media(voice_model: Recognizer, source, kind: str, **options) -> MediaPrediction:
+    """What ``Recognizer.predict`` answers for an image or a video: its faces, voice and fused.
+
+    Without the vision extra a video keeps its voice (a MissingExtraWarning, and ``note`` in the
+    result, name the pip command for the faces); an image raises MissingExtraError.
+    """
+    try:
+        face_model = _default_face_model()
+    except MissingExtraError as exc:
+        if kind == "image":
+            raise
+        note = f"faces were not analysed: {exc}"
+        warnings.warn(note + "; the answer holds the voice only", MissingExtraWarning, stacklevel=4)
+        p = analyze_media(source, voice_model=voice_model, kind=kind, faces=False, **options)
+        return dataclasses.replace(p, note=note)
+    return analyze_media(source, face_model=face_model, voice_model=voice_model, kind=kind, **options)
 
 
 _FACE_MODEL = None
@@ -214,4 +311,5 @@ def _default_voice_model() -> Recognizer:
     return _cached(None)
 
 
-__all__ = ["MediaPrediction", "Tracker", "analyze_media", "iou", "load_image", "require_content", "summarize"]
+__all__ = ["MediaPrediction", "Tracker", "analyze_media", "iou", "load_image", "predict_media", "probe",
+           "require_content", "summarize"]

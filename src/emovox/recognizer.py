@@ -24,6 +24,7 @@ from .result import ModelInfo, Prediction, Reference
 
 if TYPE_CHECKING:
     from .live import StreamEvent
+    from .result_media import MediaPrediction
     from .timeline import Timeline
 
 
@@ -144,12 +145,25 @@ class Recognizer:
         return base, labels
 
     # --- public API -------------------------------------------------------------------------
-    def predict(self, source: AudioSource, *, features: bool | None = None, transcribe: bool = False) -> Prediction:
-        """Analyze one recording (path, bytes, file object or (array, sample_rate)).
+    def predict(
+        self, source: AudioSource, *, features: bool | None = None, transcribe: bool = False, faces: bool = True,
+    ) -> Prediction | MediaPrediction:
+        """Analyze one recording (path, bytes, file object or (array, sample_rate)) -> ``Prediction``.
+
+        An image, or a video with a picture, answers a ``MediaPrediction`` instead: ``.voice`` (this
+        model on its sound), ``.faces`` (each with box, scores and track id), ``.fused`` (both;
+        ``emovox.fusion``). Without the vision extra a video keeps its voice (a MissingExtraWarning
+        names the pip command) and an image raises MissingExtraError. ``faces=False``: always the
+        voice ``Prediction``. Audio is told from the first bytes, so audio files cost no probe.
 
         ``transcribe=True`` (English; the ``transcribe`` extra) also fills ``.transcript``, ``.text``
         (the words' emotion) and ``.fused`` (voice and words together; ``emovox.fusion``).
+
+        >>> # p = model.predict("talk.mp4"); p.voice.emotion, p.faces[0].box, p.fused.emotion
         """
+        media, source = self._media(source, faces, features=features, transcribe=transcribe)
+        if media is not None:
+            return media
         prepared = self._prepare(source)
         prediction = self._run([prepared], features)[0]
         if not transcribe:
@@ -165,12 +179,14 @@ class Recognizer:
         batch_size: int = 16,
         features: bool | None = None,
         errors: Literal["raise", "return"] = "raise",
-    ) -> list[Prediction | EmovoxError]:
-        """Analyze many recordings, ``batch_size`` at a time.
+        faces: bool = True,
+    ) -> list[Prediction | MediaPrediction | EmovoxError]:
+        """Analyze many recordings, ``batch_size`` at a time; images and videos as in ``predict``.
 
-        With ``errors="return"`` a bad input yields its AudioError in its place instead of raising.
+        With ``errors="return"`` a bad input yields its error in its place instead of raising.
         """
-        return list(self.iter_predict(sources, batch_size=batch_size, features=features, errors=errors))
+        return list(self.iter_predict(sources, batch_size=batch_size, features=features, errors=errors,
+                                      faces=faces))
 
     def iter_predict(
         self,
@@ -179,15 +195,17 @@ class Recognizer:
         batch_size: int = 16,
         features: bool | None = None,
         errors: Literal["raise", "return"] = "raise",
-    ) -> Iterator[Prediction | EmovoxError]:
+        faces: bool = True,
+    ) -> Iterator[Prediction | MediaPrediction | EmovoxError]:
         """Like predict_many, yielding results in input order as batches finish."""
         check_batch_size(batch_size)
         if errors not in ("raise", "return"):
             raise OptionError("errors must be 'raise' or 'return'")
-        pending: list[_Prepared | EmovoxError] = []
+        pending: list[_Prepared | MediaPrediction | EmovoxError] = []
         for source in sources:
             try:
-                pending.append(self._prepare(source))
+                media, source = self._media(source, faces, features=features)
+                pending.append(media if media is not None else self._prepare(source))
             except EmovoxError as exc:
                 if errors == "raise":
                     raise
@@ -228,6 +246,16 @@ class Recognizer:
         return stream_events(self, chunks, window_s=window_s, hop_s=hop_s, **options)
 
     # --- the hops -----------------------------------------------------------------------------
+    def _media(self, source: AudioSource, faces: bool, **options) -> tuple[MediaPrediction | None, AudioSource]:
+        """(the MediaPrediction, source) for an image or a video with a picture, else (None, source):
+        the source to decode as audio (a file object that cannot seek comes back read into memory)."""
+        if not faces or isinstance(source, tuple):
+            return None, source
+        from .media import predict_media, probe
+
+        kind, source = probe(source)
+        return (predict_media(self, source, kind, **options) if kind else None), source
+
     def _prepare(self, source: AudioSource) -> _Prepared:
         signal = load_audio(source, max_duration_s=self.max_duration_s)
         name = source_name(source) if not isinstance(source, tuple) else None
@@ -252,11 +280,12 @@ class Recognizer:
         ]
         return padded, weights
 
-    def _run_mixed(self, items: list[_Prepared | EmovoxError], features: bool | None) -> Iterator:
+    def _run_mixed(self, items: list, features: bool | None) -> Iterator:
+        """Results in input order: prepared audio run in one batch, errors and media answers as they are."""
         good = [x for x in items if isinstance(x, _Prepared)]
         results = iter(self._run(good, features)) if good else iter(())
         for item in items:
-            yield item if isinstance(item, EmovoxError) else next(results)
+            yield next(results) if isinstance(item, _Prepared) else item
 
     def _run(self, prepared: list[_Prepared], features: bool | None) -> list[Prediction]:
         want_features = self.features if features is None else features

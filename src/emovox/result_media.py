@@ -132,7 +132,8 @@ class MediaPrediction:
 
     ``face`` is the faces pooled (None when no face was seen); ``voice`` is the speech model's
     Prediction (None for an image or a video without an audio track; ``voice.silent`` when the
-    track holds no speech). ``fused`` is left for ``emovox.fusion`` to fill.
+    track holds no speech). ``fused`` is left for ``emovox.fusion`` to fill. ``note`` says why a part
+    is missing (a video analysed without the vision extra: its voice only, ``frames_analyzed`` 0).
     """
 
     kind: str  # "image" or "video"
@@ -145,9 +146,10 @@ class MediaPrediction:
     tracks: tuple[FaceTrack, ...]
     face: FaceSummary | None
     voice: Prediction | None
-    face_model: str
+    face_model: str | None  # None when the faces were not analysed (see ``note``)
     fused: Any = None
     extra: dict[str, Any] = field(default_factory=dict)
+    note: str | None = None  # why part of the answer is missing (e.g. the vision extra for faces)
 
     @property
     def faces_detected(self) -> int:
@@ -168,7 +170,7 @@ class MediaPrediction:
         if self.face is not None:
             face = {"emotion": self.face.emotion, "confidence": round(self.face.confidence, 4),
                     "scores": _round(self.face.scores), "frames": self.face.frames}
-        return {
+        out = {
             "file": self.file, "kind": self.kind, "width": self.width, "height": self.height,
             "duration_s": round(self.duration_s, 3), "frames_analyzed": self.frames_analyzed,
             "fps": self.fps, "faces_detected": self.faces_detected, "face": face,
@@ -177,3 +179,6 @@ class MediaPrediction:
             "fused": None if self.fused is None else self.fused.to_dict(),
             "face_model": self.face_model,
         }
+        if self.note:
+            out["note"] = self.note
+        return out

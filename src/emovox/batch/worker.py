@@ -73,7 +73,8 @@ class Analyzer:
         return self.schema.table(self.rows(paths))
 
     def _file_rows(self, paths: list[str]) -> list[dict[str, Any]]:
-        results = self.recognizer.iter_predict(paths, batch_size=self.options.batch_size, errors="return")
+        results = self.recognizer.iter_predict(paths, batch_size=self.options.batch_size, errors="return",
+                                               faces=False)  # rows of voice results
         return [self.schema.file_row(path, result, self.model_id) for path, result in zip(paths, results, strict=True)]
 
     def _timeline_rows(self, paths: list[str]) -> list[dict[str, Any]]:

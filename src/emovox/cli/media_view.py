@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 
 from ..errors import EmovoxError
 from .output import report_error
@@ -11,21 +10,9 @@ from .output import report_error
 
 def is_media(path: str) -> bool:
     """An image, or a video container that holds a video stream (an audio-only mp4/webm is audio)."""
-    from ..vision import FFMPEG_VIDEO_OPTIONS, kind_of
+    from ..media import probe
 
-    if not os.path.isfile(path):
-        return False
-    kind = kind_of(path)
-    if kind != "video":
-        return kind == "image"
-    import av
-
-    try:
-        with open(path, "rb") as f, av.open(f, "r", container_options=FFMPEG_VIDEO_OPTIONS,
-                                           metadata_errors="ignore") as c:
-            return bool(c.streams.video)
-    except Exception:  # noqa: BLE001 - not openable as video: the audio path will say why
-        return False
+    return probe(path)[0] is not None
 
 
 def run_media(files: list[str], args) -> int:

@@ -66,14 +66,35 @@ class HaarDetector:
         return boxes[:MAX_FACES]
 
 
+MAX_SHIFT = 2
+"""Each net takes the central 44x44 of a 48x48 crop, so a crop moved by up to 2 pixels is a shifted
+44x44 window of real pixels (what ``np.roll`` wraps around never reaches it)."""
+
+
+def views(crops: np.ndarray, shifts: list | tuple = ()) -> np.ndarray:
+    """The crops [N,48,48] and, for each (dy, dx) of ``shifts``, the crops moved by it: [V*N,48,48].
+
+    >>> views(np.zeros((3, 48, 48), np.float32), [(0, 2), (2, 0)]).shape
+    (9, 48, 48)
+    """
+    moved = [np.roll(crops, (int(dy), int(dx)), axis=(1, 2)) for dy, dx in shifts]
+    return np.concatenate([crops, *moved]) if moved else crops
+
+
 @dataclass
 class FaceClassifier:
-    """The expression model: grey 48x48 crops -> probabilities over ``labels`` (ONNX Runtime)."""
+    """The expression model: grey 48x48 crops -> probabilities over ``labels`` (ONNX Runtime).
+
+    Test-time augmentation travels with the weights (``emovox-face.json``): ``onnx`` names one net
+    or several (their probabilities averaged), ``tta.shifts`` the pixel shifts averaged with the
+    crop itself (each net's graph also averages a crop with its mirror image).
+    """
 
     path: Path
     labels: tuple[str, ...]
     info: ModelInfo
-    _session: object
+    _sessions: list
+    shifts: tuple[tuple[int, int], ...] = ()
 
     @classmethod
     def load(cls, folder: str | Path | None = None) -> FaceClassifier:
@@ -87,22 +108,38 @@ class FaceClassifier:
         opts = ort.SessionOptions()
         opts.intra_op_num_threads = 1
         opts.inter_op_num_threads = 1
+        files = meta["onnx"] if isinstance(meta["onnx"], list) else [meta["onnx"]]
         try:
-            session = ort.InferenceSession(str(folder / meta["onnx"]), opts, providers=["CPUExecutionProvider"])
+            sessions = [ort.InferenceSession(str(folder / f), opts, providers=["CPUExecutionProvider"])
+                        for f in files]
         except Exception as exc:  # noqa: BLE001 - any runtime failure is a model error
             raise ModelError(f"could not load the face model {folder}: {exc}") from exc
+        shifts = tuple((int(dy), int(dx)) for dy, dx in meta.get("tta", {}).get("shifts", []))
+        if any(max(abs(dy), abs(dx)) > MAX_SHIFT for dy, dx in shifts):
+            raise ModelError(f"{meta_file}: tta shifts must be within {MAX_SHIFT} pixels, got {list(shifts)}")
         labels = tuple(meta["labels"])
         info = ModelInfo(meta["name"], meta.get("version", ""), labels, "onnx", str(folder), sample_rate=0,
-                         extra={"trained_on": meta.get("trained_on")})
-        return cls(folder, labels, info, session)
+                         extra={"trained_on": meta.get("trained_on"), "nets": len(sessions),
+                                "tta_shifts": len(shifts)})
+        return cls(folder, labels, info, sessions, shifts)
 
     def classify_crops(self, crops: np.ndarray, batch: int = 256) -> np.ndarray:
-        """uint8 or float grey crops [N,48,48] (0..255) -> probabilities [N, len(labels)]."""
+        """uint8 or float grey crops [N,48,48] (0..255) -> probabilities [N, len(labels)], averaged
+        over the nets and the shifted views."""
         x = np.asarray(crops, dtype=np.float32)
         if x.ndim != 3 or x.shape[1:] != (CROP_SIZE, CROP_SIZE):
             raise ValueError(f"crops must be [N,{CROP_SIZE},{CROP_SIZE}], got {x.shape}")
-        out = [self._session.run(None, {"faces": x[i:i + batch, None]})[0] for i in range(0, len(x), batch)]
-        return np.concatenate(out) if out else np.zeros((0, len(self.labels)), np.float32)
+        if not len(x):
+            return np.zeros((0, len(self.labels)), np.float32)
+        return np.mean([self.net_probs(i, x) for i in range(len(self._sessions))], axis=0)
+
+    def net_probs(self, net: int, crops: np.ndarray, shifts=None, batch: int = 256) -> np.ndarray:
+        """Net ``net``'s probabilities [N, labels] averaged over its views (``shifts``: the model's)."""
+        shifts = self.shifts if shifts is None else shifts
+        x = views(np.asarray(crops, np.float32), shifts)
+        session = self._sessions[net]
+        out = np.concatenate([session.run(None, {"faces": x[i:i + batch, None]})[0] for i in range(0, len(x), batch)])
+        return out.reshape(len(shifts) + 1, len(crops), -1).mean(axis=0)
 
 
 def grey(rgb: np.ndarray) -> np.ndarray:

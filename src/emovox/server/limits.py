@@ -1,7 +1,9 @@
 """An ASGI middleware that bounds request bodies: size, total bytes in flight, and read time.
 
 - A declared ``Content-Length`` over the upload limit is answered 413 before a byte of the body
-  is read; bodies without one (chunked uploads) are counted as they stream in.
+  is read; bodies without one (chunked uploads) are counted as they stream in. Routes that take
+  images and videos (``path_limits``) allow bodies up to their own, larger limit unless the body is
+  declared audio (``Content-Type: audio/*``); the route then holds audio to the upload limit.
 - Every body's bytes are reserved against a budget shared by all requests (its declared length up
   front, else as it arrives) and released when its request ends, however it ends (answer, error,
   disconnect). A request that would pass the budget is answered 503 with ``Retry-After``, so that
@@ -39,14 +41,17 @@ class BodyLimits:
     ``max_inflight_bytes`` / ``read_timeout_s``: None for no budget / no timeout.
     ``gauge``: a Prometheus gauge set to the bytes in flight (optional).
     ``error_field_paths``: paths whose clients read ``error``: their refusals carry it beside ``detail``.
+    ``path_limits``: path -> the largest body there (routes taking images and videos), else ``max_bytes``.
     """
 
     def __init__(self, app, max_bytes: int, max_inflight_bytes: int | None = None,
                  read_timeout_s: float | None = None, gauge: Any = None,
-                 error_field_paths: frozenset[str] = frozenset()) -> None:
+                 error_field_paths: frozenset[str] = frozenset(),
+                 path_limits: dict[str, int] | None = None) -> None:
         self.app = app
         self.error_field_paths = error_field_paths
         self.max_bytes = max_bytes
+        self.path_limits = dict(path_limits or {})
         self.max_inflight_bytes = max_inflight_bytes
         self.read_timeout_s = read_timeout_s
         self.gauge = gauge
@@ -58,10 +63,11 @@ class BodyLimits:
             return
         declared = _content_length(scope)
         error_field = scope.get("path") in self.error_field_paths
-        if declared is not None and declared > self.max_bytes:
-            await _send_json(send, 413, self._too_large(declared), error_field=error_field)
+        limit = self.limit_for(scope)
+        if declared is not None and declared > limit:
+            await _send_json(send, 413, self._too_large(declared, limit), error_field=error_field)
             return
-        reading = _BodyRead(self, receive)
+        reading = _BodyRead(self, receive, limit)
         try:
             if declared:
                 reading.reserve(declared)  # a 503 before the body is read when the budget is full
@@ -97,10 +103,19 @@ class BodyLimits:
         if self.gauge is not None and n:
             self.gauge.set(self.inflight)
 
-    def _too_large(self, size: int | None) -> str:
-        got = f"{size:,} bytes" if size is not None else f"more than {self.max_bytes:,} bytes"
-        return (f"request body too large: {got}; the limit is {self.max_bytes / MIB:g} MiB "
-                f"({self.max_bytes:,} bytes)")
+    def limit_for(self, scope: Scope) -> int:
+        """The largest body this request may send: its route's media limit unless it says it is audio."""
+        limit = self.path_limits.get(scope.get("path", ""))
+        if limit is None or _header(scope, b"content-type").lower().startswith("audio/"):
+            return self.max_bytes
+        return limit
+
+    def _too_large(self, size: int | None, limit: int) -> str:
+        got = f"{size:,} bytes" if size is not None else f"more than {limit:,} bytes"
+        text = f"request body too large: {got}; the limit is {mib(limit)} MiB ({limit:,} bytes)"
+        if limit != self.max_bytes:
+            text += f" with an image or a video (MAX_VIDEO_FILE_SIZE), {mib(self.max_bytes)} MiB with audio"
+        return text
 
     def _busy(self) -> Refused:
         budget = self.max_inflight_bytes or 0
@@ -119,8 +134,8 @@ class BodyLimits:
 class _BodyRead:
     """One request's body as the app reads it: counted, reserved and timed."""
 
-    def __init__(self, limits: BodyLimits, receive) -> None:
-        self.limits, self._receive = limits, receive
+    def __init__(self, limits: BodyLimits, receive, limit: int) -> None:
+        self.limits, self._receive, self.limit = limits, receive, limit
         self.seen = self.reserved = 0
         self.waited = 0.0
         self.done = self.disconnected = False
@@ -143,8 +158,8 @@ class _BodyRead:
             if message["type"] == "http.request":
                 self.seen += len(message.get("body", b""))
                 self.done = not message.get("more_body", False)
-                if self.seen > self.limits.max_bytes:
-                    raise Refused(413, self.limits._too_large(None))
+                if self.seen > self.limit:
+                    raise Refused(413, self.limits._too_large(None, self.limit))
                 if self.seen > self.reserved:
                     self.reserve(self.seen - self.reserved)
         except Refused as refusal:
@@ -169,15 +184,28 @@ class _BodyRead:
         return message
 
 
-def _content_length(scope: Scope) -> int | None:
+def mib(n: int) -> str:
+    """Bytes as MiB for messages, to 3 significant digits.
+
+    >>> mib(25 * MIB), mib(31_457), mib(100_000)
+    ('25', '0.03', '0.0954')
+    """
+    return f"{n / MIB:.3g}"
+
+
+def _header(scope: Scope, name: bytes) -> str:
     for key, value in scope.get("headers", ()):
-        if key == b"content-length":
-            try:
-                length = int(value)
-            except ValueError:
-                return None
-            return length if length >= 0 else None
-    return None
+        if key == name:
+            return value.decode("latin-1")
+    return ""
+
+
+def _content_length(scope: Scope) -> int | None:
+    try:
+        length = int(_header(scope, b"content-length") or "-1")
+    except ValueError:
+        return None
+    return length if length >= 0 else None
 
 
 async def _send_json(send, status: int, detail: str, headers: tuple[tuple[bytes, bytes], ...] = (),

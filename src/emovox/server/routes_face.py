@@ -27,6 +27,21 @@ if TYPE_CHECKING:
     from .state import ServerState
 
 router = APIRouter(tags=["faces"])
+UPLOAD_PATHS = ("/v1/faces", "/v1/analyze", "/api/v1/emotion/analyze/file")
+"""Routes whose uploaded file may be an image or a video (a multipart part or the raw body)."""
+BASE64_PATHS = ("/api/v1/emotion/analyze/multimodal",)
+"""Routes taking ``video_base64`` (beside ``audio_base64``) in a JSON body."""
+
+
+def body_limits(settings) -> dict[str, int]:
+    """Path -> largest body for the routes that take images and videos (``limits.BodyLimits``):
+    the video limit (MAX_VIDEO_FILE_SIZE) and a form's overhead; for JSON, the base64 of a video
+    and an audio file. Never more than the in-flight budget, so that such a body can be received."""
+    from .settings import FORM_OVERHEAD
+
+    as_base64 = 4 * -(-(settings.max_video_bytes + settings.max_upload_bytes) // 3) + FORM_OVERHEAD
+    limits = {**dict.fromkeys(UPLOAD_PATHS, settings.media_body_bytes), **dict.fromkeys(BASE64_PATHS, as_base64)}
+    return {path: max(settings.max_upload_bytes, min(n, settings.max_inflight_bytes)) for path, n in limits.items()}
 
 
 @lru_cache(maxsize=1)

@@ -1,10 +1,11 @@
 """Server settings: defaults, then ``EMOVOX_*`` environment variables, then ``emovox serve`` flags.
 
-Sizes are in MiB (1 MiB = 1,048,576 bytes), times in seconds.
+Sizes are in MiB (1 MiB = 1,048,576 bytes), times in seconds. Images and videos have their own
+limit, ``MAX_VIDEO_FILE_SIZE`` / ``EMOVOX_MAX_VIDEO_FILE_SIZE`` in bytes (default 50 MiB; see
+``emovox.vision``), on the routes that take them.
 
->>> s = Settings(max_upload_mb=5)
->>> s.max_upload_bytes, s.max_inflight_bytes
-(5242880, 20971520)
+>>> Settings(max_upload_mb=5).max_upload_bytes
+5242880
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from ..defaults import ADAPT_CLIPS, MAX_DURATION_S, MIN_REFERENCE_CLIPS
 
 MIB = 1024 * 1024
+FORM_OVERHEAD = 64 * 1024
+"""Room for a multipart form's boundaries, headers and small fields beside the file."""
 
 
 class Settings(BaseSettings):
@@ -33,7 +36,7 @@ class Settings(BaseSettings):
     max_upload_mb: float = Field(25.0, gt=0, description="largest accepted request body, in MiB")
     max_inflight_mb: float | None = Field(
         None, gt=0, description="most request-body MiB held in memory at once, over all requests; "
-        "beyond it a request gets 503 with Retry-After (None: 4 x max_upload_mb)",
+        "beyond it a request gets 503 with Retry-After (None: 4 x the largest body, audio or video)",
     )
     body_timeout_s: float = Field(
         120.0, gt=0, description="longest time spent waiting for one request's body; slower uploads get 408"
@@ -110,5 +113,20 @@ class Settings(BaseSettings):
         return int(self.max_upload_mb * MIB)
 
     @property
+    def max_video_bytes(self) -> int:
+        """The largest image or video file (``MAX_VIDEO_FILE_SIZE``, read from the environment)."""
+        from ..vision import max_video_bytes
+
+        return max_video_bytes()
+
+    @property
+    def media_body_bytes(self) -> int:
+        """The largest body of a route taking a file upload that may be an image or a video."""
+        return self.max_video_bytes + FORM_OVERHEAD
+
+    @property
     def max_inflight_bytes(self) -> int:
-        return int(self.max_inflight_mb * MIB) if self.max_inflight_mb else 4 * self.max_upload_bytes
+        """The in-flight budget: set, else room for 4 of the largest bodies (audio or video)."""
+        if self.max_inflight_mb:
+            return int(self.max_inflight_mb * MIB)
+        return 4 * max(self.max_upload_bytes, self.media_body_bytes)

@@ -37,12 +37,11 @@ class ServerState:
     ) -> Prediction:
         """Decode and analyze one upload in a worker thread; AudioError for unusable audio.
         ``model``: a restricted view of the loaded model (``Recognizer.restrict``)."""
-        name = display_name(filename)
-        if not data:
-            raise AudioError(f"{name} is empty: 0 bytes of audio were received")
+        name = self.check_audio(data, filename)
         source = io.BytesIO(data)
         source.name = name
-        run = partial((model or self.model).predict, source, features=features, transcribe=transcribe)
+        run = partial((model or self.model).predict, source, features=features, transcribe=transcribe,
+                      faces=False)  # the voice routes: a video's sound; faces have their own routes
         prediction = await anyio.to_thread.run_sync(run, limiter=self.limiter)
         prediction = dataclasses.replace(prediction, file=filename)
         self.metrics.observe_prediction(prediction.emotion, prediction.duration_s)
@@ -53,9 +52,7 @@ class ServerState:
         self, data: bytes, filename: str | None, *, window_s: float, hop_s: float, model: Recognizer | None = None
     ) -> Timeline:
         """A timeline of one upload, in a worker thread (same limits as ``predict``)."""
-        name = display_name(filename)
-        if not data:
-            raise AudioError(f"{name} is empty: 0 bytes of audio were received")
+        name = self.check_audio(data, filename)
         source = io.BytesIO(data)
         source.name = name
         run = partial((model or self.model).timeline, source, window_s=window_s, hop_s=hop_s,
@@ -63,6 +60,21 @@ class ServerState:
         tl = await anyio.to_thread.run_sync(run, limiter=self.limiter)
         self.metrics.observe_prediction(tl.summary.dominant, tl.duration_s)
         return dataclasses.replace(tl, file=filename)
+
+
+    def check_audio(self, data: bytes, filename: str | None) -> str:
+        """The upload's display name; AudioError when empty, 413 when over the audio limit (the
+        routes that take videos receive bodies up to MAX_VIDEO_FILE_SIZE; audio keeps max_upload_mb)."""
+        from .limits import mib
+
+        name = display_name(filename)
+        if not data:
+            raise AudioError(f"{name} is empty: 0 bytes of audio were received")
+        limit = self.settings.max_upload_bytes
+        if len(data) > limit:
+            raise HTTPException(413, f"{name} is too large: {len(data):,} bytes; the limit for audio (and for "
+                                     f"voice timelines) is {mib(limit)} MiB ({limit:,} bytes)")
+        return name
 
 
 def get_state(request: Request) -> ServerState:

@@ -93,7 +93,8 @@ def score_model(model: str | os.PathLike | None, rows: Sequence[ManifestRow],
     step = max(1, batch_size)
     for i in tqdm(range(0, len(rows), step), desc="scoring", mininterval=2, leave=False):
         chunk = rows[i : i + step]
-        predictions = recognizer.predict_many([r.path for r in chunk], batch_size=step, features=False)
+        predictions = recognizer.predict_many([r.path for r in chunk], batch_size=step, features=False,
+                                                 faces=False)
         out += [scored(r, p, "all", labels) for r, p in zip(chunk, predictions)]
     return out
 

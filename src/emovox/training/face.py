@@ -1,10 +1,14 @@
 """Train, export and evaluate the facial-expression model on FER-2013 (the ``train`` extra: torch).
 
     python -m emovox.training.face train [--epochs 6] [--width 24] [--out src/emovox/assets/emovox-face]
+    python -m emovox.training.face compare --model A --model B      # PublicTest only: nets x shifts
+    python -m emovox.training.face pack --model A --model B --tta cross2 --out FOLDER
     python -m emovox.training.face evaluate [--model FOLDER]
 
 Training uses the official split: fit on Training, choose the epoch on PublicTest, and report
 PrivateTest once (``evaluate`` runs the exported ONNX through ``emovox.load_face_model()``).
+``compare`` chooses the test-time augmentation and the nets to average on PublicTest alone;
+``pack`` writes the chosen ones as one model folder.
 FER-2013 is research-use only: the images never enter the repository; only the weights do.
 """
 
@@ -13,6 +17,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import io
+import itertools
 import json
 import os
 import tempfile
@@ -219,6 +224,60 @@ def evaluate(args) -> None:
               + f" | {ms:.2f} |")
 
 
+TTA = {
+    "none": [],
+    "cross2": [(-2, 0), (2, 0), (0, -2), (0, 2)],
+}
+"""Shifts (pixels) averaged with each crop; each net's graph also averages the mirror image."""
+
+
+def _scores(probs: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    pred = probs.argmax(1)
+    return float((pred == y).mean()), float(np.mean([(pred[y == k] == k).mean() for k in range(len(FER_LABELS))]))
+
+
+def compare(args) -> None:
+    """PublicTest accuracy / UA of every net alone and of every group averaged, under each TTA (no PrivateTest)."""
+    from ..models.face import FaceClassifier
+
+    nets = [FaceClassifier.load(folder) for folder in args.model]
+    x, y = load_fer(args.data)["PublicTest"]
+    probs = {(i, t): net.net_probs(0, x, TTA[t]) for i, net in enumerate(nets) for t in TTA}
+    print("| nets | tta | views per net | PublicTest accuracy | UA |")
+    print("|---|---|--:|--:|--:|")
+    groups = [list(g) for size in range(1, len(nets) + 1) for g in itertools.combinations(range(len(nets)), size)]
+    for group in groups:
+        for t in TTA:
+            acc, ua = _scores(np.mean([probs[i, t] for i in group], axis=0), y)
+            names = " + ".join(Path(args.model[i]).name for i in group)
+            print(f"| {names} | {t} | {2 * (len(TTA[t]) + 1)} | {acc:.4f} | {ua:.4f} |", flush=True)
+
+
+def pack(args) -> None:
+    """One model folder from the nets of ``--model`` (their ONNX files, averaged) and ``--tta``."""
+    out = Path(args.out)
+    metas = [json.loads((Path(m) / "emovox-face.json").read_text()) for m in args.model]
+    nets = [(Path(folder) / f).read_bytes() for folder, meta in zip(args.model, metas)
+            for f in (meta["onnx"] if isinstance(meta["onnx"], list) else [meta["onnx"]])]
+    recipes = [r for meta in metas for r in (meta.get("recipes") or [meta.get("recipe")])]
+    files = ["model.onnx" if i == 0 else f"model-{i + 1}.onnx" for i in range(len(nets))]
+    out.mkdir(parents=True, exist_ok=True)
+    for name, data in zip(files, nets):
+        (out / (name + ".tmp")).write_bytes(data)
+    for stale in out.glob("model*.onnx"):
+        if stale.name not in files:
+            stale.unlink()
+    for name in files:
+        (out / (name + ".tmp")).replace(out / name)
+    hashes = [hashlib.sha256(data).hexdigest() for data in nets]
+    meta = {k: v for k, v in metas[0].items() if k not in ("recipe", "recipes")}
+    meta.update(onnx=files if len(files) > 1 else files[0], sha256=hashes if len(files) > 1 else hashes[0],
+                tta={"shifts": [list(s) for s in TTA[args.tta]], "name": args.tta},
+                version=args.version or metas[0].get("version", "1"), recipes=recipes)
+    (out / "emovox-face.json").write_text(json.dumps(meta, indent=2) + "\n")
+    print(f"wrote {out}: {', '.join(files)}, tta {args.tta}", flush=True)
+
+
 def main(argv=None) -> None:
     p = argparse.ArgumentParser(prog="python -m emovox.training.face", description=__doc__.splitlines()[0])
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -237,8 +296,16 @@ def main(argv=None) -> None:
     e = sub.add_parser("evaluate", help="accuracy and UA on PublicTest and PrivateTest (printed table)")
     e.add_argument("--data", type=Path, default=None)
     e.add_argument("--model", default=None, help="model folder (default: the shipped emovox-face)")
+    c = sub.add_parser("compare", help="PublicTest only: each net and each group averaged, under each TTA")
+    c.add_argument("--data", type=Path, default=None)
+    c.add_argument("--model", action="append", required=True, help="a model folder (repeat for more)")
+    k = sub.add_parser("pack", help="write nets (averaged) and a TTA as one model folder")
+    k.add_argument("--model", action="append", required=True, help="a model folder (repeat for more)")
+    k.add_argument("--tta", choices=sorted(TTA), default="none")
+    k.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    k.add_argument("--version", default=None, help="the folder's model version (default: the first net's)")
     args = p.parse_args(argv)
-    (train if args.cmd == "train" else evaluate)(args)
+    {"train": train, "evaluate": evaluate, "compare": compare, "pack": pack}[args.cmd](args)
 
 
 if __name__ == "__main__":
