@@ -106,3 +106,15 @@ def test_a_video_larger_than_an_explicit_in_flight_budget_is_413_not_an_endless_
         small = video_bytes(moving_frames(1.0), audio=speech_like(1.0))
         assert c.post("/v1/faces", files={"file": ("small.mp4", small)}).status_code == 200
         assert in_flight(c) == 0
+
+
+def test_emovox_serve_lets_a_websocket_message_carry_a_video_under_the_video_limit(debug_model, monkeypatch):
+    """uvicorn cuts WebSocket messages at 16 MiB by default; /ws/emotion/stream takes the multimodal
+    route's JSON (base64 of a video and an audio file), so `emovox serve` raises it to that body's limit."""
+    from emovox.cli.serve import uvicorn_options
+
+    monkeypatch.delenv("EMOVOX_MAX_VIDEO_FILE_SIZE", raising=False)
+    monkeypatch.setenv("MAX_VIDEO_FILE_SIZE", str(50 * 1024 * 1024))
+    options = uvicorn_options(Settings(model=str(debug_model), max_upload_mb=25))
+    assert options["ws_max_size"] >= 4 * (50 + 25) * 1024 * 1024 // 3
+    assert options["access_log"] is False and options["h11_max_incomplete_event_size"] > 0

@@ -95,10 +95,20 @@ def run(args) -> int:
         print(f"emovox: adapted to {model.info.extra['adapted_to_clips']} clips of {settings.adapt_to}", flush=True)
     app = create_app(settings, model=model)
     print(f"emovox: serving on http://{args.host}:{args.port}/  (API docs at /docs)", flush=True)
-    uvicorn.run(
-        app, host=args.host, port=args.port, log_level=settings.log_level, access_log=False,
-        http=header_timeout_protocol(settings.header_timeout_s),  # h11, with a deadline for headers
-        timeout_keep_alive=settings.keep_alive_s,
-        h11_max_incomplete_event_size=MAX_HEADER_BYTES,
-    )
+    uvicorn.run(app, host=args.host, port=args.port, http=header_timeout_protocol(settings.header_timeout_s),
+                **uvicorn_options(settings))
     return 0
+
+
+def uvicorn_options(settings) -> dict:
+    """uvicorn's settings that follow emovox's: a WebSocket message (``/ws/emotion/stream``) may be as
+    large as the multimodal route's JSON body (base64 of a video and an audio file; uvicorn's own
+    default, 16 MiB, would cut off a video under MAX_VIDEO_FILE_SIZE with close code 1009)."""
+    from ..server.routes_face import body_limits
+
+    return {
+        "log_level": settings.log_level, "access_log": False,
+        "timeout_keep_alive": settings.keep_alive_s,
+        "h11_max_incomplete_event_size": MAX_HEADER_BYTES,
+        "ws_max_size": max(body_limits(settings).values()),
+    }
