@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import csv
 import os
-import re
 import statistics
 import sys
 import time
@@ -49,22 +48,11 @@ def text_speed(repeats: int = 300) -> tuple[float, float]:
     return statistics.median(times), per_text
 
 
-def word_error_rate(reference: str, hypothesis: str) -> float:
-    """Word-level Levenshtein distance / reference length (case and punctuation ignored)."""
-    ref, hyp = (re.findall(r"[a-z']+", s.lower()) for s in (reference, hypothesis))
-    row = list(range(len(hyp) + 1))
-    for i, r in enumerate(ref, 1):
-        prev, row[0] = row[0], i
-        for j, h in enumerate(hyp, 1):
-            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (r != h))
-    return row[-1] / max(len(ref), 1)
-
-
 def transcription_rtf(clips: int, threads: int, window: str) -> list[tuple[str, float, float, float]]:
     """(what, seconds of audio, RTF, mean WER against RAVDESS's known sentences) per row."""
     from emovox.audio import SAMPLE_RATE, load_audio
     from emovox.corpora.location import corpora_root
-    from emovox.transcribe import Transcriber
+    from emovox.transcribe import Transcriber, word_error_rate
 
     root = corpora_root(SRC) / "ravdess"
     with open(root / "manifest.csv", newline="") as f:

@@ -63,16 +63,23 @@ def encode(signal: np.ndarray, sr: int, fmt: str) -> bytes:
     with av.open(buf, "w", format=container_fmt) as out:
         stream = out.add_stream(codec, rate=rate)
         stream.layout = "mono"
-        step = stream.codec_context.frame_size or 1024
-        for i in range(0, len(signal), step):
-            frame = av.AudioFrame.from_ndarray(signal[None, i : i + step], format="flt", layout="mono")
-            frame.sample_rate = rate
-            frame.pts = i
-            for packet in stream.encode(frame):
-                out.mux(packet)
-        for packet in stream.encode(None):
-            out.mux(packet)
+        mux_audio(out, stream, signal, rate)
     return buf.getvalue()
+
+
+def mux_audio(out, stream, signal: np.ndarray, rate: int) -> None:
+    """Encode mono float32 ``signal`` (already at ``rate``) into a PyAV audio ``stream`` of ``out``, flushed."""
+    import av
+
+    step = stream.codec_context.frame_size or 1024
+    for i in range(0, len(signal), step):
+        frame = av.AudioFrame.from_ndarray(signal[None, i : i + step], format="flt", layout="mono")
+        frame.sample_rate = rate
+        frame.pts = i
+        for packet in stream.encode(frame):
+            out.mux(packet)
+    for packet in stream.encode(None):
+        out.mux(packet)
 
 
 def extension(fmt: str) -> str:

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import SR, corpora_root
+from conftest import SR, corpora_root, mux_audio
 
 
 def drawn_image(w: int = 320, h: int = 240) -> np.ndarray:
@@ -58,15 +58,7 @@ def video_bytes(frames: list[np.ndarray], fps: int = 25, audio: np.ndarray | Non
                 import soxr
 
                 signal = soxr.resample(audio, SR, rate).astype(np.float32)
-            step = a_s.codec_context.frame_size or 1024
-            for i in range(0, len(signal), step):
-                af = av.AudioFrame.from_ndarray(signal[None, i:i + step], format="flt", layout="mono")
-                af.sample_rate = rate
-                af.pts = i
-                for packet in a_s.encode(af):
-                    out.mux(packet)
-            for packet in a_s.encode(None):
-                out.mux(packet)
+            mux_audio(out, a_s, signal, rate)
     return buf.getvalue()
 
 

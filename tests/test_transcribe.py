@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import csv
 import json
-import re
 import sys
 
 import pytest
 
 import emovox
 from conftest import run_emovox
+from emovox.transcribe import word_error_rate
 
 try:
     import ctranslate2  # noqa: F401
@@ -25,17 +25,6 @@ def real_asr(test):
     for mark in marks:
         test = mark(test)
     return test
-
-
-def word_error_rate(reference: str, hypothesis: str) -> float:
-    """Word-level Levenshtein distance / reference length (case and punctuation ignored)."""
-    ref, hyp = (re.findall(r"[a-z']+", s.lower()) for s in (reference, hypothesis))
-    row = list(range(len(hyp) + 1))
-    for i, r in enumerate(ref, 1):
-        prev, row[0] = row[0], i
-        for j, h in enumerate(hyp, 1):
-            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (r != h))
-    return row[-1] / max(len(ref), 1)
 
 
 @pytest.fixture(scope="module")

@@ -12,12 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .result import Prediction
-
-
-def _top(scores: dict[str, float], k: int | None) -> list[tuple[str, float]]:
-    ranked = sorted(scores.items(), key=lambda kv: kv[1], reverse=True)
-    return ranked if k is None else ranked[:k]
+from .result import Prediction, ranked
 
 
 def _round(scores: dict[str, float]) -> dict[str, float]:
@@ -36,7 +31,7 @@ class FacePrediction:
     track: int | None = None
 
     def top(self, k: int | None = None) -> list[tuple[str, float]]:
-        return _top(self.scores, k)
+        return ranked(self.scores, k)
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"box": dict(zip(("x", "y", "width", "height"), self.box)),
@@ -96,7 +91,7 @@ class FaceTrack:
         return len(self.observations)
 
     def top(self, k: int | None = None) -> list[tuple[str, float]]:
-        return _top(self.scores, k)
+        return ranked(self.scores, k)
 
     def to_dict(self, timeline: bool = True) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -123,7 +118,7 @@ class FaceSummary:
     frames: int
 
     def top(self, k: int | None = None) -> list[tuple[str, float]]:
-        return _top(self.scores, k)
+        return ranked(self.scores, k)
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ other language and writes other speech as English-sounding words.
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Sequence
 from functools import lru_cache
@@ -81,6 +82,17 @@ class Transcriber:
             if text:
                 texts[i].append(text)
         return [" ".join(parts) for parts in texts]
+
+
+def word_error_rate(reference: str, hypothesis: str) -> float:
+    """Word-level Levenshtein distance / reference length (case and punctuation ignored)."""
+    ref, hyp = (re.findall(r"[a-z']+", s.lower()) for s in (reference, hypothesis))
+    row = list(range(len(hyp) + 1))
+    for i, r in enumerate(ref, 1):
+        prev, row[0] = row[0], i
+        for j, h in enumerate(hyp, 1):
+            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (r != h))
+    return row[-1] / max(len(ref), 1)
 
 
 def window_seconds(samples: int) -> int:

@@ -59,14 +59,7 @@ class TextOnnxBackend:
 
     def tokens(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """(input_ids, attention_mask), int64, right-padded with 0 to the batch's longest text."""
-        seqs = [e.ids for e in self.tokenizer.encode_batch(list(texts))]
-        width = max(len(s) for s in seqs)
-        ids = np.zeros((len(seqs), width), np.int64)
-        mask = np.zeros((len(seqs), width), np.int64)
-        for i, s in enumerate(seqs):
-            ids[i, :len(s)] = s
-            mask[i, :len(s)] = 1
-        return ids, mask
+        return pad_ids([e.ids for e in self.tokenizer.encode_batch(list(texts))])
 
     def forward(self, texts: Sequence[str]) -> np.ndarray:
         """Logits of shape (len(texts), len(labels)) for normalised texts."""
@@ -75,3 +68,20 @@ class TextOnnxBackend:
             ids, mask = self.tokens([text])
             rows.append(self.session.run(["logits"], {"input_ids": ids, "attention_mask": mask})[0][0])
         return np.stack(rows) if rows else np.zeros((0, len(self.info.labels)), np.float32)
+
+
+def pad_ids(seqs: Sequence[Sequence[int]]) -> tuple[np.ndarray, np.ndarray]:
+    """(input_ids, attention_mask), int64, right-padded with id 0 to the longest sequence (training
+    batches the fine-tuning the same way).
+
+    >>> ids, mask = pad_ids([[101, 7, 102], [101, 102]])
+    >>> ids.tolist(), mask.tolist()
+    ([[101, 7, 102], [101, 102, 0]], [[1, 1, 1], [1, 1, 0]])
+    """
+    width = max(len(s) for s in seqs)
+    ids = np.zeros((len(seqs), width), np.int64)
+    mask = np.zeros((len(seqs), width), np.int64)
+    for i, s in enumerate(seqs):
+        ids[i, :len(s)] = s
+        mask[i, :len(s)] = 1
+    return ids, mask

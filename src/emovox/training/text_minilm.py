@@ -17,6 +17,7 @@ import numpy as np
 import torch
 
 from ..errors import require
+from ..models.text_onnx import pad_ids
 from ..text import normalise
 
 MAX_TOKENS = 64
@@ -42,17 +43,6 @@ def load_tokenizer(path: str | Path, max_tokens: int = MAX_TOKENS):
 
 def encode(tok, texts: list[str]) -> list[list[int]]:
     return [e.ids for e in tok.encode_batch([normalise(t) for t in texts])]
-
-
-def pad(seqs: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
-    """(input_ids, attention_mask) int64, right-padded with id 0 to the longest sequence."""
-    width = max(len(s) for s in seqs)
-    ids = np.zeros((len(seqs), width), np.int64)
-    mask = np.zeros((len(seqs), width), np.int64)
-    for i, s in enumerate(seqs):
-        ids[i, :len(s)] = s
-        mask[i, :len(s)] = 1
-    return ids, mask
 
 
 def length_batches(lengths: list[int], batch_size: int, rng: np.random.Generator | None) -> list[np.ndarray]:
@@ -103,7 +93,7 @@ def logits(model, seqs: list[list[int]], batch_size: int = 128) -> np.ndarray:
     model.eval()
     out = np.zeros((len(seqs), model.head.out_features), np.float32)
     for idx in length_batches([len(s) for s in seqs], batch_size, None):
-        ids, mask = pad([seqs[i] for i in idx])
+        ids, mask = pad_ids([seqs[i] for i in idx])
         out[idx] = model(torch.from_numpy(ids), torch.from_numpy(mask)).numpy()
     return out
 
@@ -137,7 +127,7 @@ def fine_tune(model, train: tuple[list, np.ndarray], dev: tuple[list, np.ndarray
     t0, seen = time.perf_counter(), 0.0
     for step, idx in enumerate(plan[:total], 1):
         model.train()
-        ids, mask = pad([x[i] for i in idx])
+        ids, mask = pad_ids([x[i] for i in idx])
         loss = loss_fn(model(torch.from_numpy(ids), torch.from_numpy(mask)), torch.from_numpy(y[idx]))
         opt.zero_grad()
         loss.backward()
@@ -172,7 +162,7 @@ def export_onnx(model, tokenizer_json: str | Path, out: str | Path, labels, *, n
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     model = model.eval()
-    ids, mask = pad([[1, 2, 3, 4], [1, 2]])  # any ids in the vocabulary: the axes are dynamic
+    ids, mask = pad_ids([[1, 2, 3, 4], [1, 2]])  # any ids in the vocabulary: the axes are dynamic
     with warnings.catch_warnings(), torch.no_grad():
         warnings.simplefilter("ignore")
         torch.onnx.export(
