@@ -249,6 +249,9 @@ def train_fold(torch, state, mels, y, corpus, train_idx, test_idx, mode, args, s
 def run(args) -> None:
     import torch
 
+    if args.threads:  # on a shared CPU, torch's default thread count crawls (see training.loco)
+        torch.set_num_threads(args.threads)
+
     data = Path(args.data)
     t0 = time.time()
     rows, mels = load_clips(data, args.max_per_corpus)
@@ -307,6 +310,7 @@ def main(argv=None) -> None:
     r.add_argument("--lr-encoder", type=float, default=5e-5)
     r.add_argument("--seeds", type=int, default=2)
     r.add_argument("--max-per-corpus", type=int, default=0, help="subsample (0: every clip)")
+    r.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
     args = parser.parse_args(argv)
     if args.cmd == "prepare":
         prepare(args)

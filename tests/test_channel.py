@@ -64,13 +64,17 @@ def test_copy_names_and_their_errors():
 
     assert copy_names(2, 1) == ["clean", "aug1", "aug2", "tel1"]
     assert Recipe(aug_copies=0, telephone_copies=0).copies == ["clean"]
+    assert Recipe(aug_copies=0, telephone_copies=0, crop_copies=2).copies == ["clean", "crop1", "crop2"]
     assert parse_copy("tel3") == ("tel", 3)
+    assert parse_copy("crop2") == ("crop", 2)
     from emovox.errors import EmovoxError
 
     for bad in (-1, 1.5, "2"):
         with pytest.raises(EmovoxError, match="telephone_copies must be a whole number"):
             Recipe.from_dict({"telephone_copies": bad})
-    for bad in ("aug0", "tel", "noisy1", "1"):
+    with pytest.raises(EmovoxError, match="crop_copies must be a whole number"):
+        Recipe.from_dict({"crop_copies": -1})
+    for bad in ("aug0", "tel", "crop0", "noisy1", "1"):
         with pytest.raises(ValueError, match="clean"):
             parse_copy(bad)
 
@@ -90,3 +94,26 @@ def test_telephone_copy_is_cached_apart_and_reproducible(tmp_path):
     again = FeatureCache(backbone, root=tmp_path / "c2").pooled(clip, "tel1")
     assert np.array_equal(tel, again)
     assert len(list((tmp_path / "c1").rglob("*.speech.npy"))) == 2
+
+
+def test_crop_copy_is_a_short_stretch_of_the_speech_never_of_the_silence():
+    """A 3 s tone between 1 s of silence on each side: every crop is 0.6-1.5 s long and all tone; a
+    clip shorter than the crop is returned whole (its silence trimmed); the same seed, the same crop."""
+    from emovox.training.features import CROP_SECONDS, random_crop
+
+    sr = 16_000
+    t = np.arange(3 * sr) / sr
+    tone = (0.3 * np.sin(2 * np.pi * 220 * t)).astype(np.float32)
+    clip = np.concatenate([np.zeros(sr, np.float32), tone, np.zeros(sr, np.float32)])
+    lengths = []
+    for seed in range(40):
+        crop = random_crop(clip, np.random.default_rng(seed))
+        lengths.append(crop.size / sr)
+        assert CROP_SECONDS[0] - 0.01 <= crop.size / sr <= CROP_SECONDS[1]
+        # all of it sounds: no 10 ms stretch of the silence made it in
+        frames = crop[: crop.size // 160 * 160].reshape(-1, 160)
+        assert np.sqrt((frames ** 2).mean(axis=1)).min() > 0.05
+    assert max(lengths) - min(lengths) > 0.4  # the length is drawn, not fixed
+    np.testing.assert_array_equal(random_crop(clip, np.random.default_rng(3)), random_crop(clip, np.random.default_rng(3)))
+    word = np.concatenate([np.zeros(sr // 2, np.float32), tone[: sr // 2], np.zeros(sr // 2, np.float32)])
+    assert abs(random_crop(word, np.random.default_rng(0)).size - sr // 2) <= 160

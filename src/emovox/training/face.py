@@ -97,6 +97,35 @@ def _augment(x, gen):
     return ((x - MEAN) / STD).unsqueeze(1)
 
 
+def _augment_affine(x, gen):
+    """Per face: rotation +-10 degrees, scale 0.9-1.1, shift +-2 px, mirror, brightness/contrast, then
+    the 44x44 centre crop -> float [B,1,44,44] (``--augment affine``)."""
+    import math
+
+    import torch
+    import torch.nn.functional as F
+
+    b = x.shape[0]
+    x = x.float().unsqueeze(1) / 255.0
+    angle = (torch.rand(b, generator=gen) - 0.5) * 2 * math.radians(10)
+    scale = 1 + (torch.rand(b, generator=gen) - 0.5) * 0.2
+    shift = (torch.rand(b, 2, generator=gen) - 0.5) * 2 * (2 * 2 / SIZE)  # +-2 px in [-1, 1] units
+    mirror = torch.where(torch.rand(b, generator=gen) < 0.5, -1.0, 1.0)
+    cos, sin = torch.cos(angle) / scale, torch.sin(angle) / scale
+    theta = torch.stack([torch.stack([cos * mirror, -sin, shift[:, 0]], 1),
+                         torch.stack([sin * mirror, cos, shift[:, 1]], 1)], 1)
+    grid = F.affine_grid(theta, list(x.shape), align_corners=False)
+    x = F.grid_sample(x, grid, mode="bilinear", padding_mode="border", align_corners=False)
+    m = (SIZE - CROP) // 2
+    x = x[:, :, m:m + CROP, m:m + CROP]
+    gain = 1 + 0.3 * (torch.rand(b, 1, 1, 1, generator=gen) - 0.5)
+    x = ((x - 0.5) * gain + 0.5).clamp(0, 1)
+    return (x - MEAN) / STD
+
+
+AUGMENT = {"basic": _augment, "affine": _augment_affine}
+
+
 def _center(x):
     m = (SIZE - CROP) // 2
     return ((x[:, m:m + CROP, m:m + CROP].float() / 255.0 - MEAN) / STD).unsqueeze(1)
@@ -147,7 +176,7 @@ def train(args) -> None:
         total = 0.0
         for i in range(0, len(order), args.batch):
             idx = order[i:i + args.batch]
-            loss = F.cross_entropy(net(_augment(xtr[idx], gen)), ytr[idx], label_smoothing=0.1)
+            loss = F.cross_entropy(net(AUGMENT[args.augment](xtr[idx], gen)), ytr[idx], label_smoothing=0.1)
             opt.zero_grad()
             loss.backward()
             opt.step()
@@ -168,7 +197,7 @@ def train(args) -> None:
     net.load_state_dict(best_state)
     export(net, Path(args.out), {
         "width": args.width, "epochs_run": len(history), "epochs_planned": args.epochs, "lr": args.lr,
-        "batch": args.batch, "seed": args.seed, "best_public_acc": best, "history": history,
+        "batch": args.batch, "seed": args.seed, "augment": args.augment, "best_public_acc": best, "history": history,
         "train_minutes": round((time.time() - t0) / 60, 1),
         "train_cpu_minutes": round((time.process_time() - cpu0) / 60, 1), "torch": torch.__version__,
     })
@@ -290,6 +319,9 @@ def main(argv=None) -> None:
     t.add_argument("--lr", type=float, default=3e-3)
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--threads", type=int, default=1)
+    t.add_argument("--augment", choices=sorted(AUGMENT), default="basic",
+                   help="basic: one crop offset per batch, mirror, brightness; affine: also per-face rotation, "
+                        "scale and shift")
     t.add_argument("--limit", type=int, default=None, help="use only the first N Training faces (smoke runs)")
     t.add_argument("--max-cpu-minutes", type=float, default=16.0,
                    help="stop after the epoch that passes this much CPU time")

@@ -157,23 +157,40 @@ def augment(signal: np.ndarray, seed: int, compose=None) -> np.ndarray:
     return np.clip(out, -1.0, 1.0).astype(np.float32)
 
 
-def copy_names(aug_copies: int, telephone_copies: int = 0) -> list[str]:
-    """The feature copies of every training clip: "clean", then "aug1".., then "tel1"..
+def copy_names(aug_copies: int, telephone_copies: int = 0, crop_copies: int = 0) -> list[str]:
+    """The feature copies of every training clip: "clean", then "aug1".., "tel1".., "crop1"..
 
-    >>> copy_names(2, 1)
-    ['clean', 'aug1', 'aug2', 'tel1']
+    >>> copy_names(2, 1, 1)
+    ['clean', 'aug1', 'aug2', 'tel1', 'crop1']
     """
-    return ["clean"] + [f"aug{k}" for k in range(1, aug_copies + 1)] + [f"tel{k}" for k in range(1, telephone_copies + 1)]
+    return (["clean"] + [f"aug{k}" for k in range(1, aug_copies + 1)]
+            + [f"tel{k}" for k in range(1, telephone_copies + 1)] + [f"crop{k}" for k in range(1, crop_copies + 1)])
+
+
+CROP_SECONDS = (0.6, 1.5)  # a crop copy is one stretch of this length (uniform) of the clip's speech
+
+
+def random_crop(signal: np.ndarray, rng: np.random.Generator, seconds: tuple[float, float] = CROP_SECONDS) -> np.ndarray:
+    """A short stretch of the clip's speech (leading/trailing silence trimmed first), as a single word or a
+    fragment of a longer recording sounds; a clip already that short is returned trimmed."""
+    from ..preprocess import trim_silence
+
+    speech = trim_silence(signal)
+    length = int(rng.uniform(*seconds) * SAMPLE_RATE)
+    if speech.size <= length:
+        return speech
+    start = int(rng.integers(0, speech.size - length + 1))
+    return speech[start:start + length]
 
 
 def parse_copy(copy: str) -> tuple[str, int]:
     """"aug2" -> ("aug", 2); "clean" -> ("clean", 0); anything else is a ValueError."""
-    for kind in ("aug", "tel"):
+    for kind in ("aug", "tel", "crop"):
         if copy.startswith(kind) and copy[len(kind):].isdigit() and int(copy[len(kind):]) > 0:
             return kind, int(copy[len(kind):])
     if copy == "clean":
         return "clean", 0
-    raise ValueError(f"unknown feature copy {copy!r}; expected 'clean', 'augN' or 'telN'")
+    raise ValueError(f"unknown feature copy {copy!r}; expected 'clean', 'augN', 'telN' or 'cropN'")
 
 
 # --- the cache ----------------------------------------------------------------------------------
@@ -182,7 +199,7 @@ def cache_root() -> Path:
 
 
 class FeatureCache:
-    """Hidden states per (clip, copy) on disk; copies are named by copy_names(): "clean", "aug1", "tel1"."""
+    """Hidden states per (clip, copy) on disk; copies are named by copy_names(): "clean", "aug1", "tel1", "crop1"."""
 
     def __init__(self, backbone: Backbone, root: str | Path | None = None, aug_seed: int = 0) -> None:
         self.backbone = backbone
@@ -193,7 +210,8 @@ class FeatureCache:
     def _file(self, clip: Path, copy: str) -> Path:
         st = clip.stat()
         kind, index = parse_copy(copy)
-        tag = {"clean": "clean", "aug": f"a{self.aug_seed}-{index}", "tel": f"t{self.aug_seed}-{index}"}[kind]
+        tag = {"clean": "clean", "aug": f"a{self.aug_seed}-{index}", "tel": f"t{self.aug_seed}-{index}",
+               "crop": f"c{self.aug_seed}-{index}"}[kind]
         return self.folder / f"{_digest(clip.resolve(), st.st_size, st.st_mtime_ns)}-{tag}.npy"
 
     def get(self, clip: str | Path, copy: str = "clean") -> tuple[np.ndarray, np.ndarray]:
@@ -223,6 +241,8 @@ class FeatureCache:
             from .channel import random_telephone
 
             return random_telephone(signal, np.random.default_rng(seed))
+        if kind == "crop":
+            return random_crop(signal, np.random.default_rng(seed))
         return signal
 
     def pooled(self, clip: str | Path, copy: str = "clean", pooling: str = "speech") -> np.ndarray:

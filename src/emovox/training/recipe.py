@@ -36,6 +36,7 @@ class Recipe:
     class_balance: bool = True  # within each corpus every emotion weighs the same (False: every clip does)
     aug_copies: int = 2  # augmented copies per training clip (0: clean only)
     telephone_copies: int = 1  # telephone-channel copies per training clip (channel.random_telephone)
+    crop_copies: int = 0  # short-stretch copies per training clip (features.random_crop: 0.6-1.5 s of speech)
     aug_seed: int = 0
     pca_dims: int = 0  # > 0: PCA to this many dimensions after standardising (0: none)
     hidden: int = 0  # 0: linear head (L-BFGS); > 0: MLP ensemble (AdamW, early stopping)
@@ -69,7 +70,7 @@ class Recipe:
         """The feature copies every training clip contributes (see features.copy_names)."""
         from .features import copy_names
 
-        return copy_names(self.aug_copies, self.telephone_copies)
+        return copy_names(self.aug_copies, self.telephone_copies, self.crop_copies)
 
     @classmethod
     def from_dict(cls, data: dict) -> Recipe:
@@ -78,7 +79,7 @@ class Recipe:
         if unknown:
             raise EmovoxError(f"unknown recipe setting(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
         recipe = cls(**data)
-        for name in ("aug_copies", "telephone_copies"):
+        for name in ("aug_copies", "telephone_copies", "crop_copies"):
             if not isinstance(getattr(recipe, name), int) or getattr(recipe, name) < 0:
                 raise EmovoxError(f"recipe {name} must be a whole number >= 0, got {getattr(recipe, name)!r}")
         if not isinstance(recipe.class_balance, bool):
