@@ -167,7 +167,8 @@ def train(args) -> None:
     net = build_net(args.width)
     opt = torch.optim.AdamW(net.parameters(), lr=args.lr, weight_decay=5e-4)
     steps = args.epochs * ((len(ytr) + args.batch - 1) // args.batch)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=args.lr, total_steps=steps, pct_start=0.2)
+    # at least two warm-up steps: OneCycleLR divides by zero on a run of a few steps (--limit)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=args.lr, total_steps=steps, pct_start=max(0.2, 2 / steps))
     best, best_state, history = -1.0, None, []
     cpu0 = time.process_time()
     for epoch in range(args.epochs):
