@@ -218,3 +218,24 @@ def test_relabel_merges_calm_into_neutral_before_the_fit():
 def test_recipe_relabel_must_map_names_to_names():
     with pytest.raises(EmovoxError, match="relabel must map label names"):
         Recipe.from_dict({"relabel": {"calm": 1}})
+
+
+def test_temperature_sweep_at_one_reproduces_a_saved_loco_report():
+    """benchmarks/loco_temperature.py scores a saved LOCO run as the report did: at T = 1 its ECE per
+    corpus is the report's; a flatter T lowers the mean confidence on every corpus."""
+    import importlib.util
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    spec = importlib.util.spec_from_file_location("loco_temperature", root / "benchmarks" / "loco_temperature.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    folder = root / "benchmarks" / "results" / "loco" / "normalise-size-crop3"
+    report = json.loads((folder / "report.json").read_text())
+    (t, eces), = mod.sweep(folder, [1.0])
+    # the saved scores are rounded to 5 decimals: a clip may move to the next confidence bin
+    assert eces == pytest.approx({c: r["four"]["ece"] for c, r in report["corpora"].items()}, abs=2e-3)
+    p = np.array([[0.7, 0.2, 0.1], [0.5, 0.3, 0.2]])
+    assert np.allclose(mod.scaled(p, 1.0), p)
+    assert (mod.scaled(p, 2.0).max(axis=1) < p.max(axis=1)).all()
+    assert (mod.scaled(p, 2.0).argmax(axis=1) == p.argmax(axis=1)).all()
