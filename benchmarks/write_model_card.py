@@ -32,11 +32,15 @@ CROSS = [  # name, test corpus, trained on, the within-corpus report it is compa
     ("cross-turev", "TurEV-DB", "RAVDESS + EmoDB-2s", "turev-multi"),
 ]
 LOCO_RUNS = [  # folder under benchmarks/results/loco, title
+    ("base-1.3", "The 1.3 recipe as shipped (its two augmented copies and telephone copy of every training clip)"),
     ("base-1.3-clean", "The 1.3 recipe without its augmented and telephone copies"),
     ("normalise-only", "The same with silence trimming + loudness normalisation before the encoder"),
     ("normalise-corpus", "The same plus PCA 256, L2 0.1 and one temperature fitted on out-of-corpus "
                          "predictions (no corpus classifier)"),
-    ("normalise-uncalibrated", "The same without any temperature (the best so far)"),
+    ("normalise-uncalibrated", "The same without any temperature"),
+    ("normalise-size", "The same with corpora weighed by size"),
+    ("normalise-size-crop3", "The same plus three copies of every training clip cut to a 0.6-1.5 s stretch of its "
+                             "speech (`crop_copies`; the best so far)"),
 ]
 TRAIN_COMMAND = (
     "emovox train --config src/emovox/assets/emovox-base/recipe.json \\\n"
@@ -357,11 +361,13 @@ three and tested on every clip of it (`emovox evaluate --loco`; `training/loco.p
 emotions every corpus has (angry, happy, neutral, sad; TurEV-DB's calm counts as neutral), other clips
 dropped, the model's other outputs masked and the rest renormalised; "shared": every label the test
 corpus shares with the training set. Targets (issue 15): mean 4-emo UA >= 65 %, worst corpus >= 55 %,
-mean ECE <= 10 %. **emovox-base 1.3's recipe meets none of them**; the 1.3 recipe's augmented and
-telephone copies were not recomputed for this run (CPU time), so its rows use clean features only.
+mean ECE <= 10 %. **emovox-base 1.3's recipe meets none of them**, and no recipe tried so far does.
 Every candidate tried, with its LOCO numbers: `benchmarks/results/loco/README.md`.
 
 {loco}
+Adapting to the held-out corpus (`emovox batch --adapt N`, scored by `emovox evaluate --loco --adapt N`)
+is measured in `benchmarks/results/loco/README.md` ("Third round"): `normalise-size` goes from
+58.6 / 39.7 / 16.5 to 60.4 / 45.5 / 15.7 (mean / worst / ECE) adapted to 50 clips.
 
 ## How well it does (speaker-independent, measured by `emovox evaluate`)
 
