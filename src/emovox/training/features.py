@@ -167,7 +167,9 @@ def copy_names(aug_copies: int, telephone_copies: int = 0, crop_copies: int = 0)
             + [f"tel{k}" for k in range(1, telephone_copies + 1)] + [f"crop{k}" for k in range(1, crop_copies + 1)])
 
 
-CROP_SECONDS = (0.6, 1.5)  # a crop copy is one stretch of this length (uniform) of the clip's speech
+# A crop copy is one stretch of this length (uniform) of the clip's speech. The range is not part of
+# the cache key (crop copies are cached as c{aug_seed}-{index}): change it, clear those cached files.
+CROP_SECONDS = (0.6, 1.5)
 
 
 def random_crop(signal: np.ndarray, rng: np.random.Generator, seconds: tuple[float, float] = CROP_SECONDS) -> np.ndarray:
