@@ -264,12 +264,10 @@ def probe(source) -> tuple[str | None, object]:
 
 def _holds_video(f) -> bool:
     """Whether the container in the open binary file ``f`` has a video stream (its header only)."""
-    import av
-
-    from .vision import FFMPEG_VIDEO_OPTIONS
+    from .vision import open_container
 
     try:
-        with av.open(f, "r", container_options=FFMPEG_VIDEO_OPTIONS, metadata_errors="ignore") as c:
+        with open_container(f) as c:
             return bool(c.streams.video)
     except Exception:  # noqa: BLE001 - not openable as a video: the audio path will say why
         return False

@@ -300,13 +300,18 @@ def load_video(
     return video
 
 
-def _open(data: bytes, name: str, picture: bool = True):
-    """An open container with a video stream (or, ``picture=False``, at least an audio one)."""
+def open_container(f):
+    """The one way emovox opens a video container (an open binary file): only the demuxers of
+    VIDEO_DEMUXERS, no protocol (nothing is opened by name or URL), metadata errors ignored."""
     import av
 
+    return av.open(f, "r", container_options=FFMPEG_VIDEO_OPTIONS, metadata_errors="ignore")
+
+
+def _open(data: bytes, name: str, picture: bool = True):
+    """An open container with a video stream (or, ``picture=False``, at least an audio one)."""
     try:
-        container = av.open(io.BytesIO(data), "r", container_options=FFMPEG_VIDEO_OPTIONS,
-                            metadata_errors="ignore")
+        container = open_container(io.BytesIO(data))
     except Exception as exc:  # noqa: BLE001 - a refused demuxer, corrupt data: any library error
         raise UndecodableVideoError(_undecodable(data, name)) from exc
     if not picture and not container.streams.video and container.streams.audio:
@@ -376,8 +381,7 @@ def _decode_audio(data: bytes, name: str, limit_s: float) -> np.ndarray | None:
     from .audio import SAMPLE_RATE, resample
 
     try:
-        container = av.open(io.BytesIO(data), "r", container_options=FFMPEG_VIDEO_OPTIONS,
-                            metadata_errors="ignore")
+        container = open_container(io.BytesIO(data))
     except Exception:  # noqa: BLE001 - the video open already succeeded; treat as no audio
         return None
     with container:
