@@ -131,15 +131,21 @@ class FaceClassifier:
             raise ValueError(f"crops must be [N,{CROP_SIZE},{CROP_SIZE}], got {x.shape}")
         if not len(x):
             return np.zeros((0, len(self.labels)), np.float32)
-        return np.mean([self.net_probs(i, x) for i in range(len(self._sessions))], axis=0)
+        stacked = views(x, self.shifts)  # the shifted views once, for every net
+        return np.mean([_view_mean(s, stacked, len(x), batch) for s in self._sessions], axis=0)
 
     def net_probs(self, net: int, crops: np.ndarray, shifts=None, batch: int = 256) -> np.ndarray:
         """Net ``net``'s probabilities [N, labels] averaged over its views (``shifts``: the model's)."""
-        shifts = self.shifts if shifts is None else shifts
-        x = views(np.asarray(crops, np.float32), shifts)
-        session = self._sessions[net]
-        out = np.concatenate([session.run(None, {"faces": x[i:i + batch, None]})[0] for i in range(0, len(x), batch)])
-        return out.reshape(len(shifts) + 1, len(crops), -1).mean(axis=0)
+        crops = np.asarray(crops, np.float32)
+        stacked = views(crops, self.shifts if shifts is None else shifts)
+        return _view_mean(self._sessions[net], stacked, len(crops), batch)
+
+
+def _view_mean(session, stacked: np.ndarray, n: int, batch: int) -> np.ndarray:
+    """One net on ``views()`` output [V*N,48,48] -> its probabilities [N, labels] averaged over the V views."""
+    out = np.concatenate([session.run(None, {"faces": stacked[i:i + batch, None]})[0]
+                          for i in range(0, len(stacked), batch)])
+    return out.reshape(len(stacked) // n, n, -1).mean(axis=0)
 
 
 def grey(rgb: np.ndarray) -> np.ndarray:
