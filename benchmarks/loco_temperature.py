@@ -25,9 +25,9 @@ sys.path.insert(0, str(ROOT / "src"))
 
 def scaled(probs: np.ndarray, temperature: float) -> np.ndarray:
     """Softmax of log(probs) / T: the same ranking, sharper (T < 1) or flatter (T > 1)."""
-    logits = np.log(np.clip(probs, 1e-12, 1.0)) / temperature
-    e = np.exp(logits - logits.max(axis=1, keepdims=True))
-    return e / e.sum(axis=1, keepdims=True)
+    from emovox.recognizer import softmax
+
+    return softmax(np.log(np.clip(probs, 1e-12, 1.0)) / temperature)
 
 
 def sweep(folder: Path, temperatures: list[float]) -> list[tuple[float, dict[str, float]]]:
