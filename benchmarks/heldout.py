@@ -1,6 +1,6 @@
 """Shared by robustness.py and weights_heldout.py: one corpus' speaker folds with the shipped recipe.
 
-``held_out`` loads the test corpus (plus, unless ``single_corpus``, the other two corpora, which are
+``held_out`` loads the test corpus (plus, unless ``single_corpus``, the other corpora, which are
 always trained on), its folds, the label sets and the cached pooled features of every clip;
 ``HeldOut.split`` gives a fold's training and test indices; ``write_results`` saves a printed table
 and its per-condition reports.
@@ -18,7 +18,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-CORPORA = ("ravdess", "emodb_2s", "turev_db")
+CORPORA = ("ravdess", "emodb_2s", "turev_db", "ased")
 
 
 @dataclass
@@ -48,7 +48,7 @@ def held_out(corpus: str, corpora: str | Path, recipe, single_corpus: bool = Fal
 
     from emovox.corpora.manifest import read_folds, read_manifest
     from emovox.training.evaluate import speaker_folds
-    from emovox.training.features import FeatureCache, load_backbone
+    from emovox.training.features import FeatureCache, recipe_backbone
     from emovox.training.train import label_order, pooled_matrix
 
     corpora = Path(corpora)
@@ -62,7 +62,7 @@ def held_out(corpus: str, corpora: str | Path, recipe, single_corpus: bool = Fal
     all_rows = rows + others
     labels = label_order(r.emotion for r in all_rows)
     test_labels = [lab for lab in labels if lab in {r.emotion for r in rows}]
-    backbone = load_backbone(recipe.backbone)
+    backbone = recipe_backbone(recipe)  # with the recipe's preprocessing, for the test clips too
     X = pooled_matrix(FeatureCache(backbone, aug_seed=recipe.aug_seed), all_rows, recipe.copies, recipe.pooling)
     return HeldOut(recipe, rows, all_rows, fold_of, labels, test_labels, backbone, X)
 

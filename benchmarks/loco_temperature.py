@@ -6,8 +6,13 @@ four-emotion ECE per held-out corpus and their mean, scored exactly as the LOCO 
 A temperature read off this table uses the held-out labels, so it bounds what any single temperature
 fitted without them can reach; it is not a way to choose one.
 
+``--nested`` chooses one without them: for each held-out corpus, the temperature (on a grid) that gives
+the lowest mean ECE on the *other* corpora's held-out predictions, then scores the held-out corpus at
+it -- out-of-corpus calibration, validated out of corpus. It also prints the temperature fitted on all
+the corpora together: the one a model trained on all of them would carry (recipe ``"temperature"``).
+
 Usage: python benchmarks/loco_temperature.py benchmarks/results/loco/normalise-size-crop3 [DIR ...]
-           [--temperatures 0.8,1,1.2,1.4,1.6,1.8,2,2.5]
+           [--temperatures 0.8,1,1.2,1.4,1.6,1.8,2,2.5] [--nested]
 """
 
 from __future__ import annotations
@@ -50,13 +55,45 @@ def sweep(folder: Path, temperatures: list[float]) -> list[tuple[float, dict[str
     return out
 
 
+GRID = [round(0.5 + 0.05 * k, 2) for k in range(71)]  # 0.5 .. 4.0
+
+
+def nested(folder: Path, grid: list[float] = GRID) -> tuple[dict[str, tuple[float, float]], float]:
+    """({held-out corpus: (T chosen on the other corpora, its ECE at T)}, T chosen on all corpora)."""
+    table = sweep(folder, grid)
+    corpora = list(table[0][1])
+
+    def best(over: list[str]) -> tuple[float, dict[str, float]]:  # lowest mean ECE over ``over``; ties: T nearest 1
+        return min(table, key=lambda row: (round(float(np.mean([row[1][c] for c in over])), 6), abs(row[0] - 1)))
+
+    out = {}
+    for held in corpora:
+        t, eces = best([c for c in corpora if c != held])
+        out[held] = (t, eces[held])
+    return out, best(corpora)[0]
+
+
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("reports", nargs="+", type=Path, help="LOCO report folders (with predictions.jsonl)")
     ap.add_argument("--temperatures", default="0.8,1,1.2,1.4,1.6,1.8,2,2.5")
+    ap.add_argument("--nested", action="store_true",
+                    help="choose each held-out corpus' temperature on the other corpora (no held-out labels)")
     args = ap.parse_args(argv)
     temps = [float(t) for t in args.temperatures.split(",")]
     for folder in args.reports:
+        if args.nested:
+            per, overall = nested(folder)
+            print(f"\n{folder} (temperature chosen on the other corpora' held-out predictions)")
+            print("| held-out corpus | T | ECE % at T | ECE % at T = 1 |")
+            print("|---|---:|---:|---:|")
+            plain = sweep(folder, [1.0])[0][1]
+            for c, (t, e) in per.items():
+                print(f"| {c} | {t:g} | {100 * e:.1f} | {100 * plain[c]:.1f} |")
+            print(f"| **mean** | | **{100 * np.mean([e for _, e in per.values()]):.1f}** "
+                  f"| {100 * np.mean(list(plain.values())):.1f} |")
+            print(f"temperature chosen on all {len(per)} corpora: {overall:g}")
+            continue
         table = sweep(folder, temps)
         corpora = list(table[0][1])
         print(f"\n{folder}")

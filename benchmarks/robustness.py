@@ -1,16 +1,16 @@
 """How the shipped recipe holds up on degraded test audio: white noise and a telephone channel.
 
 Speaker-independent, as `emovox evaluate`: for each fold of a corpus the shipped recipe is retrained
-on the other speakers (plus, by default, all of the other two corpora, as the shipped model is), on
-the cached clean + augmented features; the held-out speakers' clips are then degraded, encoded and
+on the other speakers (plus, by default, all of the other corpora, as the shipped model is), on
+the cached training copies; the held-out speakers' clips are then degraded, encoded and
 scored. Every condition is scored by the same heads, so the rows differ only in the test audio.
 
 Conditions (seeded): clean; white Gaussian noise at 20, 10 and 5 dB SNR (relative to the clip's
 RMS); telephone: 300-3400 Hz band-pass, 8 kHz sampling, G.711 mu-law and back; cellular: the AMR-NB
-speech codec at 12.2 kbit/s (8 kHz). The shipped recipe trains on a telephone copy of every clip
-(random band edges, mu-law or A-law: training.channel.random_telephone), so the telephone row tests a
-channel of the kind it trained on; no AMR-NB (nor any other speech codec) is in training, so the
-cellular row is a channel it never heard.
+speech codec at 12.2 kbit/s (8 kHz). A recipe with ``telephone_copies`` trains on a telephone copy of
+every clip (random band edges, mu-law or A-law: training.channel.random_telephone), so there the
+telephone row tests a channel of the kind it trained on; no AMR-NB (nor any other speech codec) is in
+any training copy, so the cellular row is a channel it never heard.
 
 Usage: python benchmarks/robustness.py [--corpus ravdess|emodb_2s|turev_db] [--single-corpus] [--variant JSON]
 Prints a Markdown table; --out writes it and the per-condition reports (JSON) to a folder.
@@ -100,7 +100,8 @@ def main() -> None:
                                          h.test_labels))
         print(f"fold {fold} done ({time.time() - t0:.0f} s)", file=sys.stderr)
 
-    trained_on = args.corpus if args.single_corpus else "all three corpora (test speakers held out)"
+    trained_on = args.corpus if args.single_corpus else (
+        f"all {len({r.corpus for r in h.all_rows})} corpora (test speakers held out)")
     if json.loads(args.variant):
         trained_on += f", recipe variant {args.variant}"
     lines = [f"{args.corpus}: {len(h.folds)} speaker-independent folds, trained on {trained_on}, "

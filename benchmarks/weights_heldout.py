@@ -1,7 +1,7 @@
 """Shipped weights (fp16 storage) vs int8 on speakers the head never saw, through the public API.
 
-For each RAVDESS fold the shipped recipe is retrained on the other speakers (plus all of EmoDB-2s and
-TurEV-DB, as the shipped model is), exported twice (``weights="fp16"``, the shipped storage, and
+For each RAVDESS fold the shipped recipe is retrained on the other speakers (plus all of the other
+corpora, as the shipped model is), exported twice (``weights="fp16"``, the shipped storage, and
 ``weights="int8"``, dynamic int8 matmuls) into a temporary folder, and both exports score the
 held-out clips through ``emovox.load_model(...).predict_many`` -- the path users run. Prints UA, ECE,
 how often the two agree on the top emotion, the largest score difference, and the median model time.
@@ -72,7 +72,7 @@ def main() -> None:
                 max_diff = max(max_diff, max(abs(a.scores[k] - b.scores[k]) for k in a.scores))
         print(f"fold {fold} done ({time.time() - t0:.0f} s)", file=sys.stderr)
 
-    lines = [f"{args.corpus}: folds {', '.join(wanted)}, each head trained on the other speakers + the other two "
+    lines = [f"{args.corpus}: folds {', '.join(wanted)}, each head trained on the other speakers + the other "
              f"corpora, scored through emovox.load_model().predict_many ({time.time() - t0:.0f} s)", "",
              "| weights | clips | UA % (mean of folds) | UA % (pooled) | ECE % (pooled) | predict(path) median ms |",
              "|---|---:|---:|---:|---:|---:|"]

@@ -239,3 +239,33 @@ def test_temperature_sweep_at_one_reproduces_a_saved_loco_report():
     assert np.allclose(mod.scaled(p, 1.0), p)
     assert (mod.scaled(p, 2.0).max(axis=1) < p.max(axis=1)).all()
     assert (mod.scaled(p, 2.0).argmax(axis=1) == p.argmax(axis=1)).all()
+
+
+def test_nested_temperature_is_chosen_on_the_other_corpora(tmp_path):
+    """``loco_temperature.py --nested``: each held-out corpus gets the temperature that suits the
+    *other* corpora's predictions. Three corpora are overconfident the same way (right 60 % of the time
+    at confidence 0.9) and one is well calibrated: the odd one out is scored at the others' T (> 1,
+    which makes it worse than T = 1), and each of the three at a T above 1 that helps it."""
+    import importlib.util
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    spec = importlib.util.spec_from_file_location("loco_temperature", root / "benchmarks" / "loco_temperature.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    rng = np.random.default_rng(0)
+    labels = ["neutral", "happy", "sad", "angry"]
+    lines = []
+    for corpus, hit_rate, top in (("a", 0.6, 0.9), ("b", 0.6, 0.9), ("c", 0.6, 0.9), ("d", 0.9, 0.9)):
+        for i in range(400):
+            truth = labels[i % 4]
+            pred = truth if rng.random() < hit_rate else labels[(i + 1) % 4]
+            scores = {lab: (top if lab == pred else (1 - top) / 3) for lab in labels}
+            lines.append(json.dumps({"corpus": corpus, "truth": truth, "scores": scores}))
+    (tmp_path / "predictions.jsonl").write_text("\n".join(lines) + "\n")
+    per, overall = mod.nested(tmp_path)
+    (plain,) = [e for _, e in mod.sweep(tmp_path, [1.0])]
+    assert per["d"][0] > 1.2 and per["d"][1] > plain["d"] + 0.1
+    for c in "abc":
+        assert per[c][0] > 1.2 and per[c][1] < plain[c] - 0.1
+    assert overall > 1.2

@@ -55,6 +55,9 @@ class Recipe:
     # "global": one temperature; "domain": one per corpus, mixed per clip; "corpus": one temperature
     # fitted on out-of-corpus predictions (each training corpus predicted by a head fitted on the others)
     calibration: str = "domain"
+    # > 0: divide the logits by this fixed temperature instead of fitting one (needs calibrate false), e.g.
+    # the one `benchmarks/loco_temperature.py --nested` chose on the recipe's out-of-corpus predictions
+    temperature: float = 0.0
     refit: bool = True  # after validation, fit again on all training speakers (same epochs)
     threads: int = 1
     adapt_head: bool = False  # also fit a head on per-corpus-centred features (Recognizer.adapt)
@@ -101,6 +104,12 @@ class Recipe:
             raise EmovoxError(f"recipe pooling must be one of {', '.join(POOLINGS)}, got {recipe.pooling!r}")
         if recipe.calibration not in ("global", "domain", "corpus"):
             raise EmovoxError(f"recipe calibration must be 'global', 'domain' or 'corpus', got {recipe.calibration!r}")
+        if (isinstance(recipe.temperature, bool) or not isinstance(recipe.temperature, (int, float))
+                or not recipe.temperature >= 0):
+            raise EmovoxError(f"recipe temperature must be a number > 0 (or 0: none), got {recipe.temperature!r}")
+        if recipe.temperature and recipe.calibrate:
+            raise EmovoxError("recipe temperature is a fixed temperature: set calibrate to false to use it "
+                              "(calibrate true fits one)")
         return recipe
 
     @classmethod
@@ -407,6 +416,8 @@ def fit_head(data: FitData, recipe: Recipe, seed: int = 0) -> FitResult:
     if temperatures and recipe.calibration == "domain":
         _attach_domain(head, data, recipe, temperatures)
         temperature = 1.0  # the head divides by its own input-dependent temperature
+    if recipe.temperature:
+        temperature = float(recipe.temperature)
     held_speakers = sorted({data.speaker[i] for rows in oof_rows for i in rows})
     return FitResult(head, temperature, held_speakers, report)
 

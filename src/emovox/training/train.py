@@ -178,6 +178,8 @@ def save_model(trained: Trained, out: str | os.PathLike, *, name: str, version: 
 def calibration_text(trained: Trained) -> str:
     """How the trained head is calibrated, in one phrase (for the card and the CLI)."""
     temps = trained.fit.val.get("temperatures") or {}
+    if trained.recipe.temperature:
+        return f"a fixed temperature ({trained.recipe.temperature:g}) set by the recipe"
     if not trained.recipe.calibrate or not trained.fit.val:
         return "none"
     if trained.recipe.calibration == "corpus" and len(trained.data["corpora"]) >= 2:
