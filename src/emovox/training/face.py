@@ -92,9 +92,16 @@ def _augment(x, gen):
     x = x[:, oy:oy + CROP, ox:ox + CROP].float() / 255.0
     flip = torch.rand(b, generator=gen) < 0.5
     x[flip] = x[flip].flip(-1)
-    gain = 1 + 0.2 * (torch.rand(b, 1, 1, generator=gen) - 0.5)  # brightness/contrast jitter
-    x = ((x - 0.5) * gain + 0.5).clamp(0, 1)
-    return ((x - MEAN) / STD).unsqueeze(1)
+    return _jitter(x, gen, 0.2).unsqueeze(1)
+
+
+def _jitter(x, gen, amount: float):
+    """Per face brightness/contrast jitter (a gain of 1 +- amount/2 about mid-grey), then the
+    normalisation the net expects."""
+    import torch
+
+    gain = 1 + amount * (torch.rand((x.shape[0],) + (1,) * (x.dim() - 1), generator=gen) - 0.5)
+    return (((x - 0.5) * gain + 0.5).clamp(0, 1) - MEAN) / STD
 
 
 def _augment_affine(x, gen):
@@ -117,10 +124,7 @@ def _augment_affine(x, gen):
     grid = F.affine_grid(theta, list(x.shape), align_corners=False)
     x = F.grid_sample(x, grid, mode="bilinear", padding_mode="border", align_corners=False)
     m = (SIZE - CROP) // 2
-    x = x[:, :, m:m + CROP, m:m + CROP]
-    gain = 1 + 0.3 * (torch.rand(b, 1, 1, 1, generator=gen) - 0.5)
-    x = ((x - 0.5) * gain + 0.5).clamp(0, 1)
-    return (x - MEAN) / STD
+    return _jitter(x[:, :, m:m + CROP, m:m + CROP], gen, 0.3)
 
 
 AUGMENT = {"basic": _augment, "affine": _augment_affine}
