@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Measure the shipped recipe on the three speaker-independent protocols, single-corpus and
-# multi-corpus, with `emovox evaluate` (each fold retrains the recipe from scratch).
-# Cross-corpus protocols (cross-ravdess, cross-emodb, cross-turev): train the recipe on the other two
-# corpora (all speakers), then score the whole held-out corpus on the labels the training corpora
+# multi-corpus (the -multi ones also train on all of the other three corpora), with `emovox evaluate`
+# (each fold retrains the recipe from scratch).
+# Cross-corpus protocols of 1.x (cross-ravdess, cross-emodb, cross-turev; loco replaces them): train the
+# recipe on the other two corpora (all speakers), then score the whole held-out corpus on the labels the training corpora
 # have (clips of other emotions are dropped and counted in the report); then again after adapting the
 # model to 50 random unlabelled clips of the held-out corpus (Recognizer.adapt), into <protocol>-adapted.
 # loco: leave one corpus out over the four corpora (`emovox evaluate --loco`): for each corpus, train the
@@ -39,11 +40,11 @@ for p in "${@:-ravdess emodb turev ravdess-multi emodb-multi turev-multi}"; do
       emodb) run $q --manifest "$EMO" --loso --report $OUT/$q ;;
       turev) run $q --manifest "$TUR" --loso --report $OUT/$q ;;
       ravdess-multi) run $q --manifest "$RAV" --folds "$C/ravdess/folds.csv" --train-manifest "$EMO" \
-                       --train-manifest "$TUR" --labels $RAV_LABELS --report $OUT/$q ;;
+                       --train-manifest "$TUR" --train-manifest "$ASED" --labels $RAV_LABELS --report $OUT/$q ;;
       emodb-multi) run $q --manifest "$EMO" --loso --train-manifest "$RAV" --train-manifest "$TUR" \
-                     --labels $EMO_LABELS --report $OUT/$q ;;
+                     --train-manifest "$ASED" --labels $EMO_LABELS --report $OUT/$q ;;
       turev-multi) run $q --manifest "$TUR" --loso --train-manifest "$RAV" --train-manifest "$EMO" \
-                     --labels $TUR_LABELS --report $OUT/$q ;;
+                     --train-manifest "$ASED" --labels $TUR_LABELS --report $OUT/$q ;;
       cross-ravdess) cross $q "$RAV" neutral,calm,happy,sad,angry,fearful,disgust "$EMO" "$TUR" ;;
       cross-emodb) cross $q "$EMO" neutral,happy,sad,angry,fearful,disgust "$RAV" "$TUR" ;;
       cross-turev) cross $q "$TUR" $TUR_LABELS "$RAV" "$EMO" ;;
