@@ -28,7 +28,7 @@ PROTOCOLS = [  # name, title, target UA, scored classes
     ("turev-multi", "TurEV-DB, leave one speaker out, + all of RAVDESS, EmoDB-2s and ASED", 0.65, 4),
 ]
 LOCO = ROOT / "benchmarks" / "results" / "loco"
-SHIPPED_LOCO = "normalise-size-crop3-wide-tel"  # the shipped recipe's LOCO run (before its fixed temperature)
+SHIPPED_LOCO = "normalise-size-crop3-wide-tel-aug"  # the shipped recipe's LOCO run (before its fixed temperature)
 PREVIOUS_LOCO = "base-1.3"  # the 1.3 recipe as shipped, for comparison
 MANIFESTS = ("ravdess", "emodb_2s", "turev_db", "ased")
 TRAIN_COMMAND = (
@@ -69,7 +69,8 @@ def robustness() -> str:
             "the six RAVDESS folds, each head trained on the other speakers plus the other three corpora, the "
             "held-out clips degraded before encoding (white noise relative to each clip's RMS; telephone = "
             "300-3400 Hz band-pass, 8 kHz, G.711 mu-law; cellular = the AMR-NB speech codec at 12.2 kbit/s, "
-            "which no training copy imitates):\n\n" + table.read_text().strip())
+            "which no training copy imitates):\n\n" + table.read_text().strip()
+            + ("\n\n" + (folder / "README.md").read_text().strip() if (folder / "README.md").is_file() else ""))
 
 
 def public_path() -> str:
@@ -82,7 +83,8 @@ def public_path() -> str:
     return ("The numbers above score cached features with the PyTorch head. The same protocol through the "
             "exported ONNX model and `emovox.load_model().predict_many` (what users run; "
             f"`python benchmarks/weights_heldout.py --out {folder.relative_to(ROOT)}`, RAVDESS folds, "
-            "each fold's head exported as shipped (fp16) and as int8):\n\n" + table.read_text().strip())
+            "each fold's head exported as shipped (fp16) and as int8). **Measured for emovox-base 1.3** (its recipe, "
+            "three corpora); not re-run for 2.0:\n\n" + table.read_text().strip())
 
 
 def calibration_text(extra: dict) -> str:
@@ -208,8 +210,11 @@ trims silence and fixes the loudness before the encoder, trains on ASED (Amharic
 adds three copies of every training clip cut to a 0.6-1.5 s stretch of its speech (users' clips may be
 one word), weighs corpora by size, uses a stronger L2 (0.01), drops the per-corpus temperatures and the
 corpus classifier (they learn corpus identity), and divides the logits by one temperature chosen on
-corpora the head had not seen. It keeps 1.3's telephone-channel copy of every clip (drops its two
-noise/pitch/tempo copies). The cost: about two points on held-out speakers of RAVDESS (below).
+corpora the head had not seen. It keeps 1.3's two noise/pitch/tempo copies and its telephone-channel
+copy of every clip: LOCO's four corpora are all fairly clean recordings, so LOCO cannot see what noise
+or a phone line does, and without the noise copies the same recipe fell to chance on noisy speech
+(`benchmarks/results/loco/README.md`, "Fifth round"). The cost: a few points on held-out speakers of
+RAVDESS and TurEV-DB, and calibration within the training corpora (below).
 
 ## Training data
 
@@ -230,8 +235,10 @@ It is printed by `emovox train` as a sanity check; the recipe was chosen by LOCO
 1. Preprocessing (`emovox/preprocess.py`, the same at training and inference): trim leading and
    trailing silence (never below 100 ms), then scale the clip to -23 dBFS RMS.
 2. Features, cached per clip: pad to 1 s, Whisper log-mel, encoder -> 5 hidden states. Besides the
-   clean clip, three crop copies (`emovox.training.features.random_crop`, seeded: one 0.6-1.5 s
-   stretch of the trimmed speech; a shorter clip stays whole) and one telephone copy
+   clean clip, two augmented copies (audiomentations, seeded: Gaussian noise at 10-35 dB SNR, gain
+   +-6 dB, pitch +-2 semitones, tempo 0.9-1.1, shift +-10 %, each with p = 0.5), three crop copies
+   (`emovox.training.features.random_crop`, seeded: one 0.6-1.5 s stretch of the trimmed speech; a
+   shorter clip stays whole) and one telephone copy
    (`emovox.training.channel.random_telephone`, seeded: Butterworth band-pass with edges drawn from
    200-500 Hz and 3000-3700 Hz, order 2-6, gain +-6 dB, 8 kHz G.711 mu-law or A-law through FFmpeg,
    back to 16 kHz).
