@@ -73,6 +73,19 @@ def nested(folder: Path, grid: list[float] = GRID) -> tuple[dict[str, tuple[floa
     return out, best(corpora)[0]
 
 
+def nested_table(folder: Path) -> tuple[str, dict[str, tuple[float, float]], float, float]:
+    """``nested`` as a Markdown table (per held-out corpus: its T, the ECE at it and at T = 1; then the
+    means), with ``nested``'s per-corpus answer, the mean ECE at the nested T and the T chosen on all."""
+    per, overall = nested(folder)
+    (plain,) = [eces for _, eces in sweep(folder, [1.0])]
+    mean = float(np.mean([e for _, e in per.values()]))
+    rows = ["| held-out corpus | T chosen on the other corpora | ECE 4-emo % at that T | ECE 4-emo % at T = 1 |",
+            "|---|---:|---:|---:|"]
+    rows += [f"| {c} | {t:g} | {100 * e:.1f} | {100 * plain[c]:.1f} |" for c, (t, e) in per.items()]
+    rows.append(f"| **mean** | | **{100 * mean:.1f}** | {100 * np.mean(list(plain.values())):.1f} |")
+    return "\n".join(rows), per, mean, overall
+
+
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("reports", nargs="+", type=Path, help="LOCO report folders (with predictions.jsonl)")
@@ -83,16 +96,8 @@ def main(argv=None) -> None:
     temps = [float(t) for t in args.temperatures.split(",")]
     for folder in args.reports:
         if args.nested:
-            per, overall = nested(folder)
-            print(f"\n{folder} (temperature chosen on the other corpora' held-out predictions)")
-            print("| held-out corpus | T | ECE % at T | ECE % at T = 1 |")
-            print("|---|---:|---:|---:|")
-            plain = sweep(folder, [1.0])[0][1]
-            for c, (t, e) in per.items():
-                print(f"| {c} | {t:g} | {100 * e:.1f} | {100 * plain[c]:.1f} |")
-            print(f"| **mean** | | **{100 * np.mean([e for _, e in per.values()]):.1f}** "
-                  f"| {100 * np.mean(list(plain.values())):.1f} |")
-            print(f"temperature chosen on all {len(per)} corpora: {overall:g}")
+            table, _, _, overall = nested_table(folder)
+            print(f"\n{folder}\n{table}\ntemperature chosen on all the corpora: {overall:g}")
             continue
         table = sweep(folder, temps)
         corpora = list(table[0][1])

@@ -109,19 +109,12 @@ def calibration_verdict(reports: dict) -> str:
             "underconfident (mean confidence below accuracy; reliability diagrams in each report).")
 
 
-def nested_table() -> tuple[str, float]:
-    """The nested temperature table of the shipped recipe's LOCO run and its mean ECE."""
+def loco_temperature():
+    """benchmarks/loco_temperature.py as a module (it is a script, not part of the package)."""
     spec = importlib.util.spec_from_file_location("loco_temperature", ROOT / "benchmarks" / "loco_temperature.py")
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
-    per, overall = mod.nested(LOCO / SHIPPED_LOCO)
-    (plain,) = [e for _, e in mod.sweep(LOCO / SHIPPED_LOCO, [1.0])]
-    rows = ["| held-out corpus | T chosen on the other three corpora | ECE 4-emo % at that T | ECE 4-emo % without |",
-            "|---|---:|---:|---:|"]
-    rows += [f"| {c} | {t:g} | {pct(e)} | {pct(plain[c])} |" for c, (t, e) in per.items()]
-    mean = sum(e for _, e in per.values()) / len(per)
-    rows.append(f"| **mean** | | **{pct(mean)}** | {pct(sum(plain.values()) / len(plain))} |")
-    return "\n".join(rows) + f"\n\nChosen on all four corpora (what the shipped model carries): T = {overall:g}.", mean
+    return mod
 
 
 def loco_section() -> str:
@@ -130,11 +123,7 @@ def loco_section() -> str:
 
     new = json.loads((LOCO / SHIPPED_LOCO / "report.json").read_text())
     old = json.loads((LOCO / PREVIOUS_LOCO / "report.json").read_text())
-    nested, nested_mean = nested_table()
-    spec = importlib.util.spec_from_file_location("loco_temperature", ROOT / "benchmarks" / "loco_temperature.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    per, _ = mod.nested(LOCO / SHIPPED_LOCO)
+    nested, per, nested_mean, overall = loco_temperature().nested_table(LOCO / SHIPPED_LOCO)
     rows = ["| held-out corpus | 1.3: UA 4-emo % | 1.3: ECE % | 2.0: UA 4-emo % | 2.0: ECE % (nested T) |",
             "|---|---:|---:|---:|---:|"]
     for c in new["corpora"]:
@@ -151,6 +140,7 @@ def loco_section() -> str:
         f"`{new['meta']['command']}`):", "", loco_table(new), "",
         "Its temperature, chosen for each held-out corpus on the other three corpora's held-out predictions "
         f"(`python benchmarks/loco_temperature.py --nested benchmarks/results/loco/{SHIPPED_LOCO}`):", "", nested, "",
+        f"Chosen on all four corpora (what the shipped model carries): T = {overall:g}.", "",
         f"1.3's recipe as shipped: `{old['meta']['command']}`.", ""])
 
 

@@ -269,3 +269,7 @@ def test_nested_temperature_is_chosen_on_the_other_corpora(tmp_path):
     for c in "abc":
         assert per[c][0] > 1.2 and per[c][1] < plain[c] - 0.1
     assert overall > 1.2
+    table, per_again, mean, overall_again = mod.nested_table(tmp_path)  # what --nested and the card print
+    assert per_again == per and overall_again == overall
+    assert mean == pytest.approx(np.mean([e for _, e in per.values()]))
+    assert f"| d | {per['d'][0]:g} | {100 * per['d'][1]:.1f} | {100 * plain['d']:.1f} |" in table
