@@ -4,9 +4,12 @@ synthetic features, and `emovox evaluate --loco` end to end on a small real subs
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
 
 torch = pytest.importorskip("torch")
 pytest.importorskip("sklearn")
@@ -220,17 +223,22 @@ def test_recipe_relabel_must_map_names_to_names():
         Recipe.from_dict({"relabel": {"calm": 1}})
 
 
-def test_temperature_sweep_at_one_reproduces_a_saved_loco_report():
-    """benchmarks/loco_temperature.py scores a saved LOCO run as the report did: at T = 1 its ECE per
-    corpus is the report's; a flatter T lowers the mean confidence on every corpus."""
+@pytest.fixture(scope="module")
+def loco_temperature():
+    """benchmarks/loco_temperature.py as a module (a script, not part of the package)."""
     import importlib.util
-    from pathlib import Path
 
-    root = Path(__file__).resolve().parents[1]
-    spec = importlib.util.spec_from_file_location("loco_temperature", root / "benchmarks" / "loco_temperature.py")
+    spec = importlib.util.spec_from_file_location("loco_temperature", ROOT / "benchmarks" / "loco_temperature.py")
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
-    folder = root / "benchmarks" / "results" / "loco" / "normalise-size-crop3"
+    return mod
+
+
+def test_temperature_sweep_at_one_reproduces_a_saved_loco_report(loco_temperature):
+    """benchmarks/loco_temperature.py scores a saved LOCO run as the report did: at T = 1 its ECE per
+    corpus is the report's; a flatter T lowers the mean confidence on every corpus."""
+    mod = loco_temperature
+    folder = ROOT / "benchmarks" / "results" / "loco" / "normalise-size-crop3"
     report = json.loads((folder / "report.json").read_text())
     (t, eces), = mod.sweep(folder, [1.0])
     # the saved scores are rounded to 5 decimals: a clip may move to the next confidence bin
@@ -241,18 +249,12 @@ def test_temperature_sweep_at_one_reproduces_a_saved_loco_report():
     assert (mod.scaled(p, 2.0).argmax(axis=1) == p.argmax(axis=1)).all()
 
 
-def test_nested_temperature_is_chosen_on_the_other_corpora(tmp_path):
+def test_nested_temperature_is_chosen_on_the_other_corpora(tmp_path, loco_temperature):
     """``loco_temperature.py --nested``: each held-out corpus gets the temperature that suits the
     *other* corpora's predictions. Three corpora are overconfident the same way (right 60 % of the time
     at confidence 0.9) and one is well calibrated: the odd one out is scored at the others' T (> 1,
     which makes it worse than T = 1), and each of the three at a T above 1 that helps it."""
-    import importlib.util
-    from pathlib import Path
-
-    root = Path(__file__).resolve().parents[1]
-    spec = importlib.util.spec_from_file_location("loco_temperature", root / "benchmarks" / "loco_temperature.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
+    mod = loco_temperature
     rng = np.random.default_rng(0)
     labels = ["neutral", "happy", "sad", "angry"]
     lines = []
