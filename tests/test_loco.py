@@ -275,3 +275,50 @@ def test_nested_temperature_is_chosen_on_the_other_corpora(tmp_path, loco_temper
     assert per_again == per and overall_again == overall
     assert mean == pytest.approx(np.mean([e for _, e in per.values()]))
     assert f"| d | {per['d'][0]:g} | {100 * per['d'][1]:.1f} | {100 * plain['d']:.1f} |" in table
+
+
+@pytest.fixture(scope="module")
+def loco_routes():
+    """benchmarks/loco_routes.py as a module."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("loco_routes", ROOT / "benchmarks" / "loco_routes.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_nuisance_projection_removes_group_offsets_and_keeps_the_emotion_axis(loco_routes):
+    rng = np.random.default_rng(3)
+    n = 400
+    emotion = rng.integers(0, 2, n)
+    group = rng.integers(0, 4, n)
+    X = rng.normal(size=(n, 6)) * 0.1
+    X[:, 0] += 2.0 * emotion  # the label lives on feature 0
+    X[:, 1] += np.array([-3.0, -1.0, 1.0, 3.0])[group]  # each group shifted along feature 1
+    X[:, 2] += 0.5 * X[:, 1]  # ... and partly along feature 2
+    mean, scale, U = loco_routes.nuisance_projection(X, emotion, group, 1)
+    Z = loco_routes.project(X, mean, scale, U)
+    offsets = np.stack([Z[group == g].mean(axis=0) for g in range(4)])
+    before = np.stack([((X - mean) / scale)[group == g].mean(axis=0) for g in range(4)])
+    assert np.abs(before[:, 1:3] - before[:, 1:3].mean(axis=0)).max() > 1.0
+    assert np.abs(offsets[:, 1:3] - offsets[:, 1:3].mean(axis=0)).max() < 0.05  # the shifted features agree now
+    gap = Z[emotion == 1].mean(axis=0) - Z[emotion == 0].mean(axis=0)
+    assert gap[0] > 1.5 and np.abs(gap[1:]).max() < 0.2  # the emotion axis survives
+
+
+def test_test_time_averaging_averages_the_copies_probabilities():
+    rows, X = _corpora(np.random.default_rng(0))
+    X2 = np.stack([X[0], X[0] + 100.0])  # a second "copy", far off: its predictions differ
+    calls = []
+
+    def fit(train_rows, train_X, labels):
+        def predict(Z):
+            calls.append(Z[0, 0])
+            return np.tile(np.eye(len(labels))[int(Z[0, 0] > 50)], (len(Z), 1))
+        return predict
+
+    predictions = loco_predict(rows, X2, fit, test_copies=[0, 1])
+    assert len(calls) == 2 * len(predictions)
+    for p in predictions.values():
+        assert np.allclose(p["probs"][:, :2].sum(axis=1), 1.0) and np.allclose(p["probs"][:, :2], 0.5)

@@ -121,8 +121,10 @@ def recipe_fit(recipe, seed: int = 0, adapt: int = 0, adapt_scale: bool = False)
 
 
 def loco_predict(rows: Sequence[ManifestRow], X: np.ndarray, fit: Fit,
-                 progress: bool = False) -> dict[str, dict]:
-    """For each corpus: fit on the others' rows (all copies of X), predict its clean features (X[0])."""
+                 progress: bool = False, test_copies: Sequence[int] = (0,)) -> dict[str, dict]:
+    """For each corpus: fit on the others' rows (all copies of X), predict its clean features (X[0]);
+    ``test_copies``: the copies of X whose predictions are averaged per held-out clip instead
+    (test-time averaging, e.g. the clean clip and its crops)."""
     from tqdm.auto import tqdm
 
     from .train import label_order
@@ -138,7 +140,8 @@ def loco_predict(rows: Sequence[ManifestRow], X: np.ndarray, fit: Fit,
         train_rows = [rows[i] for i in train]
         labels = label_order(r.emotion for r in train_rows)
         predict = fit(train_rows, X[:, train], labels)
-        out[name] = {"truth": [rows[i].emotion for i in test], "probs": predict(X[0, test]), "labels": labels,
+        probs = np.mean([predict(X[c, test]) for c in test_copies], axis=0)
+        out[name] = {"truth": [rows[i].emotion for i in test], "probs": probs, "labels": labels,
                      "paths": [str(rows[i].path) for i in test], "train_clips": int(len(train))}
     return out
 
