@@ -14,6 +14,8 @@ settings, each against the recipe itself in the same run:
   0.6-1.5 s stretches the training copies use) and the probabilities are averaged, e.g.
   ``tta:clean,crop1,crop2,crop3``; the head is the recipe's.
 - ``recipe:JSON``  recipe settings changed (e.g. ``recipe:{"hidden": 256, "seeds": 1}`` for an MLP head).
+- ``ensemble:ROUTE + ROUTE ...``  the routes' held-out probabilities averaged (a route already run
+  in the same call is not run again).
 
 Each route prints one line: 4-emotion UA mean and worst over the held-out corpora, mean ECE with no
 temperature and at a temperature chosen per held-out corpus on the other corpora's predictions (as
@@ -76,22 +78,13 @@ def nap_fit(inner, groups: str, k: int):
     return fit
 
 
-def nested_ece(predictions: dict, grid=None) -> tuple[float, float]:
-    """Mean 4-emotion ECE at a temperature chosen per held-out corpus on the others, and the T chosen on all."""
-    from loco_temperature import GRID, scaled
+def nested_ece(predictions: dict) -> tuple[float, float]:
+    """Mean 4-emotion ECE at a temperature chosen per held-out corpus on the others, and the T chosen on
+    all (``loco_temperature.nested`` on in-memory predictions)."""
+    from loco_temperature import nested
 
-    from emovox.training.loco import FOUR, HARMONISE, restricted_metrics
-
-    grid = grid or GRID
-    ece = {t: {n: restricted_metrics(p["truth"], scaled(p["probs"], t), p["labels"], list(FOUR), HARMONISE)["ece"]
-               for n, p in predictions.items()} for t in grid}
-    names = list(predictions)
-
-    def best(over):
-        return min(grid, key=lambda t: (round(float(np.mean([ece[t][c] for c in over])), 6), abs(t - 1)))
-
-    per = [ece[best([o for o in names if o != n])][n] for n in names]
-    return float(np.mean(per)), best(names)
+    per, overall = nested(predictions)
+    return float(np.mean([ece for _, ece in per.values()])), overall
 
 
 def loco_routes(rows, X, copies, recipe, route: str, seed: int = 0):
@@ -120,7 +113,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--config", help="recipe.json (its copies are the training copies)")
     ap.add_argument("--manifest", action="append", default=[])
-    ap.add_argument("--route", action="append", default=[], help="base | nap:GROUPS:K | tta:COPIES | recipe:JSON")
+    ap.add_argument("--route", action="append", default=[], help="base | nap:GROUPS:K | tta:COPIES | recipe:JSON | ensemble:ROUTE + ROUTE")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", required=True, help="folder: routes.jsonl (one line appended per route)")
     ap.add_argument("--table", action="store_true", help="only print every route of OUT/routes.jsonl as one table")
@@ -145,9 +138,21 @@ def main() -> None:
     X = pooled_matrix(FeatureCache(recipe_backbone(recipe), aug_seed=recipe.aug_seed), rows, copies, recipe.pooling)
     out.mkdir(parents=True, exist_ok=True)
     print("\n" + HEADER)
+    done: dict[str, dict] = {}
+
+    def predict(route: str) -> dict:
+        if route not in done:
+            if route.startswith("ensemble:"):
+                members = [predict(m.strip()) for m in route.partition(":")[2].split(" + ")]
+                done[route] = {name: dict(p, probs=np.mean([m[name]["probs"] for m in members], axis=0))
+                               for name, p in members[0].items()}
+            else:
+                done[route] = loco_routes(rows, X, copies, recipe, route, args.seed)
+        return done[route]
+
     for route in args.route or ["base"]:
         t0 = time.time()
-        predictions = loco_routes(rows, X, copies, recipe, route, args.seed)
+        predictions = predict(route)
         report = loco_report(predictions, {"route": route, "recipe": recipe.to_dict()})
         f = report["summary"]["four"]
         nested, t_all = nested_ece(predictions)

@@ -35,32 +35,38 @@ def scaled(probs: np.ndarray, temperature: float) -> np.ndarray:
     return softmax(np.log(np.clip(probs, 1e-12, 1.0)) / temperature)
 
 
-def sweep(folder: Path, temperatures: list[float]) -> list[tuple[float, dict[str, float]]]:
-    """[(T, {corpus: four-emotion ECE})] for one LOCO report folder."""
-    from emovox.training.loco import FOUR, HARMONISE, restricted_metrics
-
-    rows = [json.loads(line) for line in (folder / "predictions.jsonl").read_text().splitlines() if line.strip()]
+def held_out(source) -> dict[str, tuple[list[str], np.ndarray, list[str]]]:
+    """{corpus: (truth, probs, labels)} from a LOCO report folder (its predictions.jsonl) or from
+    in-memory LOCO predictions (``training.loco.loco_predict``'s answer)."""
+    if isinstance(source, dict):
+        return {c: (list(p["truth"]), np.asarray(p["probs"]), list(p["labels"])) for c, p in sorted(source.items())}
+    rows = [json.loads(line) for line in (Path(source) / "predictions.jsonl").read_text().splitlines() if line.strip()]
     by_corpus: dict[str, list[dict]] = {}
     for r in rows:
         by_corpus.setdefault(r["corpus"], []).append(r)
-    out = []
-    for t in temperatures:
-        eces = {}
-        for corpus, rs in sorted(by_corpus.items()):
-            labels = list(rs[0]["scores"])  # each held-out corpus has its own training labels
-            probs = np.array([[r["scores"][k] for k in labels] for r in rs])
-            m = restricted_metrics([r["truth"] for r in rs], scaled(probs, t), labels, list(FOUR), HARMONISE)
-            eces[corpus] = m["ece"]
-        out.append((t, eces))
+    out = {}
+    for corpus, rs in sorted(by_corpus.items()):
+        labels = list(rs[0]["scores"])  # each held-out corpus has its own training labels
+        out[corpus] = ([r["truth"] for r in rs], np.array([[r["scores"][k] for k in labels] for r in rs]), labels)
     return out
+
+
+def sweep(source, temperatures: list[float]) -> list[tuple[float, dict[str, float]]]:
+    """[(T, {corpus: four-emotion ECE})] for one LOCO run (a report folder or predictions, see held_out)."""
+    from emovox.training.loco import FOUR, HARMONISE, restricted_metrics
+
+    corpora = held_out(source)
+    return [(t, {c: restricted_metrics(truth, scaled(probs, t), labels, list(FOUR), HARMONISE)["ece"]
+                 for c, (truth, probs, labels) in corpora.items()}) for t in temperatures]
 
 
 GRID = [round(0.5 + 0.05 * k, 2) for k in range(71)]  # 0.5 .. 4.0
 
 
-def nested(folder: Path, grid: list[float] = GRID) -> tuple[dict[str, tuple[float, float]], float]:
-    """({held-out corpus: (T chosen on the other corpora, its ECE at T)}, T chosen on all corpora)."""
-    table = sweep(folder, grid)
+def nested(source, grid: list[float] = GRID) -> tuple[dict[str, tuple[float, float]], float]:
+    """({held-out corpus: (T chosen on the other corpora, its ECE at T)}, T chosen on all corpora) for a
+    report folder or in-memory predictions (see held_out)."""
+    table = sweep(source, grid)
     corpora = list(table[0][1])
 
     def best(over: list[str]) -> tuple[float, dict[str, float]]:  # lowest mean ECE over ``over``; ties: T nearest 1
