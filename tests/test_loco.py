@@ -223,15 +223,19 @@ def test_recipe_relabel_must_map_names_to_names():
         Recipe.from_dict({"relabel": {"calm": 1}})
 
 
-@pytest.fixture(scope="module")
-def loco_temperature():
-    """benchmarks/loco_temperature.py as a module (a script, not part of the package)."""
+def _benchmark_script(name: str):
+    """benchmarks/<name>.py as a module (a script, not part of the package)."""
     import importlib.util
 
-    spec = importlib.util.spec_from_file_location("loco_temperature", ROOT / "benchmarks" / "loco_temperature.py")
+    spec = importlib.util.spec_from_file_location(name, ROOT / "benchmarks" / f"{name}.py")
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     return mod
+
+
+@pytest.fixture(scope="module")
+def loco_temperature():
+    return _benchmark_script("loco_temperature")
 
 
 def test_temperature_sweep_at_one_reproduces_a_saved_loco_report(loco_temperature):
@@ -275,17 +279,16 @@ def test_nested_temperature_is_chosen_on_the_other_corpora(tmp_path, loco_temper
     assert per_again == per and overall_again == overall
     assert mean == pytest.approx(np.mean([e for _, e in per.values()]))
     assert f"| d | {per['d'][0]:g} | {100 * per['d'][1]:.1f} | {100 * plain['d']:.1f} |" in table
+    records = [json.loads(line) for line in lines]  # the same predictions in memory, as loco_routes has them
+    in_memory = {c: {"truth": [r["truth"] for r in records if r["corpus"] == c], "labels": labels,
+                     "probs": np.array([[r["scores"][k] for k in labels] for r in records if r["corpus"] == c])}
+                 for c in "abcd"}
+    assert mod.nested(in_memory) == (per, overall)
 
 
 @pytest.fixture(scope="module")
 def loco_routes():
-    """benchmarks/loco_routes.py as a module."""
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("loco_routes", ROOT / "benchmarks" / "loco_routes.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return _benchmark_script("loco_routes")
 
 
 def test_nuisance_projection_removes_group_offsets_and_keeps_the_emotion_axis(loco_routes):
