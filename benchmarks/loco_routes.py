@@ -106,7 +106,7 @@ def loco_routes(rows, X, copies, recipe, route: str, seed: int = 0):
         if missing:
             raise SystemExit(f"tta copies {missing} are not copies of the recipe ({', '.join(copies)})")
         return loco_predict(rows, X, fit, test_copies=[copies.index(c) for c in names])
-    raise SystemExit(f"unknown route {route!r}: base, nap:GROUPS:K, tta:COPIES or recipe:JSON")
+    raise SystemExit(f"unknown route {route!r}: base, nap:GROUPS:K, tta:COPIES, recipe:JSON or ensemble:A + B")
 
 
 def main() -> None:

@@ -163,8 +163,7 @@ def adapted_loco(nested_mean: float) -> str:
     if not (folder / "report.json").is_file():
         return "Adapting to the recordings themselves (`emovox batch --adapt N`) is not measured for this recipe yet."
     f = json.loads((folder / "report.json").read_text())["summary"]["four"]
-    per, _ = loco_temperature().nested(folder)
-    adapted_nested = sum(e for _, e in per.values()) / len(per)
+    adapted_nested = loco_temperature().nested_table(folder)[2]
     return (f"Adapted to the recordings themselves (`emovox batch --adapt 50`: each held-out corpus centred on "
             f"50 of its own unlabelled clips; `emovox evaluate --loco --adapt 50`, report "
             f"`benchmarks/results/loco/{folder.name}/`): mean 4-emo UA {pct(f['ua_mean'])} %, worst "
