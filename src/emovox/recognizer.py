@@ -19,8 +19,8 @@ from .defaults import (
     check_max_duration,
 )
 from .errors import AudioError, EmovoxError, OptionError
-from .models.base import Backend, LabelSubset
-from .result import ModelInfo, Prediction, Reference
+from .models.base import Backend, Front, LabelSubset
+from .result import Prediction, Reference
 
 if TYPE_CHECKING:
     from .live import StreamEvent
@@ -46,7 +46,7 @@ class _Prepared:
     silent: bool
 
 
-class Recognizer:
+class Recognizer(Front):
     """A loaded model with the four-hop data path around it.
 
     >>> # model = emovox.load_model(); model.predict("clip.wav").emotion
@@ -62,17 +62,6 @@ class Recognizer:
         self.backend = backend
         self.features = features
         self.max_duration_s = check_max_duration(max_duration_s)
-
-    @property
-    def info(self) -> ModelInfo:
-        return self.backend.info
-
-    @property
-    def labels(self) -> tuple[str, ...]:
-        return self.backend.info.labels
-
-    def __repr__(self) -> str:
-        return f"Recognizer({self.info.id}, labels={list(self.labels)})"
 
     def restrict(self, labels: str | Sequence[str]) -> Recognizer:
         """The same model answering only ``labels`` (``"angry,happy,neutral,sad"`` or a list):

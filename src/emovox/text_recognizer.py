@@ -13,30 +13,20 @@ from pathlib import Path
 import numpy as np
 
 from .errors import ModelError
+from .models.base import Front
 from .recognizer import softmax
-from .result import ModelInfo, TextPrediction
+from .result import TextPrediction
 from .text import TextSource, load_text
 
 DEFAULT_TEXT_MODEL = Path(__file__).parent / "assets" / "emovox-text"
 
 
-class TextRecognizer:
+class TextRecognizer(Front):
     """Emotion from words. ``predict(text)`` -> TextPrediction; ``predict_many(texts)`` -> list."""
 
     def __init__(self, backend, *, max_length: int | None = None) -> None:
         self.backend = backend
         self.max_length = max_length
-
-    @property
-    def info(self) -> ModelInfo:
-        return self.backend.info
-
-    @property
-    def labels(self) -> tuple[str, ...]:
-        return self.backend.info.labels
-
-    def __repr__(self) -> str:
-        return f"TextRecognizer({self.info.id}, labels={list(self.labels)})"
 
     def predict(self, text: TextSource) -> TextPrediction:
         """Emotion of one text (str or UTF-8 bytes); TextError for empty, too long or not UTF-8."""

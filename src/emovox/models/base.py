@@ -30,6 +30,23 @@ class Backend(Protocol):
         ...
 
 
+class Front:
+    """What the recognizers share: a loaded ``backend``, its model info and its labels."""
+
+    backend: Backend
+
+    @property
+    def info(self) -> ModelInfo:
+        return self.backend.info
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return self.backend.info.labels
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.info.id}, labels={list(self.labels)})"
+
+
 class LabelSubset:
     """Another backend restricted to some of its labels: the other logits are dropped, so the
     softmax renormalises over the kept labels (the same masking as ``emovox evaluate --labels``).
