@@ -7,6 +7,7 @@ Usage: python benchmarks/write_model_card.py
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import json
 import sys
@@ -122,8 +123,9 @@ def calibration_verdict(reports: dict) -> str:
             "underconfident (mean confidence below accuracy; reliability diagrams in each report).")
 
 
+@functools.cache
 def loco_temperature():
-    """benchmarks/loco_temperature.py as a module (it is a script, not part of the package)."""
+    """benchmarks/loco_temperature.py as a module (it is a script, not part of the package); loaded once."""
     spec = importlib.util.spec_from_file_location("loco_temperature", ROOT / "benchmarks" / "loco_temperature.py")
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
