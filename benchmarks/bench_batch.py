@@ -139,7 +139,7 @@ def print_table(rows: list[dict]) -> None:
 def _features() -> bool:
     import importlib.util
 
-    return importlib.util.find_spec("emovox.features") is not None
+    return importlib.util.find_spec("emovox.signal.features") is not None
 
 
 # --- models and audio ------------------------------------------------------------------------
@@ -210,7 +210,7 @@ def source_signals():
     """Endless 16 kHz signals: RAVDESS clips in manifest order, or synthetic speech-like audio."""
     import csv
 
-    from emovox.audio import load_audio
+    from emovox.io.audio import load_audio
 
     manifest = corpora_root() / "ravdess" / "manifest.csv"
     if manifest.is_file():

@@ -50,7 +50,7 @@ def main() -> None:
     from onnxruntime.quantization import QuantType, quantize_dynamic
     from sklearn.linear_model import LogisticRegression
 
-    from emovox.audio import load_audio
+    from emovox.io.audio import load_audio
     from emovox.models.native import session_options
     from emovox.models.whisper import log_mel
     from emovox.training.encoder import WhisperEncoder

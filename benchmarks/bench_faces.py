@@ -21,10 +21,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 import emovox  # noqa: E402
+from emovox.analysis.media import analyze_media  # noqa: E402
 from emovox.corpora.location import corpora_root  # noqa: E402
-from emovox.media import analyze_media  # noqa: E402
+from emovox.io.vision import load_video  # noqa: E402
 from emovox.models.face import grey  # noqa: E402
-from emovox.vision import load_video  # noqa: E402
 
 
 def clips(root: Path) -> list[tuple[Path, dict]]:

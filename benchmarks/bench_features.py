@@ -9,7 +9,7 @@ analysis it needs), then ``describe`` (all groups, shared analysis computed once
 issue's budget of 20 ms median for a 3 s clip. The peer, measured in the same run on the same
 clips, is a textbook parselmouth voice report at 16 kHz: To Pitch (ac), To PointProcess (cc),
 jitter, shimmer and To Harmonicity (cc). Real clips: the central 3 s of RAVDESS clips
-(EMOVOX_CORPORA or ../shared/corpora), decoded with emovox.audio.load_audio. Runs on 1 thread.
+(EMOVOX_CORPORA or ../shared/corpora), decoded with emovox.io.audio.load_audio. Runs on 1 thread.
 """
 
 from __future__ import annotations
@@ -32,8 +32,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 from emovox import features  # noqa: E402
-from emovox.audio import SAMPLE_RATE, load_audio  # noqa: E402
 from emovox.corpora.location import corpora_root  # noqa: E402
+from emovox.io.audio import SAMPLE_RATE, load_audio  # noqa: E402
 
 BUDGET_MS = 20.0  # issue 2: all descriptors of a 3 s clip, median
 AIM_MS = 8.0  # what leaves room for decode + model inside the 25 ms pipeline

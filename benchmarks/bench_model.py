@@ -1,7 +1,7 @@
 """Speed and memory of the default model on 3 s clips, with the transformers pipeline as the peer.
 
-Times per clip (median and p95 ms): decode (``emovox.audio.load_audio``), descriptors
-(``emovox.features.describe``; n/a when that module is missing), model forward, and the total through
+Times per clip (median and p95 ms): decode (``emovox.io.audio.load_audio``), descriptors
+(``emovox.signal.features.describe``; n/a when that module is missing), model forward, and the total through
 the public API ``model.predict(path)``. Peak RSS comes from a fresh subprocess that only loads the model
 and predicts. The peer, in the same run and on the same clips: ``transformers.pipeline(
 "audio-classification")`` with a wav2vec2-base-sized classifier (random weights: same compute).
@@ -40,7 +40,7 @@ def write_clips(folder: Path, n: int) -> str:
     """n clips of exactly 3 s as 16 kHz FLAC: RAVDESS cuts when the corpora exist, else synthetic."""
     import soundfile as sf
 
-    from emovox.audio import load_audio
+    from emovox.io.audio import load_audio
 
     manifest = corpora_root() / "ravdess" / "manifest.csv"
     if manifest.is_file():
@@ -120,10 +120,10 @@ def stats(times: list[float] | None) -> tuple[str, str]:
 
 def bench_emovox(location: str, clips: list[Path], rounds: int, threads: int, spinning: bool) -> dict:
     import emovox
-    from emovox.audio import load_audio
+    from emovox.io.audio import load_audio
 
     try:
-        from emovox.features import describe
+        from emovox.signal.features import describe
     except ImportError:
         describe = None
     model = emovox.load_model(location, threads=threads, spinning=spinning, features=describe is not None)
@@ -146,7 +146,7 @@ def bench_peer(clips: list[Path], rounds: int, threads: int, tmp: Path) -> dict:
     import torch
     import transformers
 
-    from emovox.audio import load_audio
+    from emovox.io.audio import load_audio
 
     torch.set_num_threads(threads)
     folder = save_peer(tmp)
@@ -191,7 +191,7 @@ def _hwm():  # Linux: this process's own peak resident set (VmHWM), a cross-chec
 _RSS_OURS = _HWM + """
 import json, resource, sys, emovox
 try:
-    import emovox.features
+    import emovox.signal.features
     feats = True
 except ImportError:
     feats = False
@@ -203,7 +203,7 @@ print(json.dumps({"rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss /
 """
 _RSS_PEER = _HWM + """
 import json, resource, sys, torch, transformers
-from emovox.audio import load_audio
+from emovox.io.audio import load_audio
 torch.set_num_threads(int(sys.argv[2]))
 pipe = transformers.pipeline("audio-classification", model=sys.argv[1], device=-1)
 for p in sys.argv[3:]:
@@ -264,7 +264,7 @@ def report(label, source, args, ours, ours_rss, peer, peer_rss, before, after) -
           f"Wav2Vec2Config(num_labels=8)) random weights, torch threads={args.threads}")
     print(f"{before} (start), {after} (end)\n")
     print("CPU ms = process CPU time of the call summed over threads (less sensitive to other load than wall time)\n")
-    feats = "" if ours["features_included"] else " (emovox.features missing: no descriptors)"
+    feats = "" if ours["features_included"] else " (emovox.signal.features missing: no descriptors)"
     print("| stage | emovox median ms | emovox p95 ms | emovox CPU ms | peer median ms | peer p95 ms | peer CPU ms | target |")
     print("|---|---|---|---|---|---|---|---|")
     for key, name, target in (("decode", "decode", ""), ("descriptors", "descriptors", ""),

@@ -44,8 +44,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from emovox.audio import SAMPLE_RATE, load_audio  # noqa: E402
 from emovox.corpora.location import corpora_root  # noqa: E402
+from emovox.io.audio import SAMPLE_RATE, load_audio  # noqa: E402
 
 FRAME = 0.01
 TARGET_RTF, TARGET_RSS_MB = 0.01, 500.0
@@ -113,8 +113,8 @@ def _noise(rng, n: int) -> np.ndarray:
 def child_speed(args) -> None:
     """Runs in a fresh process: decode+VAD pass, then the full timeline; prints one JSON line."""
     import emovox
-    from emovox.audio import iter_audio
-    from emovox.vad import VoiceActivityDetector
+    from emovox.io.audio import iter_audio
+    from emovox.signal.vad import VoiceActivityDetector
 
     t0 = time.perf_counter()
     vad = VoiceActivityDetector()

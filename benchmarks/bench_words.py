@@ -50,9 +50,9 @@ def text_speed(repeats: int = 300) -> tuple[float, float]:
 
 def transcription_rtf(clips: int, threads: int, window: str) -> list[tuple[str, float, float, float]]:
     """(what, seconds of audio, RTF, mean WER against RAVDESS's known sentences) per row."""
-    from emovox.audio import SAMPLE_RATE, load_audio
+    from emovox.analysis.transcribe import Transcriber, word_error_rate
     from emovox.corpora.location import corpora_root
-    from emovox.transcribe import Transcriber, word_error_rate
+    from emovox.io.audio import SAMPLE_RATE, load_audio
 
     root = corpora_root(SRC) / "ravdess"
     with open(root / "manifest.csv", newline="") as f:
@@ -89,7 +89,7 @@ def main() -> int:
     parser.add_argument("--clips", type=int, default=8)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--windows", default="adaptive,full",
-                        help="transcription windows to compare (emovox.transcribe.WINDOWS)")
+                        help="transcription windows to compare (emovox.analysis.transcribe.WINDOWS)")
     args = parser.parse_args()
     os.environ.setdefault("OMP_NUM_THREADS", str(args.threads))
     single, batched = text_speed()

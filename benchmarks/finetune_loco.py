@@ -85,8 +85,8 @@ def _sf_readable(path: Path) -> bool:
 def prepare(args) -> None:
     import torch
 
-    from emovox.audio import load_audio
     from emovox.corpora.location import corpora_root
+    from emovox.io.audio import load_audio
     from emovox.training.encoder import WhisperEncoder
 
     out = Path(args.out)

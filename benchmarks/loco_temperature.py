@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT / "src"))
 
 def scaled(probs: np.ndarray, temperature: float) -> np.ndarray:
     """Softmax of log(probs) / T: the same ranking, sharper (T < 1) or flatter (T > 1)."""
-    from emovox.recognizer import softmax
+    from emovox.recognizers.voice import softmax
 
     return softmax(np.log(np.clip(probs, 1e-12, 1.0)) / temperature)
 

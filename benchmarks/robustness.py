@@ -66,8 +66,8 @@ def main() -> None:
     ap.add_argument("--out", default=None, help="folder for table.md and report-<condition>.json")
     args = ap.parse_args()
 
-    from emovox.audio import SAMPLE_RATE, load_audio
-    from emovox.recognizer import softmax
+    from emovox.io.audio import SAMPLE_RATE, load_audio
+    from emovox.recognizers.voice import softmax
     from emovox.training.evaluate import prediction_from_probs, scored
     from emovox.training.features import MAX_SECONDS, pad_min, pooled_vector
     from emovox.training.recipe import Recipe

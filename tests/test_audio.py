@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from conftest import ENCODINGS, encode, tone
-from emovox.audio import SAMPLE_RATE, decode, is_silent, load_audio, rms_dbfs
 from emovox.errors import AudioError
+from emovox.io.audio import SAMPLE_RATE, decode, is_silent, load_audio, rms_dbfs
 
 FORMATS = ["wav", "flac", *ENCODINGS]
 

@@ -22,8 +22,8 @@ import numpy as np
 import pytest
 
 from conftest import SR, encode, speech_like, subprocess_env, tone
-from emovox.audio import decode, iter_audio, load_audio
 from emovox.errors import AudioError, AudioTooLongError, UndecodableAudioError
+from emovox.io.audio import decode, iter_audio, load_audio
 
 NO_HANG_S = 15  # generous: each of these is refused in milliseconds; a demuxer waiting on a socket took 20 s
 
@@ -221,7 +221,7 @@ def test_path_errors_say_what_is_wrong(tmp_path, monkeypatch):
         def denied(*args, **kwargs):
             raise PermissionError(13, "Permission denied")
 
-        monkeypatch.setattr("emovox.decoders.open", denied, raising=False)
+        monkeypatch.setattr("emovox.io.decoders.open", denied, raising=False)
     with pytest.raises(AudioError, match="permission denied: cannot read") as info:
         load_audio(locked)
     assert "not a supported" not in str(info.value)
@@ -234,7 +234,7 @@ def test_corrupt_mp3_prints_no_decoder_chatter(tmp_path):
         data[i] ^= 0xFF
     path = tmp_path / "corrupt.mp3"
     path.write_bytes(bytes(data))
-    code = ("import sys\nfrom emovox.audio import load_audio\nfrom emovox.errors import AudioError\n"
+    code = ("import sys\nfrom emovox.io.audio import load_audio\nfrom emovox.errors import AudioError\n"
             "try:\n    load_audio(sys.argv[1])\nexcept AudioError as exc:\n    print(exc)\n")
     proc = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True,
                           env=subprocess_env(), timeout=120)

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from conftest import speech_like
-from emovox.audio import iter_audio, load_audio
 from emovox.errors import AudioError
+from emovox.io.audio import iter_audio, load_audio
 
 
 @pytest.mark.parametrize("fmt", ["wav", "flac", "mp3", "ogg", "m4a", "webm"])

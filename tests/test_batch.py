@@ -214,7 +214,7 @@ def test_timeline_gives_one_row_per_segment(folder, tmp_path, debug_model, write
 
 
 def test_descriptor_columns(folder, tmp_path, debug_model):
-    pytest.importorskip("emovox.features", reason="descriptors (emovox.features) not in this build")
+    pytest.importorskip("emovox.signal.features", reason="descriptors (emovox.signal.features) not in this build")
     batch(folder, tmp_path / "f.parquet", debug_model, features=True)
     df = read(tmp_path / "f.parquet")
     extra = [c for c in df.columns if c not in ("path", "duration_s", "emotion", "confidence",

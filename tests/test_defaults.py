@@ -44,10 +44,10 @@ def test_no_module_restates_a_default_window_hop_or_maximum_duration():
 
 
 def test_every_front_end_offers_the_same_defaults():
+    from emovox.analysis.live import LiveSession
     from emovox.batch import run_batch
     from emovox.batch.worker import ModelOptions
-    from emovox.live import LiveSession
-    from emovox.recognizer import Recognizer
+    from emovox.recognizers.voice import Recognizer
 
     def default(fn, name):
         return inspect.signature(fn).parameters[name].default

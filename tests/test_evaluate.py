@@ -10,7 +10,7 @@ pytest.importorskip("sklearn")
 pytest.importorskip("torch")
 
 from emovox.errors import EmovoxError  # noqa: E402
-from emovox.result import Prediction  # noqa: E402
+from emovox.results.result import Prediction  # noqa: E402
 from emovox.training.evaluate import Scored, restrict, scored, speaker_folds  # noqa: E402
 from emovox.training.metrics import classification_metrics, expected_calibration_error, reliability  # noqa: E402
 from emovox.training.report import build_report, write_report  # noqa: E402

@@ -201,7 +201,7 @@ def test_whisper_export_covers_the_full_30_s_position_table(whisper_head, tmp_pa
 @pytest.mark.corpus
 @pytest.mark.parametrize(("weights", "tol"), [("fp16", 5e-3), ("int8", 0.5)])
 def test_whisper_export_parity_on_real_clips(whisper_head, corpora, tmp_path, weights, tol):
-    from emovox.audio import load_audio
+    from emovox.io.audio import load_audio
 
     paths = sorted((corpora / "ravdess" / "audio").glob("*.flac"))[::120][:12]
     mels = [log_mel(load_audio(p))[None] for p in paths]

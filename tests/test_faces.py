@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 
 from conftest import corpora_root, run_emovox, speech_like, subprocess_env
+from emovox.analysis.media import Tracker, analyze_media, iou
 from emovox.errors import MissingExtraError
-from emovox.media import Tracker, analyze_media, iou
-from emovox.result_media import FacePrediction
+from emovox.results.result_media import FacePrediction
 from media_helpers import av_clips, drawn_image, image_bytes, moving_frames, video_bytes  # noqa: F401
 
 cv2 = pytest.importorskip("cv2")
@@ -115,8 +115,8 @@ def test_cli_image_without_face_and_corrupt_image(tmp_path):
 
 @pytest.mark.corpus
 def test_the_one_face_is_found_in_the_real_clips(face_model, av_clips):  # noqa: F811
+    from emovox.io.vision import load_video
     from emovox.models.face import grey
-    from emovox.vision import load_video
 
     found = total = 0
     for clip in av_clips:
@@ -144,7 +144,7 @@ def test_real_clip_gives_one_face_track_and_a_voice(face_model, av_clips):  # no
 def test_cli_on_a_real_clip_and_a_frame(tmp_path, av_clips):  # noqa: F811
     from PIL import Image
 
-    from emovox.vision import load_video
+    from emovox.io.vision import load_video
 
     clip = next(c for c in av_clips if c.suffix == ".mp4")
     frame = next(iter(load_video(clip, audio=False).frames()))

@@ -11,7 +11,7 @@ import pytest
 from conftest import SR, speech_like, tone
 from emovox import features
 from emovox.errors import AudioError
-from emovox.features import FEATURE_KEYS, describe
+from emovox.signal.features import FEATURE_KEYS, describe
 
 PITCH_KEYS = ("pitch_mean_hz", "pitch_std_hz", "pitch_min_hz", "pitch_max_hz", "pitch_range_hz")
 VOICE_KEYS = ("jitter_local", "shimmer_local", "hnr_db")
@@ -269,7 +269,7 @@ def test_bad_input_raises_audio_error(signal, rate, message):
 @pytest.mark.slow
 @pytest.mark.corpus
 def test_real_speech_has_plausible_values(corpora):
-    from emovox.audio import load_audio
+    from emovox.io.audio import load_audio
 
     clips = sorted((corpora / "ravdess" / "audio").glob("*.flac"))[:12]
     for path in clips:
@@ -287,7 +287,7 @@ def test_real_speech_has_plausible_values(corpora):
 @pytest.mark.corpus
 def test_syllable_count_of_ravdess_sentences(corpora):
     """Both RAVDESS sentences ("Kids/Dogs are talking/sitting by the door") have 7 syllables."""
-    from emovox.audio import load_audio
+    from emovox.io.audio import load_audio
 
     counts = []
     for path in sorted((corpora / "ravdess" / "audio").glob("*.flac"))[7::60]:
@@ -303,7 +303,7 @@ class _FixedBackend:
     """A test double with the Backend contract: equal logits, so only the descriptors matter."""
 
     def __init__(self):
-        from emovox.result import ModelInfo
+        from emovox.results.result import ModelInfo
 
         self.info = ModelInfo("fixed", "0", ("neutral", "happy"), "test", "in-process")
         self.min_samples = 1600
@@ -314,7 +314,7 @@ class _FixedBackend:
 
 
 def test_predictions_carry_descriptors_that_serialise():
-    from emovox.recognizer import Recognizer
+    from emovox.recognizers.voice import Recognizer
 
     model = Recognizer(_FixedBackend())
     prediction = model.predict((speech_like(2.0, sr=22050), 22050))  # resampled to 16 kHz first

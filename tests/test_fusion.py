@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from emovox.fusion import fuse
-from emovox.result import Prediction, TextPrediction
+from emovox.analysis.fusion import fuse
+from emovox.results.result import Prediction, TextPrediction
 
 
 def voice(scores, silent=False):
@@ -82,7 +82,7 @@ def test_one_modality_or_a_silent_voice():
 
 
 def test_three_modalities_voice_words_and_face():
-    from emovox.result_media import FaceSummary
+    from emovox.results.result_media import FaceSummary
 
     face = FaceSummary("happy", 0.9, {"happy": 0.9, "sad": 0.1}, frames=12)
     a, t = voice({"happy": 0.6, "sad": 0.4}), words({"happy": 0.2, "sad": 0.8})
@@ -98,7 +98,7 @@ def test_three_modalities_voice_words_and_face():
 
 
 def test_a_face_seen_once_and_a_short_utterance_count_less():
-    from emovox.result_media import FaceSummary
+    from emovox.results.result_media import FaceSummary
 
     glimpse = FaceSummary("happy", 0.9, {"happy": 0.9, "sad": 0.1}, frames=1)  # 1 of 4 frames: x 0.25
     a = voice({"happy": 0.2, "sad": 0.8})  # 2 s: full weight

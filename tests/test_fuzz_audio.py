@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 
 from conftest import SR, encode, speech_like
-from emovox.audio import iter_audio, load_audio
 from emovox.errors import AudioError
+from emovox.io.audio import iter_audio, load_audio
 
 FORMATS = ("wav", "mp3", "flac", "ogg", "m4a")
 PER_FORMAT = 56

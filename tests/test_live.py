@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from conftest import SR
+from emovox.analysis.live import SpeechEnd, SpeechStart, StreamResult
 from emovox.errors import AudioError
-from emovox.live import SpeechEnd, SpeechStart, StreamResult
 from timeline_helpers import layout, pitch_model, speech_truth
 
 TOL = 0.3

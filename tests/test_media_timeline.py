@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from conftest import run_emovox
-from emovox.result import ModelInfo
-from emovox.result_media import FacePrediction
+from emovox.results.result import ModelInfo
+from emovox.results.result_media import FacePrediction
 from media_helpers import av_clips, moving_frames, video_bytes  # noqa: F401
 from timeline_helpers import layout, pitch_model
 
@@ -48,7 +48,7 @@ def talk(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def timeline(talk):
-    from emovox.media_timeline import build_media_timeline
+    from emovox.analysis.media_timeline import build_media_timeline
 
     return build_media_timeline(talk, face_model=FirstSecondsFaces(), voice_model=pitch_model())
 
@@ -153,7 +153,7 @@ def test_real_clip_lanes(av_clips, tmp_path):  # noqa: F811
 
 
 def test_video_without_audio_is_one_face_span(tmp_path):
-    from emovox.media_timeline import build_media_timeline
+    from emovox.analysis.media_timeline import build_media_timeline
 
     mt = build_media_timeline(video_bytes(moving_frames(2.0, fps=25), fps=25), face_model=FirstSecondsFaces(),
                               voice_model=pitch_model())

@@ -17,7 +17,7 @@ from conftest import speech_like, subprocess_env, tone
 from emovox.errors import ModelError
 from emovox.models.native import load, read_config
 from emovox.models.whisper import log_mel
-from emovox.recognizer import softmax
+from emovox.recognizers.voice import softmax
 
 
 def _debug_weights(folder):

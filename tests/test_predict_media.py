@@ -10,8 +10,8 @@ import pytest
 
 from conftest import SR, encode, speech_like
 from emovox.errors import MediaError, MissingExtraError, MissingExtraWarning
-from emovox.result import Prediction
-from emovox.result_media import MediaPrediction
+from emovox.results.result import Prediction
+from emovox.results.result_media import MediaPrediction
 from media_helpers import av_clips, drawn_image, image_bytes, moving_frames, video_bytes  # noqa: F401
 
 pytest.importorskip("cv2")
@@ -28,10 +28,10 @@ def model():
 @pytest.fixture
 def no_opencv(monkeypatch):
     """As without the vision extra: OpenCV cannot be imported, and no face model is cached."""
-    import emovox.media
+    import emovox.analysis.media
 
     monkeypatch.setitem(sys.modules, "cv2", None)
-    monkeypatch.setattr(emovox.media, "_FACE_MODEL", None)
+    monkeypatch.setattr(emovox.analysis.media, "_FACE_MODEL", None)
 
 
 @pytest.mark.corpus

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from emovox.preprocess import normalise, normalise_loudness, rms_dbfs, trim_silence
+from emovox.signal.preprocess import normalise, normalise_loudness, rms_dbfs, trim_silence
 
 RATE = 16_000
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from emovox.defaults import check_window
-from emovox.segmenter import (
+from emovox.signal.segmenter import (
     AudioRing,
     plan_windows,
     smooth_region,

@@ -72,7 +72,7 @@ def test_analyze_top_k_and_features_flag(client):
 
 
 def test_analyze_returns_descriptors(client):
-    pytest.importorskip("emovox.features")
+    pytest.importorskip("emovox.signal.features")
     features = post_file(client, WAV, params={"features": "true"}).json()["features"]
     assert set(features) == FEATURE_KEYS
     assert features["duration_s"] == pytest.approx(2.0, abs=0.01)

@@ -100,7 +100,7 @@ def test_api_analyze_shape(client):
 
 
 def test_api_analyze_features_filled(client):
-    pytest.importorskip("emovox.features")
+    pytest.importorskip("emovox.signal.features")
     features = post(client, "/api/analyze").json()["audio_features"]
     assert 100 < features["pitch_mean"] < 200
     for key in ("pitch_std", "energy_mean", "energy_std", "tempo", "spectral_centroid"):

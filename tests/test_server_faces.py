@@ -70,7 +70,7 @@ def test_audio_uploads_keep_their_answer(client):
 
 @pytest.mark.corpus
 def test_real_clip_and_frame(client, av_clips):  # noqa: F811
-    from emovox.vision import load_video
+    from emovox.io.vision import load_video
 
     clip = next(c for c in av_clips if c.suffix == ".mp4")
     r = post(client, clip.read_bytes(), clip.name)

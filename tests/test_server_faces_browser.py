@@ -41,7 +41,7 @@ def overlay_ink(page, x: float, y: float) -> int:
 
 
 def test_photo_shows_boxes_and_labels_and_no_face_says_so(browser_server, playwright, tmp_path, av_clips):  # noqa: F811
-    from emovox.vision import load_video
+    from emovox.io.vision import load_video
 
     clip = next(c for c in av_clips if c.suffix == ".mp4")
     frame = next(iter(load_video(clip, audio=False).frames()))

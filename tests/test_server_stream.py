@@ -13,7 +13,7 @@ from starlette.websockets import WebSocketDisconnect  # noqa: E402
 
 from conftest import SR  # noqa: E402
 from emovox.errors import ModelError  # noqa: E402
-from emovox.recognizer import Recognizer  # noqa: E402
+from emovox.recognizers.voice import Recognizer  # noqa: E402
 from emovox.server import Settings, create_app  # noqa: E402
 from emovox.server.stream import MAX_MESSAGE_BYTES  # noqa: E402
 from timeline_helpers import PitchBackend, layout, speech_truth  # noqa: E402

@@ -8,7 +8,7 @@ pytest.importorskip("fastapi")
 from fastapi.testclient import TestClient  # noqa: E402
 
 from conftest import SR, encode  # noqa: E402
-from emovox.recognizer import Recognizer  # noqa: E402
+from emovox.recognizers.voice import Recognizer  # noqa: E402
 from emovox.server import Settings, create_app  # noqa: E402
 from timeline_helpers import PitchBackend, layout, speech_truth  # noqa: E402
 

@@ -8,7 +8,7 @@ from conftest import subprocess_env
 
 
 def test_import_is_light():
-    code = "import sys, emovox, emovox.audio, emovox.labels; print(sorted(m for m in ('torch','transformers','fastapi','ray') if m in sys.modules))"
+    code = "import sys, emovox, emovox.io.audio, emovox.labels; print(sorted(m for m in ('torch','transformers','fastapi','ray') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=subprocess_env()).stdout
     assert out.strip() == "[]"
 

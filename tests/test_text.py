@@ -8,7 +8,7 @@ import pytest
 
 import emovox
 from emovox.errors import TextError, TextTooLongError
-from emovox.text import MAX_TEXT_LENGTH, load_text, max_text_length
+from emovox.io.text import MAX_TEXT_LENGTH, load_text, max_text_length
 
 
 def test_load_text_normalises_quotes_spaces_and_controls():
@@ -83,7 +83,7 @@ def test_predict_many_matches_predict_and_checks_every_text(tm):
 
 
 def test_builtin_model_assets_fit_the_budget_and_match_their_training():
-    from emovox.text_recognizer import DEFAULT_TEXT_MODEL
+    from emovox.recognizers.words import DEFAULT_TEXT_MODEL
 
     size = sum(f.stat().st_size for f in DEFAULT_TEXT_MODEL.iterdir())
     assert size < 30_000_000  # issue 17: shipped text-model assets <= 30 MB

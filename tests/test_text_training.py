@@ -10,7 +10,7 @@ import pytest
 
 pytest.importorskip("sklearn")
 
-from emovox.text import normalise  # noqa: E402
+from emovox.io.text import normalise  # noqa: E402
 from emovox.training import text as training  # noqa: E402
 
 TRAIN = [
@@ -103,7 +103,7 @@ def test_research_run_trains_in_domain_with_native_labels_outside_the_package(tm
 
 def test_research_models_are_never_written_into_the_package(tmp_path):
     from emovox.errors import OptionError
-    from emovox.text_recognizer import DEFAULT_TEXT_MODEL
+    from emovox.recognizers.words import DEFAULT_TEXT_MODEL
     from emovox.training import text_research
 
     with pytest.raises(OptionError, match="inside the emovox package"):

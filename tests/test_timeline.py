@@ -9,8 +9,8 @@ import pytest
 
 import emovox
 from conftest import SR, speech_like
-from emovox.recognizer import Recognizer
-from emovox.segmenter import AudioRing
+from emovox.recognizers.voice import Recognizer
+from emovox.signal.segmenter import AudioRing
 from timeline_helpers import PitchBackend, layout, pitch_model, speech_truth
 
 TOL = 0.3

@@ -7,7 +7,7 @@ import pytest
 
 import emovox
 from conftest import SR
-from emovox.audio import load_audio
+from emovox.io.audio import load_audio
 
 pytestmark = [pytest.mark.slow, pytest.mark.corpus]
 

@@ -102,7 +102,7 @@ def test_cache_path_equals_exported_graph(tmp_path):
     torch.manual_seed(0)
     head = Head(np.zeros(vector.size, np.float32), np.eye(vector.size, dtype=np.float32), [MLP(vector.size, 3, hidden=0)])
     net = EmotionNet(backbone.module, head, "whisper-logmel", "speech").eval()
-    from emovox.audio import load_audio
+    from emovox.io.audio import load_audio
     from emovox.training.features import pad_min
 
     x = torch.from_numpy(backbone.inputs(pad_min(load_audio(clip))))[None]
@@ -251,8 +251,8 @@ def test_quietest_corpus_clips_get_an_emotion(corpora):
     """Soft takes whose whole-clip level is below -60 dBFS (long pauses around quiet speech) are
     analysed: silence is judged on the loudest 100 ms, not on the clip's average level."""
     import emovox
-    from emovox.audio import load_audio, rms_dbfs
     from emovox.corpora.manifest import read_manifest
+    from emovox.io.audio import load_audio, rms_dbfs
 
     quiet = ["03-01-04-01-02-02-09", "03-01-02-02-01-02-20", "03-01-04-01-01-02-20"]
     rows = [r for r in read_manifest(corpora / "ravdess" / "manifest.csv") if Path(r.path).stem in quiet]

@@ -10,7 +10,7 @@ import pytest
 
 import emovox
 from conftest import run_emovox
-from emovox.transcribe import word_error_rate
+from emovox.analysis.transcribe import word_error_rate
 
 try:
     import ctranslate2  # noqa: F401
@@ -42,8 +42,8 @@ def ravdess_clips(corpora):
 
 @real_asr
 def test_transcription_of_real_ravdess_sentences(ravdess_clips):
-    from emovox.audio import load_audio
-    from emovox.transcribe import load_transcriber
+    from emovox.analysis.transcribe import load_transcriber
+    from emovox.io.audio import load_audio
 
     texts = load_transcriber().transcribe_many([load_audio(p) for p, _ in ravdess_clips])
     rates = [word_error_rate(ref, hyp) for (_, ref), hyp in zip(ravdess_clips, texts)]
@@ -113,7 +113,7 @@ def test_http_analyze_transcribe(ravdess_clips, debug_model):
 
 
 def test_missing_extra_names_the_pip_command(monkeypatch):
-    from emovox.transcribe import Transcriber
+    from emovox.analysis.transcribe import Transcriber
 
     monkeypatch.setitem(sys.modules, "ctranslate2", None)
     with pytest.raises(emovox.MissingExtraError, match=r'pip install "emovox\[transcribe\]"'):
@@ -125,8 +125,8 @@ def test_http_transcribe_without_the_extra_is_501_naming_the_pip_command(monkeyp
     from fastapi.testclient import TestClient
 
     from conftest import SR, encode, speech_like
+    from emovox.analysis.transcribe import load_transcriber
     from emovox.server import Settings, create_app
-    from emovox.transcribe import load_transcriber
 
     load_transcriber.cache_clear()
     monkeypatch.setitem(sys.modules, "ctranslate2", None)
@@ -142,7 +142,7 @@ def test_short_clips_get_a_shorter_window_and_long_ones_the_full_30_s(monkeypatc
     """The window decides the cost (a 3 s clip in 15 s instead of 30 s); a batch shares one window."""
     import numpy as np
 
-    from emovox.transcribe import Transcriber
+    from emovox.analysis.transcribe import Transcriber
 
     tr = Transcriber()
     frames = []

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from emovox.vad import VoiceActivityDetector, regions_from_events, speech_regions
+from emovox.signal.vad import VoiceActivityDetector, regions_from_events, speech_regions
 from timeline_helpers import layout, speech_truth
 
 TOL = 0.3  # seconds: 30 ms frames, 0.1 s padding, and speech_like's soft onsets

@@ -15,7 +15,7 @@ from emovox.errors import (
     UndecodableVideoError,
     VideoTooLargeError,
 )
-from emovox.vision import kind_of, load_image, load_video
+from emovox.io.vision import kind_of, load_image, load_video
 from media_helpers import drawn_image, image_bytes, moving_frames, video_bytes
 
 pytest.importorskip("PIL")
@@ -115,7 +115,7 @@ def test_corrupt_video_and_refused_formats():
 
 
 def test_a_video_that_decodes_too_slowly_is_refused(monkeypatch):
-    import emovox.vision as vision
+    import emovox.io.vision as vision
 
     data = video_bytes(moving_frames(2.0))
     monkeypatch.setattr(vision, "DECODE_TIMEOUT_S", -1.0)  # any decoding time is too long

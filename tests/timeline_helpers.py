@@ -10,8 +10,8 @@ from __future__ import annotations
 import numpy as np
 
 from conftest import SR, speech_like
-from emovox.recognizer import Recognizer
-from emovox.result import ModelInfo
+from emovox.recognizers.voice import Recognizer
+from emovox.results.result import ModelInfo
 
 HIGH, LOW = 250.0, 110.0
 

@@ -15,14 +15,14 @@ from typing import TYPE_CHECKING
 
 from .defaults import MAX_DURATION_S
 from .errors import AudioError, EmovoxError, MissingExtraError, ModelError
-from .result import ModelInfo, Prediction, TextPrediction
+from .results.result import ModelInfo, Prediction, TextPrediction
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from .audio import AudioSource
-    from .recognizer import Recognizer
-    from .text_recognizer import TextRecognizer
+    from .io.audio import AudioSource
+    from .recognizers.voice import Recognizer
+    from .recognizers.words import TextRecognizer
 
 __version__ = "0.1.0"
 __all__ = [
@@ -58,7 +58,7 @@ def load_model(
     others masked and the scores renormalised (see ``Recognizer.restrict``).
     """
     from .models.registry import load_backend
-    from .recognizer import Recognizer
+    from .recognizers.voice import Recognizer
 
     backend = load_backend(name_or_path, **backend_options)
     model = Recognizer(backend, features=features, max_duration_s=max_duration_s)
@@ -70,7 +70,7 @@ def load_text_model(path: str | None = None, *, max_length: int | None = None) -
 
     ``emovox.load_text_model().predict("I'm so happy for you").emotion`` -> ``'happy'``.
     """
-    from .text_recognizer import load_text_model as load
+    from .recognizers.words import load_text_model as load
 
     return load(path, max_length=max_length)
 
@@ -96,8 +96,8 @@ def load_face_model(folder: str | None = None):
 
 def analyze_media(source, **options):
     """Faces (tracked over sampled frames) and the voice of an image or a video -> MediaPrediction.
-    See ``emovox.media.analyze_media``."""
-    from .media import analyze_media as run
+    See ``emovox.analysis.media.analyze_media``."""
+    from .analysis.media import analyze_media as run
 
     return run(source, **options)
 
@@ -105,7 +105,7 @@ def analyze_media(source, **options):
 def __getattr__(name: str):
     """``emovox.Timeline`` / ``emovox.Segment``, imported on first use."""
     if name in ("Timeline", "Segment"):
-        from . import timeline
+        from .analysis import timeline
 
         return getattr(timeline, name)
     raise AttributeError(f"module 'emovox' has no attribute {name!r}")

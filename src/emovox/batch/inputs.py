@@ -15,8 +15,8 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
-from ..audio import AUDIO_EXTENSIONS
 from ..errors import EmovoxError, require
+from ..io.audio import AUDIO_EXTENSIONS
 
 MANIFEST_SUFFIXES = (".csv", ".parquet", ".pq")
 ACCEPTED_INPUT = (

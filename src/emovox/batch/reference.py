@@ -16,7 +16,7 @@ import numpy as np
 
 from ..defaults import ADAPT_CLIPS
 from ..errors import EmovoxError
-from ..result import Reference
+from ..results.result import Reference
 
 
 def draw(items: list, n: int, seed: int = 0) -> list:

@@ -114,7 +114,7 @@ def schema_for(recognizer, *, timeline: bool = False) -> Schema:
     if recognizer.features and not timeline:
         import numpy as np
 
-        from ..audio import SAMPLE_RATE
+        from ..io.audio import SAMPLE_RATE
 
         probe = recognizer.predict_signal(np.zeros(SAMPLE_RATE, np.float32), name="<probe>")
         features = tuple((probe.features or {}).keys())

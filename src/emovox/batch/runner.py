@@ -151,9 +151,9 @@ def _check(engine: str, workers: int, batch_size: int, chunk_size: int, features
         raise EmovoxError(f"workers must be 0 or more, got {workers}")
     if batch_size < 1 or chunk_size < 1:
         raise EmovoxError(f"batch_size and chunk_size must be >= 1, got {batch_size} and {chunk_size}")
-    if features and importlib.util.find_spec("emovox.features") is None:
+    if features and importlib.util.find_spec("emovox.signal.features") is None:
         raise EmovoxError(
-            "acoustic descriptors are not available in this build of emovox (emovox.features is "
+            "acoustic descriptors are not available in this build of emovox (emovox.signal.features is "
             "missing); run with features=False (--no-features)"
         )
 

@@ -16,7 +16,7 @@ def run_media_timeline(path: str, voice_model, args) -> int:
     """One video's media timeline printed (and plotted with --plot); returns 1 if it failed, else 0."""
     import emovox
 
-    from ..media_timeline import build_media_timeline
+    from ..analysis.media_timeline import build_media_timeline
     from .media_view import is_image
 
     try:

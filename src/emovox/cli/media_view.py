@@ -10,7 +10,7 @@ from .output import report_error
 
 def is_media(path: str) -> bool:
     """An image, or a video container that holds a video stream (an audio-only mp4/webm is audio)."""
-    from ..media import probe
+    from ..analysis.media import probe
 
     return probe(path)[0] is not None
 
@@ -19,7 +19,7 @@ def run_media(files: list[str], args) -> int:
     """Analyse each file; print one block (or one JSON line) per file. Returns the number that failed."""
     import emovox
 
-    from ..media import analyze_media
+    from ..analysis.media import analyze_media
 
     if not args.fps > 0:
         raise EmovoxError(f"--fps must be positive, got {args.fps:g}")
@@ -44,7 +44,7 @@ def run_media(files: list[str], args) -> int:
 
 
 def is_image(path: str) -> bool:
-    from ..vision import kind_of
+    from ..io.vision import kind_of
 
     return kind_of(path) == "image"
 

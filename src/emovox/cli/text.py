@@ -27,7 +27,7 @@ def register(sub) -> None:
 def read_lines(path: str) -> list[str]:
     """The non-blank lines of a UTF-8 file (or stdin); TextError if it is not UTF-8 or missing."""
     from ..errors import TextError
-    from ..text import decode
+    from ..io.text import decode
 
     try:
         data = sys.stdin.buffer.read() if path == "-" else open(path, "rb").read()  # noqa: SIM115
@@ -38,7 +38,7 @@ def read_lines(path: str) -> list[str]:
 
 def run(args) -> int:
     from ..errors import EmovoxError, TextError
-    from ..text_recognizer import load_text_model
+    from ..recognizers.words import load_text_model
 
     texts = list(args.texts)
     if args.file:

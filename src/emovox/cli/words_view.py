@@ -14,8 +14,8 @@ def run_words(args) -> int:
     """Per file: voice prediction + transcript + text emotion + fused (or per speech segment)."""
     import emovox
 
-    from ..audio import SAMPLE_RATE, load_audio
-    from ..transcribe import load_transcriber
+    from ..analysis.transcribe import load_transcriber
+    from ..io.audio import SAMPLE_RATE, load_audio
     from .analyze import adapted
 
     if args.csv or args.vtt or args.plot:
@@ -52,8 +52,8 @@ def _clip(p, args) -> None:
 
 
 def _timeline(model, signal, path, args, transcriber) -> None:
-    from ..audio import SAMPLE_RATE
-    from ..words import timeline_words
+    from ..analysis.transcript import timeline_words
+    from ..io.audio import SAMPLE_RATE
 
     tl = model.timeline((signal, SAMPLE_RATE), window_s=args.window, hop_s=args.hop)
     tl = dataclasses.replace(tl, file=path)

@@ -20,7 +20,7 @@ import numpy as np
 
 from ..defaults import MIN_REFERENCE_CLIPS
 from ..errors import ModelError
-from ..result import Reference
+from ..results.result import Reference
 from .base import sha256_file
 
 __all__ = ["ADAPTED_FILE", "MIN_REFERENCE_CLIPS", "Adapted", "AdaptedHead", "Reference", "load_adapted_head",

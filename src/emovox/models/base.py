@@ -10,7 +10,7 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 
 from ..errors import ModelError
-from ..result import ModelInfo
+from ..results.result import ModelInfo
 
 
 @runtime_checkable

@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import MissingExtraError, ModelError, require
-from ..result import ModelInfo
-from ..result_media import FacePrediction, ImageFaces
+from ..results.result import ModelInfo
+from ..results.result_media import FacePrediction, ImageFaces
 
 FACE_MODEL_DIR = Path(__file__).resolve().parents[1] / "assets" / "emovox-face"
 CROP_SIZE = 48
@@ -192,7 +192,7 @@ class FaceModel:
     def predict(self, image, *, detect: bool = True) -> ImageFaces:
         """Faces in an image (path, bytes, file object or array). ``detect=False`` treats the
         whole image as one face crop (for images that are already crops)."""
-        from ..vision import load_image, media_name
+        from ..io.vision import load_image, media_name
 
         rgb = load_image(image)
         name = media_name(image) if not isinstance(image, np.ndarray) else None

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import numpy as np
 
-from ..audio import SAMPLE_RATE
 from ..errors import ModelError, require
+from ..io.audio import SAMPLE_RATE
 from ..labels import canonical
-from ..result import ModelInfo
+from ..results.result import ModelInfo
 
 WINDOW_S = 30.0
 

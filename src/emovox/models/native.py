@@ -10,7 +10,7 @@ the sha256 of the ONNX file. Frontends:
   when the json says ``"normalize": true`` (what wav2vec2-style extractors do).
 
 ``"preprocess": "normalise"`` (optional): before either frontend, leading/trailing silence is cut and
-the clip brought to a fixed loudness (``emovox.preprocess.normalise``), as in the model's training.
+the clip brought to a fixed loudness (``emovox.signal.preprocess.normalise``), as in the model's training.
 
 >>> # backend = load("path/to/model"); backend.forward([signal]).shape == (1, len(backend.info.labels))
 """
@@ -27,10 +27,10 @@ from typing import Any
 
 import numpy as np
 
-from ..audio import SAMPLE_RATE
 from ..errors import ModelError
+from ..io.audio import SAMPLE_RATE
 from ..labels import canonical
-from ..result import ModelInfo
+from ..results.result import ModelInfo
 from .adapted import load_adapted_head
 from .base import sha256_file  # noqa: F401 (also imported from here by training and tests)
 from .whisper import HOP, MAX_FRAMES, N_MELS, log_mel
@@ -272,7 +272,7 @@ class NativeBackend:
                 f"({self.config.max_samples}); the recognizer cuts longer audio into windows"
             )
         if self.config.preprocess == "normalise":
-            from ..preprocess import normalise
+            from ..signal.preprocess import normalise
 
             x = normalise(x)
         if self.config.frontend == "whisper-logmel":

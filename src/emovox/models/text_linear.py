@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ModelError
-from ..result import ModelInfo
+from ..results.result import ModelInfo
 
 CONFIG = "text_model.json"
 WEIGHTS = "weights.npz"

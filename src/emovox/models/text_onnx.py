@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ModelError
-from ..result import ModelInfo
+from ..results.result import ModelInfo
 
 ARCH = "minilm-onnx"
 

@@ -16,7 +16,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from .. import __version__, load_model
-from ..recognizer import Recognizer
+from ..recognizers.voice import Recognizer
 from . import routes_compat, routes_face, routes_text, routes_v1, stream
 from .docs import add_docs, asset_dir
 from .handlers import add_error_handlers

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 
 from fastapi import HTTPException
 
-from ..recognizer import Recognizer
-from ..result import Prediction
+from ..recognizers.voice import Recognizer
+from ..results.result import Prediction
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from ..audio import SAMPLE_RATE
+from ..io.audio import SAMPLE_RATE
 
 RMS_FRAME = 2048
 RMS_HOP = 512

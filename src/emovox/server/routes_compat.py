@@ -21,9 +21,9 @@ import anyio
 from fastapi import APIRouter, File, Form, HTTPException, Request, Response, UploadFile
 from fastapi.responses import FileResponse
 
-from ..audio import SAMPLE_RATE, load_audio
-from ..recognizer import Recognizer
-from ..result import Prediction
+from ..io.audio import SAMPLE_RATE, load_audio
+from ..recognizers.voice import Recognizer
+from ..results.result import Prediction
 from . import routes_face
 from .compat_backends import (
     GUIDE_EMOTIONS,

@@ -2,7 +2,7 @@
 and ``POST /v1/faces`` (the whole ``MediaPrediction``).
 
 ``dominant_emotion`` of an image or a video is the faces' pooled answer fused with the voice's
-(``emovox.fusion``; either alone when the other is missing). Each modality's own result is kept in
+(``emovox.analysis.fusion``; either alone when the other is missing). Each modality's own result is kept in
 ``metadata`` (``faces``, ``voice``, ``per_modality``). Neither a face nor speech: 422; an undecodable file: 415; too
 many bytes, pixels or seconds: 413. Never a 500 for what a client sent.
 """
@@ -23,7 +23,7 @@ from .state import StateDep
 from .uploads import read_file
 
 if TYPE_CHECKING:
-    from ..result_media import MediaPrediction
+    from ..results.result_media import MediaPrediction
     from .state import ServerState
 
 router = APIRouter(tags=["faces"])
@@ -62,7 +62,7 @@ def media_status(exc: MediaError) -> int:
 def is_media_upload(data: bytes, filename: str | None) -> bool:
     """An image (by its bytes, or its name when the bytes do not say), or a video container that
     holds a picture (an audio-only mp4/webm, such as a microphone recording, stays audio)."""
-    from ..vision import has_picture, is_image_name, sniff
+    from ..io.vision import has_picture, is_image_name, sniff
 
     found = sniff(data[:16])
     return found == "image" or (found is None and is_image_name(filename)) or has_picture(data)
@@ -73,7 +73,7 @@ async def analyze_upload(
 ) -> MediaPrediction:
     """Faces and voice of one upload in a worker thread; HTTPException 4xx for anything unusable
     (with ``require``, also when it holds neither a face nor speech)."""
-    from ..media import analyze_media, require_content
+    from ..analysis.media import analyze_media, require_content
 
     if not data:
         raise HTTPException(422, f"{filename or 'upload'} is empty: 0 bytes were received")
@@ -96,7 +96,7 @@ def media_response(p: MediaPrediction) -> JSONResponse:
 
 
 def dominant(p: MediaPrediction):
-    """The answer the seed's shapes carry: faces and voice fused (``emovox.fusion``), else the voice."""
+    """The answer the seed's shapes carry: faces and voice fused (``emovox.analysis.fusion``), else the voice."""
     return p.fused if p.fused is not None else p.voice
 
 
@@ -128,7 +128,7 @@ async def multimodal(state: ServerState, media: bytes, audio: bytes | None, star
     """``video_base64`` (an image or a clip), with ``audio_base64`` as the voice when both are sent."""
     import dataclasses
 
-    from ..media import require_content, with_fused
+    from ..analysis.media import require_content, with_fused
 
     p = await analyze_upload(state, media, None, require=False)
     if audio is not None:

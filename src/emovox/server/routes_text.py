@@ -1,7 +1,7 @@
 """Text and text+voice routes: ``POST /v1/text`` and the seed's ``/api/v1/emotion/analyze/text``
 and ``/api/v1/emotion/analyze/multimodal`` shapes.
 
-Every text goes through ``emovox.text.load_text``: too long is 413, empty or whitespace-only 422,
+Every text goes through ``emovox.io.text.load_text``: too long is 413, empty or whitespace-only 422,
 not UTF-8 400. The text model loads on the first text request (``EMOVOX_TEXT_MODEL`` picks a folder).
 """
 
@@ -14,10 +14,10 @@ from typing import Annotated, Any
 import anyio
 from fastapi import APIRouter, Depends, HTTPException, Request
 
+from ..analysis.fusion import fuse
 from ..errors import MissingExtraError, TextDecodeError, TextError, TextTooLongError
-from ..fusion import fuse
-from ..text import TextSource
-from ..text_recognizer import TextRecognizer, load_text_model
+from ..io.text import TextSource
+from ..recognizers.words import TextRecognizer, load_text_model
 from . import routes_face
 from .routes_compat import _b64decode
 from .schemas import ERROR_RESPONSES, MultimodalResponse
@@ -111,7 +111,7 @@ async def emotion_analyze_text(body: AnalyzeTextRequest, state: StateDep, model:
 async def emotion_analyze_multimodal(
     body: MultimodalTextRequest, state: StateDep, request: Request
 ) -> dict[str, Any]:
-    """`audio_base64`, `text` and/or `video_base64`; fused when more than one comes (`emovox.fusion`).
+    """`audio_base64`, `text` and/or `video_base64`; fused when more than one comes (`emovox.analysis.fusion`).
 
     `metadata.modalities_used` says which were used (a silent recording is left out when text came
     with it); `metadata.per_modality` keeps each one's own result, `metadata.conflict` flags voice and
@@ -163,7 +163,7 @@ async def analyze_multimodal(state, app, body: MultimodalTextRequest) -> dict[st
 
 async def require_transcriber() -> None:
     """Load the shared transcriber (once); 501 with the pip command when the extra is missing."""
-    from ..transcribe import load_transcriber
+    from ..analysis.transcribe import load_transcriber
 
     try:
         await anyio.to_thread.run_sync(load_transcriber)
@@ -172,9 +172,9 @@ async def require_transcriber() -> None:
 
 
 async def timeline_words_of(state, data: bytes, timeline) -> list[dict[str, Any]]:
-    """Each speech segment of ``timeline`` with its words (``emovox.words``), off the event loop."""
-    from ..audio import load_audio
-    from ..words import timeline_words
+    """Each speech segment of ``timeline`` with its words (``emovox.analysis.transcript``), off the event loop."""
+    from ..analysis.transcript import timeline_words
+    from ..io.audio import load_audio
 
     def run() -> list[dict[str, Any]]:
         signal = load_audio(io.BytesIO(data), max_duration_s=state.settings.max_duration_s)

@@ -58,7 +58,7 @@ class AnalyzeWordsResponse(AnalyzeResponse):
 
     transcript: str = Field(description="what was said (English, Whisper tiny.en); '' when no words")
     text: dict[str, Any] | None = Field(description="the emotion of the words (null without words)")
-    fused: dict[str, Any] | None = Field(description="voice and words fused (emovox.fusion)")
+    fused: dict[str, Any] | None = Field(description="voice and words fused (emovox.analysis.fusion)")
 
 
 class TimelineWordsResponse(TimelineResponse):

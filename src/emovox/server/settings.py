@@ -2,7 +2,7 @@
 
 Sizes are in MiB (1 MiB = 1,048,576 bytes), times in seconds. Images and videos have their own
 limit, ``MAX_VIDEO_FILE_SIZE`` / ``EMOVOX_MAX_VIDEO_FILE_SIZE`` in bytes (default 50 MiB; see
-``emovox.vision``), on the routes that take them.
+``emovox.io.vision``), on the routes that take them.
 
 >>> Settings(max_upload_mb=5).max_upload_bytes
 5242880
@@ -115,7 +115,7 @@ class Settings(BaseSettings):
     @property
     def max_video_bytes(self) -> int:
         """The largest image or video file (``MAX_VIDEO_FILE_SIZE``, read from the environment)."""
-        from ..vision import max_video_bytes
+        from ..io.vision import max_video_bytes
 
         return max_video_bytes()
 

@@ -12,10 +12,10 @@ from typing import Annotated
 import anyio
 from fastapi import Depends, HTTPException, Request
 
+from ..analysis.timeline import Timeline
 from ..errors import AudioError, AudioTooLongError, UndecodableAudioError
-from ..recognizer import Recognizer
-from ..result import Prediction
-from ..timeline import Timeline
+from ..recognizers.voice import Recognizer
+from ..results.result import Prediction
 from .metrics import Metrics
 from .settings import Settings
 from .uploads import display_name

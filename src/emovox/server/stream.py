@@ -28,9 +28,9 @@ from typing import Any
 import anyio
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
+from ..analysis.live import LiveSession
 from ..defaults import LIVE_HOP_S, LIVE_LIMITS, LIVE_WINDOW_S, check_window
 from ..errors import AudioError, EmovoxError, OptionError
-from ..live import LiveSession
 
 log = logging.getLogger("emovox.server")
 router = APIRouter()

@@ -12,7 +12,7 @@ import io
 
 import numpy as np
 
-from ..audio import SAMPLE_RATE
+from ..io.audio import SAMPLE_RATE
 
 #: G.711 companding laws, as FFmpeg PCM codecs.
 LAWS = {"mulaw": "pcm_mulaw", "alaw": "pcm_alaw"}

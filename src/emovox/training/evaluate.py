@@ -16,8 +16,8 @@ import numpy as np
 
 from ..corpora.manifest import ManifestRow
 from ..errors import EmovoxError
-from ..recognizer import softmax
-from ..result import Prediction
+from ..recognizers.voice import softmax
+from ..results.result import Prediction
 
 
 @dataclass(frozen=True)

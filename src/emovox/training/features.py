@@ -19,8 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..audio import SAMPLE_RATE, load_audio
 from ..errors import EmovoxError, ModelError, require
+from ..io.audio import SAMPLE_RATE, load_audio
 from ..models.whisper import MAX_FRAMES, log_mel
 
 torch = require("torch", "train", "feature extraction for training")
@@ -70,7 +70,7 @@ class Backbone:
     def inputs(self, signal: np.ndarray) -> np.ndarray:
         """What the exported model's input will be for this (already padded) clip."""
         if self.preprocess == "normalise":
-            from ..preprocess import normalise
+            from ..signal.preprocess import normalise
 
             signal = normalise(signal)
         if self.frontend == "whisper-logmel":
@@ -175,7 +175,7 @@ CROP_SECONDS = (0.6, 1.5)
 def random_crop(signal: np.ndarray, rng: np.random.Generator, seconds: tuple[float, float] = CROP_SECONDS) -> np.ndarray:
     """A short stretch of the clip's speech (leading/trailing silence trimmed first), as a single word or a
     fragment of a longer recording sounds; a clip already that short is returned trimmed."""
-    from ..preprocess import trim_silence
+    from ..signal.preprocess import trim_silence
 
     speech = trim_silence(signal)
     length = int(rng.uniform(*seconds) * SAMPLE_RATE)

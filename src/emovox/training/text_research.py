@@ -14,7 +14,7 @@ import json
 from pathlib import Path
 
 from ..errors import OptionError
-from ..text_recognizer import DEFAULT_TEXT_MODEL
+from ..recognizers.words import DEFAULT_TEXT_MODEL
 from .text import LABELS, export, score_row, train
 
 SETS = {
@@ -43,7 +43,7 @@ def check_outside_package(folder: Path) -> Path:
 def run(root: Path, arch: str = "tfidf", sets=tuple(SETS), out: Path | None = None, seed: int = 0,
         log=print, **minilm) -> list[dict]:
     """Train, choose on dev and test once for each set; returns the table's rows."""
-    from ..text_recognizer import load_text_model
+    from ..recognizers.words import load_text_model
 
     out = check_outside_package(out or default_dir())
     rows = []

@@ -24,7 +24,7 @@ from typing import BinaryIO, Union
 
 import numpy as np
 
-from .errors import (
+from ..errors import (
     ImageError,
     ImageTooLargeError,
     MediaError,

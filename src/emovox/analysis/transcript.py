@@ -12,10 +12,10 @@ from typing import Any
 
 import numpy as np
 
-from .audio import SAMPLE_RATE
-from .errors import TextError
+from ..errors import TextError
+from ..io.audio import SAMPLE_RATE
+from ..results.result import Prediction, TextPrediction
 from .fusion import fuse
-from .result import Prediction, TextPrediction
 
 
 def add_words(prediction: Prediction, signal: np.ndarray, *, text_model=None, transcriber=None) -> Prediction:
@@ -71,7 +71,7 @@ def _score(transcript: str, text_model) -> TextPrediction | None:
 
 
 def _default_text_model():
-    from .text_recognizer import load_text_model
+    from ..recognizers.words import load_text_model
 
     global _TEXT_MODEL
     if _TEXT_MODEL is None:

@@ -13,19 +13,19 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .errors import (
+from ..errors import (
     MediaError,
     MissingExtraError,
     MissingExtraWarning,
     OptionError,
     UndecodableMediaError,
 )
-from .result_media import FacePrediction, FaceSummary, FaceTrack, MediaPrediction
-from .vision import DEFAULT_FPS, MediaSource, kind_of, load_image, load_video, media_name
+from ..io.vision import DEFAULT_FPS, MediaSource, kind_of, load_image, load_video, media_name
+from ..results.result_media import FacePrediction, FaceSummary, FaceTrack, MediaPrediction
 
 if TYPE_CHECKING:
-    from .models.face import FaceModel
-    from .recognizer import Recognizer
+    from ..models.face import FaceModel
+    from ..recognizers.voice import Recognizer
 
 TRACK_IOU = 0.3
 """A face in one sampled frame continues a track when its box overlaps the track's last box this much."""
@@ -178,7 +178,7 @@ def analyze_media(
         model = voice_model or _default_voice_model()
         voice_pred = model.predict_signal(video.audio, name=label, features=features)
         if transcribe:
-            from .words import add_words
+            from .transcript import add_words
 
             voice_pred = add_words(voice_pred, video.audio)
     return with_fused(MediaPrediction(
@@ -200,7 +200,7 @@ def track_faces(video, face_model: FaceModel) -> tuple[tuple[FaceTrack, ...], in
 
 
 def with_fused(p: MediaPrediction) -> MediaPrediction:
-    """``p`` with ``fused`` filled by ``emovox.fusion`` from its face and its voice (when it has speech)."""
+    """``p`` with ``fused`` filled by ``emovox.analysis.fusion`` from its face and its voice (when it has speech)."""
     from .fusion import fuse
 
     if p.face is None and not p.has_speech:
@@ -264,7 +264,7 @@ def probe(source) -> tuple[str | None, object]:
 
 def _holds_video(f) -> bool:
     """Whether the container in the open binary file ``f`` has a video stream (its header only)."""
-    from .vision import open_container
+    from ..io.vision import open_container
 
     try:
         with open_container(f) as c:
@@ -297,14 +297,14 @@ _FACE_MODEL = None
 def _default_face_model() -> FaceModel:
     global _FACE_MODEL
     if _FACE_MODEL is None:
-        from .models.face import load_face_model
+        from ..models.face import load_face_model
 
         _FACE_MODEL = load_face_model()
     return _FACE_MODEL
 
 
 def _default_voice_model() -> Recognizer:
-    from . import _cached
+    from .. import _cached
 
     return _cached(None)
 

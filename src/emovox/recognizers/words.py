@@ -12,13 +12,13 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import ModelError
-from .models.base import Front
-from .recognizer import softmax
-from .result import TextPrediction
-from .text import TextSource, load_text
+from ..errors import ModelError
+from ..io.text import TextSource, load_text
+from ..models.base import Front
+from ..results.result import TextPrediction
+from .voice import softmax
 
-DEFAULT_TEXT_MODEL = Path(__file__).parent / "assets" / "emovox-text"
+DEFAULT_TEXT_MODEL = Path(__file__).parents[1] / "assets" / "emovox-text"
 
 
 class TextRecognizer(Front):
@@ -59,7 +59,7 @@ def load_text_model(path: str | Path | None = None, *, max_length: int | None = 
     """
     import json
 
-    from .models.text_linear import CONFIG, TextLinearBackend
+    from ..models.text_linear import CONFIG, TextLinearBackend
 
     folder = Path(path) if path is not None else DEFAULT_TEXT_MODEL
     if not (folder / CONFIG).is_file():
@@ -70,7 +70,7 @@ def load_text_model(path: str | Path | None = None, *, max_length: int | None = 
         raise ModelError(f"cannot read {folder / CONFIG}: {exc}") from exc
     arch = config.get("arch", "tfidf-linear") if isinstance(config, dict) else None
     if arch == "minilm-onnx":
-        from .models.text_onnx import TextOnnxBackend
+        from ..models.text_onnx import TextOnnxBackend
 
         return TextRecognizer(TextOnnxBackend(folder, config), max_length=max_length)
     if arch != "tfidf-linear":

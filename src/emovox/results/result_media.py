@@ -127,7 +127,7 @@ class MediaPrediction:
 
     ``face`` is the faces pooled (None when no face was seen); ``voice`` is the speech model's
     Prediction (None for an image or a video without an audio track; ``voice.silent`` when the
-    track holds no speech). ``fused`` is left for ``emovox.fusion`` to fill. ``note`` says why a part
+    track holds no speech). ``fused`` is left for ``emovox.analysis.fusion`` to fill. ``note`` says why a part
     is missing (a video analysed without the vision extra: its voice only, ``frames_analyzed`` 0).
     """
 

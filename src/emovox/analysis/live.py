@@ -20,14 +20,14 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
-from .audio import SAMPLE_RATE
-from .defaults import LIVE_HOP_S, LIVE_WINDOW_S, check_window
-from .errors import AudioError
-from .segmenter import AudioRing
-from .vad import VadEvent, VoiceActivityDetector
+from ..defaults import LIVE_HOP_S, LIVE_WINDOW_S, check_window
+from ..errors import AudioError
+from ..io.audio import SAMPLE_RATE
+from ..signal.segmenter import AudioRing
+from ..signal.vad import VadEvent, VoiceActivityDetector
 
 if TYPE_CHECKING:
-    from .recognizer import Recognizer
+    from ..recognizers.voice import Recognizer
 
 
 @dataclass(frozen=True)

@@ -43,7 +43,7 @@ from functools import cached_property
 
 import numpy as np
 
-from .errors import AudioError
+from ..errors import AudioError
 
 __all__ = [
     "FEATURE_KEYS",

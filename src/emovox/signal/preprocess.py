@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .audio import SAMPLE_RATE
+from ..io.audio import SAMPLE_RATE
 
 FRAME = SAMPLE_RATE // 100  # 10 ms frames for the silence decision
 SILENCE_DB = -40.0  # a frame this far below the loudest frame is silence

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .defaults import MIN_REFERENCE_CLIPS
-from .errors import EmovoxError
-from .labels import emotion_info
+from ..defaults import MIN_REFERENCE_CLIPS
+from ..errors import EmovoxError
+from ..labels import emotion_info
 
 if TYPE_CHECKING:
     import numpy as np
@@ -37,7 +37,7 @@ class Prediction:
     silent: bool = False
     transcript: str | None = None  # with transcribe=True: what was said ('' when no words)
     text: TextPrediction | None = None  # the emotion of those words
-    fused: Any = None  # emovox.fusion.FusedPrediction of voice and words
+    fused: Any = None  # emovox.analysis.fusion.FusedPrediction of voice and words
 
     def top(self, k: int | None = None) -> list[tuple[str, float]]:
         """(label, probability) pairs, highest first."""

@@ -1,6 +1,6 @@
 """A video's emotion timeline as a PNG: three lanes (voice, face, fused) over time; needs ``plot``.
 
-Each lane stacks the emotions' probabilities (colours from ``emovox.labels``, as in ``emovox.plot``):
+Each lane stacks the emotions' probabilities (colours from ``emovox.labels``, as in ``emovox.analysis.plot``):
 voice per timeline step (zero outside speech), face per sampled frame (all faces pooled; zero where no
 face was seen), fused per span.
 """
@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .errors import require
-from .labels import emotion_info
+from ..errors import require
+from ..labels import emotion_info
 from .plot import _clock, _stair
 
 if TYPE_CHECKING:

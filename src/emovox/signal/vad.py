@@ -19,8 +19,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .audio import SAMPLE_RATE
-from .errors import OptionError
+from ..errors import OptionError
+from ..io.audio import SAMPLE_RATE
 
 FRAME_S = 0.03
 VAD_RATES = (8000, 16000, 32000, 48000)

@@ -12,8 +12,8 @@ import os
 import re
 import unicodedata
 
-from .defaults import MAX_TEXT_LENGTH
-from .errors import TextDecodeError, TextError, TextTooLongError
+from ..defaults import MAX_TEXT_LENGTH
+from ..errors import TextDecodeError, TextError, TextTooLongError
 
 TextSource = str | bytes
 _ENV = ("EMOVOX_MAX_TEXT_LENGTH", "MAX_TEXT_LENGTH")  # the emovox name wins over the seed's

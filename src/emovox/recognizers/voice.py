@@ -8,8 +8,7 @@ from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
-from .audio import SAMPLE_RATE, AudioSource, is_silent, load_audio, source_name
-from .defaults import (
+from ..defaults import (
     LIVE_HOP_S,
     LIVE_WINDOW_S,
     MAX_DURATION_S,
@@ -18,14 +17,15 @@ from .defaults import (
     check_batch_size,
     check_max_duration,
 )
-from .errors import AudioError, EmovoxError, OptionError
-from .models.base import Backend, Front, LabelSubset
-from .result import Prediction, Reference
+from ..errors import AudioError, EmovoxError, OptionError
+from ..io.audio import SAMPLE_RATE, AudioSource, is_silent, load_audio, source_name
+from ..models.base import Backend, Front, LabelSubset
+from ..results.result import Prediction, Reference
 
 if TYPE_CHECKING:
-    from .live import StreamEvent
-    from .result_media import MediaPrediction
-    from .timeline import Timeline
+    from ..analysis.live import StreamEvent
+    from ..analysis.timeline import Timeline
+    from ..results.result_media import MediaPrediction
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:
@@ -81,7 +81,7 @@ class Recognizer(Front):
         and hurts when the reference is one-sided (all angry, say). Raises ModelError for a model
         without that head, EmovoxError for too few clips; bad files raise as in ``predict``.
         """
-        from .models.adapted import Adapted
+        from ..models.adapted import Adapted
 
         base, labels = self._adaptable()
         reference = sources if isinstance(sources, Reference) else self.reference(sources)
@@ -120,8 +120,8 @@ class Recognizer(Front):
 
     def _adaptable(self) -> tuple[Backend, tuple[str, ...] | None]:
         """The backend adapt works on (below any label subset or earlier adaptation) and the kept labels."""
-        from .errors import ModelError
-        from .models.adapted import Adapted
+        from ..errors import ModelError
+        from ..models.adapted import Adapted
 
         base, labels = self.backend, None
         if isinstance(base, LabelSubset):
@@ -141,12 +141,12 @@ class Recognizer(Front):
 
         An image, or a video with a picture, answers a ``MediaPrediction`` instead: ``.voice`` (this
         model on its sound), ``.faces`` (each with box, scores and track id), ``.fused`` (both;
-        ``emovox.fusion``). Without the vision extra a video keeps its voice (a MissingExtraWarning
+        ``emovox.analysis.fusion``). Without the vision extra a video keeps its voice (a MissingExtraWarning
         names the pip command) and an image raises MissingExtraError. ``faces=False``: always the
         voice ``Prediction``. Audio is told from the first bytes, so audio files cost no probe.
 
         ``transcribe=True`` (English; the ``transcribe`` extra) also fills ``.transcript``, ``.text``
-        (the words' emotion) and ``.fused`` (voice and words together; ``emovox.fusion``).
+        (the words' emotion) and ``.fused`` (voice and words together; ``emovox.analysis.fusion``).
 
         >>> # p = model.predict("talk.mp4"); p.voice.emotion, p.faces[0].box, p.fused.emotion
         """
@@ -157,7 +157,7 @@ class Recognizer(Front):
         prediction = self._run([prepared], features)[0]
         if not transcribe:
             return prediction
-        from .words import add_words
+        from ..analysis.transcript import add_words
 
         return add_words(prediction, prepared.signal)
 
@@ -219,8 +219,8 @@ class Recognizer(Front):
     ) -> Timeline:
         """Emotion over time for a recording of any length: speech segments with emotions, and
         non-speech segments with none. Options: batch_size, switch_penalty, vad, progress.
-        See ``emovox.timeline.build_timeline``."""
-        from .timeline import build_timeline
+        See ``emovox.analysis.timeline.build_timeline``."""
+        from ..analysis.timeline import build_timeline
 
         return build_timeline(self, source, window_s=window_s, hop_s=hop_s, **options)
 
@@ -229,8 +229,8 @@ class Recognizer(Front):
         **options,
     ) -> Iterator[StreamEvent]:
         """Live analysis of PCM chunks (float32 or int16, 16 kHz mono): yields speech_start,
-        a result every hop, and speech_end events. See ``emovox.live.stream_events``."""
-        from .live import stream_events
+        a result every hop, and speech_end events. See ``emovox.analysis.live.stream_events``."""
+        from ..analysis.live import stream_events
 
         return stream_events(self, chunks, window_s=window_s, hop_s=hop_s, **options)
 
@@ -240,7 +240,7 @@ class Recognizer(Front):
         the source to decode as audio (a file object that cannot seek comes back read into memory)."""
         if not faces or isinstance(source, tuple):
             return None, source
-        from .media import predict_media, probe
+        from ..analysis.media import predict_media, probe
 
         kind, source = probe(source)
         return (predict_media(self, source, kind, **options) if kind else None), source
@@ -319,6 +319,6 @@ class Recognizer(Front):
 
 
 def _describe(signal: np.ndarray) -> dict[str, float]:
-    from .features import describe
+    from ..signal.features import describe
 
     return describe(signal, SAMPLE_RATE)

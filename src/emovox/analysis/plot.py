@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .errors import require
-from .labels import emotion_info
+from ..errors import require
+from ..labels import emotion_info
 
 if TYPE_CHECKING:
     from .timeline import Timeline

@@ -19,20 +19,20 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .audio import SAMPLE_RATE, AudioSource, iter_audio
-from .defaults import (
+from ..defaults import (
     TIMELINE_HOP_S,
     TIMELINE_WINDOW_S,
     check_batch_size,
     check_max_duration,
     check_window,
 )
-from .errors import AudioTooLongError
-from .segmenter import AudioRing, plan_windows, smooth_region
-from .vad import VoiceActivityDetector
+from ..errors import AudioTooLongError
+from ..io.audio import SAMPLE_RATE, AudioSource, iter_audio
+from ..signal.segmenter import AudioRing, plan_windows, smooth_region
+from ..signal.vad import VoiceActivityDetector
 
 if TYPE_CHECKING:
-    from .recognizer import Recognizer
+    from ..recognizers.voice import Recognizer
 
 WINDOW_S = TIMELINE_WINDOW_S  # the defaults live in defaults.py (their reasons too)
 HOP_S = TIMELINE_HOP_S
@@ -147,7 +147,7 @@ class Timeline:
 
     def to_vtt(self) -> str:
         """WebVTT cues for the speech segments: 'Happy 82%' (non-speech gets no cue)."""
-        from .labels import emotion_info
+        from ..labels import emotion_info
 
         lines = ["WEBVTT", ""]
         for i, s in enumerate(x for x in self.segments if x.speech):

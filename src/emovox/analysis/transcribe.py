@@ -18,8 +18,8 @@ from functools import lru_cache
 
 import numpy as np
 
-from .audio import SAMPLE_RATE
-from .errors import MissingExtraError, ModelError
+from ..errors import MissingExtraError, ModelError
+from ..io.audio import SAMPLE_RATE
 
 CHUNK_S = 30  # Whisper's window: longer audio is cut into 30 s pieces
 MIN_WINDOW_S = 15  # a shorter piece is padded to max(15 s, three times its length) instead of 30 s
@@ -55,7 +55,7 @@ class Transcriber:
 
     def transcribe_many(self, signals: Sequence[np.ndarray]) -> list[str]:
         """Several recordings at once; each is cut into 30 s chunks whose texts are joined."""
-        from .models.whisper import log_mel
+        from ..models.whisper import log_mel
 
         parts, owner = [], []
         step = CHUNK_S * SAMPLE_RATE

@@ -1,6 +1,6 @@
 """Late fusion: one emotion distribution from the voice, the words and the face, each result kept beside it.
 
->>> from emovox.result import TextPrediction
+>>> from emovox.results.result import TextPrediction
 >>> voice = TextPrediction("happy", 0.8, {"happy": 0.8, "sad": 0.2})
 >>> words = TextPrediction("sad", 0.6, {"happy": 0.4, "sad": 0.6})
 >>> f = fuse(audio=voice, text=words, adaptive=False)
@@ -29,7 +29,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from .result import ranked
+from ..results.result import ranked
 
 DEFAULT_WEIGHTS: dict[str, float] = {"audio": 0.5, "text": 0.5, "face": 0.5}
 CONFLICT_CONFIDENCE = 0.5

@@ -22,7 +22,7 @@ from typing import BinaryIO
 
 import numpy as np
 
-from .errors import AudioError, UndecodableAudioError
+from ..errors import AudioError, UndecodableAudioError
 
 log = logging.getLogger(__name__)
 

@@ -20,6 +20,7 @@ from typing import BinaryIO, Union
 
 import numpy as np
 
+from ..errors import AudioError, AudioTooLongError
 from .decoders import (
     ACCEPTED,
     AUDIO_EXTENSIONS,
@@ -29,7 +30,6 @@ from .decoders import (
     open_decoder,
     open_input,
 )
-from .errors import AudioError, AudioTooLongError
 
 __all__ = [
     "ACCEPTED", "AUDIO_EXTENSIONS", "DECODE_TIMEOUT_S", "MIN_SAMPLE_RATE", "SAMPLE_RATE", "SILENCE_DBFS",

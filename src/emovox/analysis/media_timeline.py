@@ -1,8 +1,8 @@
 """Voice, face and fused emotion over the time of a video: one span per voice-timeline segment.
 
-The voice lane is the ordinary timeline (``emovox.timeline``) of the video's audio track; the face
-lane pools every face sighting sampled inside a span (``emovox.media``); the fused lane is
-``emovox.fusion.fuse`` of the two, the face weighted by how many frames it was seen in and the voice
+The voice lane is the ordinary timeline (``emovox.analysis.timeline``) of the video's audio track; the face
+lane pools every face sighting sampled inside a span (``emovox.analysis.media``); the fused lane is
+``emovox.analysis.fusion.fuse`` of the two, the face weighted by how many frames it was seen in and the voice
 by how long the span is. A span without speech has no voice, one without a sighting no face; fused is
 whichever is there (None when neither is).
 
@@ -18,18 +18,18 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .audio import SAMPLE_RATE
-from .defaults import TIMELINE_HOP_S, TIMELINE_WINDOW_S
-from .errors import MediaError
-from .result import ranked
-from .result_media import FacePrediction, FaceSummary, FaceTrack
+from ..defaults import TIMELINE_HOP_S, TIMELINE_WINDOW_S
+from ..errors import MediaError
+from ..io.audio import SAMPLE_RATE
+from ..io.vision import DEFAULT_FPS, MediaSource, load_video, media_name
+from ..results.result import ranked
+from ..results.result_media import FacePrediction, FaceSummary, FaceTrack
 from .timeline import Segment, Timeline
-from .vision import DEFAULT_FPS, MediaSource, load_video, media_name
 
 if TYPE_CHECKING:
+    from ..models.face import FaceModel
+    from ..recognizers.voice import Recognizer
     from .fusion import FusedPrediction
-    from .models.face import FaceModel
-    from .recognizer import Recognizer
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,1 @@
+"""Analysis: tell the medium, run the recognizers, fuse; timelines, live streams, transcripts."""

@@ -1,0 +1,1 @@
+"""Signal processing on decoded audio: loudness, voice activity, windows, acoustic descriptors."""
