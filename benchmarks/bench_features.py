@@ -31,9 +31,9 @@ from rich.table import Table  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from emovox import features  # noqa: E402
 from emovox.corpora.location import corpora_root  # noqa: E402
 from emovox.io.audio import SAMPLE_RATE, load_audio  # noqa: E402
+from emovox.signal import features  # noqa: E402
 
 BUDGET_MS = 20.0  # issue 2: all descriptors of a 3 s clip, median
 AIM_MS = 8.0  # what leaves room for decode + model inside the 25 ms pipeline

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from conftest import SR, speech_like, tone
-from emovox import features
 from emovox.errors import AudioError
+from emovox.signal import features
 from emovox.signal.features import FEATURE_KEYS, describe
 
 PITCH_KEYS = ("pitch_mean_hz", "pitch_std_hz", "pitch_min_hz", "pitch_max_hz", "pitch_range_hz")

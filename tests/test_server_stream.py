@@ -12,8 +12,8 @@ from fastapi.testclient import TestClient  # noqa: E402
 from starlette.websockets import WebSocketDisconnect  # noqa: E402
 
 from conftest import SR  # noqa: E402
+from emovox.analysis.analyze import Analyzer  # noqa: E402
 from emovox.errors import ModelError  # noqa: E402
-from emovox.recognizers.voice import Recognizer  # noqa: E402
 from emovox.server import Settings, create_app  # noqa: E402
 from emovox.server.stream import MAX_MESSAGE_BYTES  # noqa: E402
 from timeline_helpers import PitchBackend, layout, speech_truth  # noqa: E402
@@ -37,7 +37,7 @@ def backend():
 
 @pytest.fixture(scope="module")
 def client(backend):
-    app = create_app(Settings(), model=Recognizer(backend, features=False))
+    app = create_app(Settings(), model=Analyzer(backend, features=False))
     with TestClient(app) as c:
         yield c
 
@@ -73,7 +73,7 @@ def test_happy_path_matches_model_stream(client, backend):
     assert code == 1000
     assert ready == {"type": "ready", "sample_rate": SR, "window_s": 3.0, "hop_s": 0.5,
                      "model": "pitch-test-double@1", "labels": ["happy", "sad"]}
-    expected = [e.to_dict() for e in Recognizer(backend, features=False).stream(
+    expected = [e.to_dict() for e in Analyzer(backend, features=False).stream(
         [np.frombuffer(f, "<i2") for f in frames(pcm16(signal))], window_s=3.0, hop_s=0.5)]
     assert events == expected
     kinds = [e["type"] for e in events]

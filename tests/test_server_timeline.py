@@ -8,7 +8,7 @@ pytest.importorskip("fastapi")
 from fastapi.testclient import TestClient  # noqa: E402
 
 from conftest import SR, encode  # noqa: E402
-from emovox.recognizers.voice import Recognizer  # noqa: E402
+from emovox.analysis.analyze import Analyzer  # noqa: E402
 from emovox.server import Settings, create_app  # noqa: E402
 from timeline_helpers import PitchBackend, layout, speech_truth  # noqa: E402
 
@@ -17,7 +17,7 @@ PARTS = [("silence", 1.0), ("high", 6.0), ("low", 6.0), ("silence", 2.0), ("low"
 
 @pytest.fixture(scope="module")
 def client():
-    app = create_app(Settings(max_duration_s=30), model=Recognizer(PitchBackend(), features=False))
+    app = create_app(Settings(max_duration_s=30), model=Analyzer(PitchBackend(), features=False))
     with TestClient(app) as c:
         yield c
 

@@ -9,7 +9,7 @@ import pytest
 
 import emovox
 from conftest import SR, speech_like
-from emovox.recognizers.voice import Recognizer
+from emovox.analysis.analyze import Analyzer
 from emovox.signal.segmenter import AudioRing
 from timeline_helpers import PitchBackend, layout, pitch_model, speech_truth
 
@@ -122,7 +122,7 @@ def test_memory_is_bounded_and_windows_are_batched(monkeypatch, write_audio):
     monkeypatch.setattr(AudioRing, "append", spy)
     backend = PitchBackend()
     progress = []
-    tl = Recognizer(backend, features=False).timeline(
+    tl = Analyzer(backend, features=False).timeline(
         path, batch_size=8, chunk_s=5.0, progress=lambda done, total: progress.append((done, total))
     )
     assert max(held) <= (5.0 + 3.0 + 1.0) * SR

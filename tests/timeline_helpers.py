@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from conftest import SR, speech_like
-from emovox.recognizers.voice import Recognizer
+from emovox.analysis.analyze import Analyzer
 from emovox.results.result import ModelInfo
 
 HIGH, LOW = 250.0, 110.0
@@ -37,8 +37,8 @@ class PitchBackend:
         return np.array(out)
 
 
-def pitch_model() -> Recognizer:
-    return Recognizer(PitchBackend(), features=False)
+def pitch_model() -> Analyzer:
+    return Analyzer(PitchBackend(), features=False)
 
 
 def layout(parts: list[tuple[str, float]], seed: int = 0) -> tuple[np.ndarray, list[tuple[str, float, float]]]:

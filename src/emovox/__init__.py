@@ -20,8 +20,8 @@ from .results.result import ModelInfo, Prediction, TextPrediction
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
+    from .analysis.analyze import Analyzer
     from .io.audio import AudioSource
-    from .recognizers.voice import Recognizer
     from .recognizers.words import TextRecognizer
 
 __version__ = "0.1.0"
@@ -51,17 +51,17 @@ def load_model(
     max_duration_s: float | None = MAX_DURATION_S,
     labels: str | Sequence[str] | None = None,
     **backend_options,
-) -> Recognizer:
+) -> Analyzer:
     """Load a model: None for the built-in default, a registry name, a folder, or a hub id.
 
     ``labels``: answer only these of the model's labels (``"angry,happy,neutral,sad"``), the
     others masked and the scores renormalised (see ``Recognizer.restrict``).
     """
+    from .analysis.analyze import Analyzer
     from .models.registry import load_backend
-    from .recognizers.voice import Recognizer
 
     backend = load_backend(name_or_path, **backend_options)
-    model = Recognizer(backend, features=features, max_duration_s=max_duration_s)
+    model = Analyzer(backend, features=features, max_duration_s=max_duration_s)
     return model if labels is None else model.restrict(labels)
 
 
@@ -76,8 +76,13 @@ def load_text_model(path: str | None = None, *, max_length: int | None = None) -
 
 
 @lru_cache(maxsize=4)
-def _cached(name_or_path: str | None) -> Recognizer:
-    return load_model(name_or_path)
+def _cached(name_or_path: str | None) -> Analyzer:
+    """``load_model(name_or_path)`` once per process; its backend is shared with the default voice
+    of ``analyze_media``."""
+    from .analysis.analyze import Analyzer
+    from .recognizers.voice import shared_backend
+
+    return Analyzer(shared_backend(name_or_path))
 
 
 def analyze(source: AudioSource, model: str | None = None):

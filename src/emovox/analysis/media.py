@@ -304,9 +304,10 @@ def _default_face_model() -> FaceModel:
 
 
 def _default_voice_model() -> Recognizer:
-    from .. import _cached
+    """The built-in voice model, its backend loaded once per process (shared with ``emovox.analyze``)."""
+    from ..recognizers.voice import Recognizer, shared_backend
 
-    return _cached(None)
+    return Recognizer(shared_backend(None))
 
 
 __all__ = ["MediaPrediction", "Tracker", "analyze_media", "iou", "load_image", "predict_media", "probe",

@@ -16,15 +16,13 @@ import io
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 from ..defaults import TIMELINE_HOP_S, TIMELINE_WINDOW_S
 from ..errors import MediaError
 from ..io.audio import SAMPLE_RATE
 from ..io.vision import DEFAULT_FPS, MediaSource, load_video, media_name
 from ..results.result import ranked
 from ..results.result_media import FacePrediction, FaceSummary, FaceTrack
-from .timeline import Segment, Timeline
+from .timeline import Segment, Timeline, build_timeline
 
 if TYPE_CHECKING:
     from ..models.face import FaceModel
@@ -153,7 +151,7 @@ def build_media_timeline(
     voice = None
     if video.audio is not None and video.audio.size:
         model = voice_model or _default_voice_model()
-        voice = model.timeline((video.audio, SAMPLE_RATE), window_s=window_s, hop_s=hop_s, **timeline_options)
+        voice = build_timeline(model, (video.audio, SAMPLE_RATE), window_s=window_s, hop_s=hop_s, **timeline_options)
         voice = _named(voice, label)
         duration = voice.duration_s
     if duration <= 0:
@@ -187,11 +185,3 @@ def _named(tl: Timeline, name: str | None) -> Timeline:
     import dataclasses
 
     return dataclasses.replace(tl, file=name)
-
-
-def lane_steps(mt: MediaTimeline, lane: str, labels: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
-    """(steps [n, 2], scores [n, len(labels)]) of a lane for plotting: each span's scores held over it."""
-    rows = [(s.start, s.end, getattr(s, lane)) for s in mt.spans if getattr(s, lane) is not None]
-    steps = np.array([(a, b) for a, b, _ in rows], float).reshape(-1, 2)
-    scores = np.array([[p.scores.get(k, 0.0) for k in labels] for _, _, p in rows], float)
-    return steps, scores.reshape(-1, len(labels))

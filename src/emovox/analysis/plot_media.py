@@ -33,7 +33,6 @@ def plot_media_timeline(
     from matplotlib.figure import Figure
     from matplotlib.ticker import FuncFormatter
 
-    from .media_timeline import lane_steps
 
     fig = Figure(figsize=(width, height), dpi=dpi)
     FigureCanvasAgg(fig)
@@ -100,3 +99,11 @@ def _face_frames(mt: MediaTimeline, labels: tuple[str, ...]) -> tuple[np.ndarray
     ends.append(max(ts[-1] + step, mt.duration_s) if mt.duration_s - ts[-1] < 1.5 * step else ts[-1] + step)
     steps = np.array(list(zip(ts, ends)))
     return steps, np.array([np.mean(by_t[t], axis=0) for t in ts])
+
+
+def lane_steps(mt: MediaTimeline, lane: str, labels: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """(steps [n, 2], scores [n, len(labels)]) of a lane for plotting: each span's scores held over it."""
+    rows = [(s.start, s.end, getattr(s, lane)) for s in mt.spans if getattr(s, lane) is not None]
+    steps = np.array([(a, b) for a, b, _ in rows], float).reshape(-1, 2)
+    scores = np.array([[p.scores.get(k, 0.0) for k in labels] for _, _, p in rows], float)
+    return steps, scores.reshape(-1, len(labels))

@@ -13,6 +13,14 @@ from ..errors import ModelError
 from ..results.result import ModelInfo
 
 
+def softmax(logits: np.ndarray) -> np.ndarray:
+    """Probabilities from logits along the last axis (shifted by the max: no overflow)."""
+    z = np.asarray(logits, dtype=np.float64)
+    z = z - z.max(axis=-1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=-1, keepdims=True)
+
+
 @runtime_checkable
 class Backend(Protocol):
     """A loaded model. ``info.labels`` are canonical names in the order of the logits' columns.

@@ -1,38 +1,25 @@
-"""Recognizer: decode -> preprocess -> forward -> postprocess, for one clip or many."""
+"""The voice recognizer: decode -> preprocess -> forward -> postprocess, for one clip or many.
+
+It knows audio only. Images, videos, transcripts, timelines and live streams are the analysis layer's
+(``emovox.analysis.analyze.Analyzer``, what ``emovox.load_model()`` answers), built on this class.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from functools import lru_cache
+from typing import Literal
 
 import numpy as np
 
-from ..defaults import (
-    LIVE_HOP_S,
-    LIVE_WINDOW_S,
-    MAX_DURATION_S,
-    TIMELINE_HOP_S,
-    TIMELINE_WINDOW_S,
-    check_batch_size,
-    check_max_duration,
-)
+from ..defaults import MAX_DURATION_S, check_batch_size, check_max_duration
 from ..errors import AudioError, EmovoxError, OptionError
 from ..io.audio import SAMPLE_RATE, AudioSource, is_silent, load_audio, source_name
-from ..models.base import Backend, Front, LabelSubset
+from ..models.base import Backend, Front, LabelSubset, softmax
 from ..results.result import Prediction, Reference
 
-if TYPE_CHECKING:
-    from ..analysis.live import StreamEvent
-    from ..analysis.timeline import Timeline
-    from ..results.result_media import MediaPrediction
-
-
-def softmax(logits: np.ndarray) -> np.ndarray:
-    z = np.asarray(logits, dtype=np.float64)
-    z = z - z.max(axis=-1, keepdims=True)
-    e = np.exp(z)
-    return e / e.sum(axis=-1, keepdims=True)
+__all__ = ["Recognizer", "shared_backend", "softmax"]
 
 
 @dataclass(frozen=True)
@@ -47,7 +34,7 @@ class _Prepared:
 
 
 class Recognizer(Front):
-    """A loaded model with the four-hop data path around it.
+    """A loaded voice model with the four-hop data path around it (audio in, ``Prediction`` out).
 
     >>> # model = emovox.load_model(); model.predict("clip.wav").emotion
     """
@@ -68,7 +55,7 @@ class Recognizer(Front):
         the other outputs are masked and the scores renormalise over the kept ones. Shares the
         loaded model; raises ModelError for an unknown, repeated or single label."""
         backend = LabelSubset(self.backend, labels)
-        return Recognizer(backend, features=self.features, max_duration_s=self.max_duration_s)
+        return type(self)(backend, features=self.features, max_duration_s=self.max_duration_s)
 
     def adapt(self, sources: Iterable[AudioSource] | Reference) -> Recognizer:
         """The same model scoring every clip relative to ``sources``: a fair sample of the recordings
@@ -88,7 +75,7 @@ class Recognizer(Front):
         backend: Backend = Adapted(base, reference)
         if labels is not None:
             backend = LabelSubset(backend, labels)
-        return Recognizer(backend, features=self.features, max_duration_s=self.max_duration_s)
+        return type(self)(backend, features=self.features, max_duration_s=self.max_duration_s)
 
     def reference(self, sources: Iterable[AudioSource], *,
                   errors: Literal["raise", "skip"] = "raise") -> Reference:
@@ -134,32 +121,9 @@ class Recognizer(Front):
         return base, labels
 
     # --- public API -------------------------------------------------------------------------
-    def predict(
-        self, source: AudioSource, *, features: bool | None = None, transcribe: bool = False, faces: bool = True,
-    ) -> Prediction | MediaPrediction:
-        """Analyze one recording (path, bytes, file object or (array, sample_rate)) -> ``Prediction``.
-
-        An image, or a video with a picture, answers a ``MediaPrediction`` instead: ``.voice`` (this
-        model on its sound), ``.faces`` (each with box, scores and track id), ``.fused`` (both;
-        ``emovox.analysis.fusion``). Without the vision extra a video keeps its voice (a MissingExtraWarning
-        names the pip command) and an image raises MissingExtraError. ``faces=False``: always the
-        voice ``Prediction``. Audio is told from the first bytes, so audio files cost no probe.
-
-        ``transcribe=True`` (English; the ``transcribe`` extra) also fills ``.transcript``, ``.text``
-        (the words' emotion) and ``.fused`` (voice and words together; ``emovox.analysis.fusion``).
-
-        >>> # p = model.predict("talk.mp4"); p.voice.emotion, p.faces[0].box, p.fused.emotion
-        """
-        media, source = self._media(source, faces, features=features, transcribe=transcribe)
-        if media is not None:
-            return media
-        prepared = self._prepare(source)
-        prediction = self._run([prepared], features)[0]
-        if not transcribe:
-            return prediction
-        from ..analysis.transcript import add_words
-
-        return add_words(prediction, prepared.signal)
+    def predict(self, source: AudioSource, *, features: bool | None = None) -> Prediction:
+        """Analyze one recording (path, bytes, file object or (array, sample_rate)) -> ``Prediction``."""
+        return self._run([self._prepare(source)], features)[0]
 
     def predict_many(
         self,
@@ -168,14 +132,12 @@ class Recognizer(Front):
         batch_size: int = 16,
         features: bool | None = None,
         errors: Literal["raise", "return"] = "raise",
-        faces: bool = True,
-    ) -> list[Prediction | MediaPrediction | EmovoxError]:
-        """Analyze many recordings, ``batch_size`` at a time; images and videos as in ``predict``.
+    ) -> list[Prediction | EmovoxError]:
+        """Analyze many recordings, ``batch_size`` at a time.
 
         With ``errors="return"`` a bad input yields its error in its place instead of raising.
         """
-        return list(self.iter_predict(sources, batch_size=batch_size, features=features, errors=errors,
-                                      faces=faces))
+        return list(self.iter_predict(sources, batch_size=batch_size, features=features, errors=errors))
 
     def iter_predict(
         self,
@@ -184,17 +146,31 @@ class Recognizer(Front):
         batch_size: int = 16,
         features: bool | None = None,
         errors: Literal["raise", "return"] = "raise",
-        faces: bool = True,
-    ) -> Iterator[Prediction | MediaPrediction | EmovoxError]:
+    ) -> Iterator[Prediction | EmovoxError]:
         """Like predict_many, yielding results in input order as batches finish."""
+        return self._iter(sources, batch_size=batch_size, features=features, errors=errors)
+
+    def predict_signal(self, signal: np.ndarray, *, name: str | None = None, features: bool | None = None) -> Prediction:
+        """Analyze float32 mono audio already at 16 kHz (used by timelines and streams)."""
+        return self._run([self._prepare_signal(np.asarray(signal, np.float32), name)], features)[0]
+
+    def predict_signals(self, signals: Iterable[np.ndarray], *, features: bool = False) -> list[Prediction]:
+        """Analyze a batch of float32 mono 16 kHz arrays in one model call (timeline windows)."""
+        return self._run([self._prepare_signal(np.asarray(s, np.float32), None) for s in signals], features)
+
+    # --- the hops -----------------------------------------------------------------------------
+    def _iter(self, sources: Iterable[AudioSource], *, batch_size: int, features: bool | None,
+              errors: str, early: dict | None = None) -> Iterator:
+        """Results in input order, prepared audio run ``batch_size`` at a time; ``early``: the options
+        of ``_early``."""
         check_batch_size(batch_size)
         if errors not in ("raise", "return"):
             raise OptionError("errors must be 'raise' or 'return'")
-        pending: list[_Prepared | MediaPrediction | EmovoxError] = []
+        pending: list = []
         for source in sources:
             try:
-                media, source = self._media(source, faces, features=features)
-                pending.append(media if media is not None else self._prepare(source))
+                answer, source = self._early(source, **(early or {}))
+                pending.append(answer if answer is not None else self._prepare(source))
             except EmovoxError as exc:
                 if errors == "raise":
                     raise
@@ -205,45 +181,10 @@ class Recognizer(Front):
         if pending:
             yield from self._run_mixed(pending, features)
 
-    def predict_signal(self, signal: np.ndarray, *, name: str | None = None, features: bool | None = None) -> Prediction:
-        """Analyze float32 mono audio already at 16 kHz (used by timelines and streams)."""
-        return self._run([self._prepare_signal(np.asarray(signal, np.float32), name)], features)[0]
-
-    def predict_signals(self, signals: Iterable[np.ndarray], *, features: bool = False) -> list[Prediction]:
-        """Analyze a batch of float32 mono 16 kHz arrays in one model call (timeline windows)."""
-        return self._run([self._prepare_signal(np.asarray(s, np.float32), None) for s in signals], features)
-
-    def timeline(
-        self, source: AudioSource, *, window_s: float = TIMELINE_WINDOW_S, hop_s: float = TIMELINE_HOP_S,
-        **options,
-    ) -> Timeline:
-        """Emotion over time for a recording of any length: speech segments with emotions, and
-        non-speech segments with none. Options: batch_size, switch_penalty, vad, progress.
-        See ``emovox.analysis.timeline.build_timeline``."""
-        from ..analysis.timeline import build_timeline
-
-        return build_timeline(self, source, window_s=window_s, hop_s=hop_s, **options)
-
-    def stream(
-        self, chunks: Iterable[np.ndarray], *, window_s: float = LIVE_WINDOW_S, hop_s: float = LIVE_HOP_S,
-        **options,
-    ) -> Iterator[StreamEvent]:
-        """Live analysis of PCM chunks (float32 or int16, 16 kHz mono): yields speech_start,
-        a result every hop, and speech_end events. See ``emovox.analysis.live.stream_events``."""
-        from ..analysis.live import stream_events
-
-        return stream_events(self, chunks, window_s=window_s, hop_s=hop_s, **options)
-
-    # --- the hops -----------------------------------------------------------------------------
-    def _media(self, source: AudioSource, faces: bool, **options) -> tuple[MediaPrediction | None, AudioSource]:
-        """(the MediaPrediction, source) for an image or a video with a picture, else (None, source):
-        the source to decode as audio (a file object that cannot seek comes back read into memory)."""
-        if not faces or isinstance(source, tuple):
-            return None, source
-        from ..analysis.media import predict_media, probe
-
-        kind, source = probe(source)
-        return (predict_media(self, source, kind, **options) if kind else None), source
+    def _early(self, source: AudioSource, **options) -> tuple[object | None, AudioSource]:
+        """(an answer, source) for an input answered before decoding it as audio, else (None, source).
+        Audio has none; the analysis layer answers images and videos here."""
+        return None, source
 
     def _prepare(self, source: AudioSource) -> _Prepared:
         signal = load_audio(source, max_duration_s=self.max_duration_s)
@@ -316,6 +257,15 @@ class Recognizer(Front):
             file=p.name,
             silent=True,
         )
+
+
+@lru_cache(maxsize=4)
+def shared_backend(name_or_path: str | None) -> Backend:
+    """The backend of ``name_or_path`` (None: the built-in model) loaded once per process and shared
+    by the default models (``emovox.analyze`` and the voice of ``emovox.analyze_media``)."""
+    from ..models.registry import load_backend
+
+    return load_backend(name_or_path)
 
 
 def _describe(signal: np.ndarray) -> dict[str, float]:

@@ -14,9 +14,8 @@ import numpy as np
 
 from ..errors import ModelError
 from ..io.text import TextSource, load_text
-from ..models.base import Front
+from ..models.base import Front, softmax
 from ..results.result import TextPrediction
-from .voice import softmax
 
 DEFAULT_TEXT_MODEL = Path(__file__).parents[1] / "assets" / "emovox-text"
 

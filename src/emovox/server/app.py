@@ -16,6 +16,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from .. import __version__, load_model
+from ..analysis.analyze import Analyzer
 from ..recognizers.voice import Recognizer
 from . import routes_compat, routes_face, routes_text, routes_v1, stream
 from .docs import add_docs, asset_dir
@@ -106,7 +107,7 @@ def _add_cors(app: FastAPI, settings: Settings) -> None:
     )
 
 
-def load_server_model(settings: Settings) -> Recognizer:
+def load_server_model(settings: Settings) -> Analyzer:
     """The Recognizer the settings ask for (ModelError when it cannot be found or loaded)."""
     options = {"threads": settings.threads} if settings.threads else {}
     model = load_model(settings.model, max_duration_s=settings.max_duration_s, **options)
@@ -120,6 +121,8 @@ def load_server_model(settings: Settings) -> Recognizer:
 def _load_state(settings: Settings, metrics: Metrics, model: Recognizer | None) -> ServerState:
     """Load the model and run one short synthetic clip through it (blocking; runs in a thread)."""
     model = model or load_server_model(settings)
+    if not isinstance(model, Analyzer):  # a bare voice Recognizer: the server also answers media and timelines
+        model = Analyzer(model.backend, features=model.features, max_duration_s=model.max_duration_s)
     t = np.arange(16_000) / 16_000
     warm = (0.1 * np.sin(2 * np.pi * 220 * t)).astype(np.float32)
     model.predict((warm, 16_000))  # also warms the descriptors (Praat, soxr)

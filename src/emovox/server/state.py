@@ -12,9 +12,9 @@ from typing import Annotated
 import anyio
 from fastapi import Depends, HTTPException, Request
 
+from ..analysis.analyze import Analyzer
 from ..analysis.timeline import Timeline
 from ..errors import AudioError, AudioTooLongError, UndecodableAudioError
-from ..recognizers.voice import Recognizer
 from ..results.result import Prediction
 from .metrics import Metrics
 from .settings import Settings
@@ -26,13 +26,13 @@ class ServerState:
     """Built once in the app's lifespan and reached by routes through ``StateDep``."""
 
     settings: Settings
-    model: Recognizer
+    model: Analyzer
     metrics: Metrics
     limiter: anyio.CapacityLimiter
     started: float = field(default_factory=time.time)
 
     async def predict(
-        self, data: bytes, filename: str | None, *, features: bool = True, model: Recognizer | None = None,
+        self, data: bytes, filename: str | None, *, features: bool = True, model: Analyzer | None = None,
         transcribe: bool = False,
     ) -> Prediction:
         """Decode and analyze one upload in a worker thread; AudioError for unusable audio.
@@ -49,7 +49,7 @@ class ServerState:
 
 
     async def timeline(
-        self, data: bytes, filename: str | None, *, window_s: float, hop_s: float, model: Recognizer | None = None
+        self, data: bytes, filename: str | None, *, window_s: float, hop_s: float, model: Analyzer | None = None
     ) -> Timeline:
         """A timeline of one upload, in a worker thread (same limits as ``predict``)."""
         name = self.check_audio(data, filename)

@@ -16,7 +16,7 @@ import numpy as np
 
 from ..corpora.manifest import ManifestRow
 from ..errors import EmovoxError
-from ..recognizers.voice import softmax
+from ..models.base import softmax
 from ..results.result import Prediction
 
 

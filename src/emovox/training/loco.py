@@ -93,7 +93,7 @@ def recipe_fit(recipe, seed: int = 0, adapt: int = 0, adapt_scale: bool = False)
     unlabelled (all of them when it has fewer). ``adapt_scale``: also divide by their spread (per
     feature), training corpora likewise (a study setting; ``Recognizer.adapt`` centres only).
     """
-    from ..recognizers.voice import softmax
+    from ..models.base import softmax
     from .train import centre_by_corpus, fit_rows
 
     if adapt < 0:
