@@ -104,7 +104,7 @@ def uvicorn_options(settings) -> dict:
     """uvicorn's settings that follow emovox's: a WebSocket message (``/ws/emotion/stream``) may be as
     large as the multimodal route's JSON body (base64 of a video and an audio file; uvicorn's own
     default, 16 MiB, would cut off a video under MAX_VIDEO_FILE_SIZE with close code 1009)."""
-    from ..server.routes_face import body_limits
+    from ..server.answers import body_limits
 
     return {
         "log_level": settings.log_level, "access_log": False,

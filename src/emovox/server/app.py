@@ -18,7 +18,7 @@ from fastapi.staticfiles import StaticFiles
 from .. import __version__, load_model
 from ..analysis.analyze import Analyzer
 from ..recognizers.voice import Recognizer
-from . import routes_compat, routes_face, routes_text, routes_v1, stream
+from . import answers, routes_compat, routes_face, routes_text, routes_v1, stream
 from .docs import add_docs, asset_dir
 from .handlers import add_error_handlers
 from .hosts import TrustedHosts
@@ -80,7 +80,7 @@ def create_app(settings: Settings | None = None, *, model: Recognizer | None = N
         read_timeout_s=settings.body_timeout_s,
         gauge=metrics.body_bytes,
         error_field_paths=frozenset(r.path for r in routes_compat.error_field_router.routes),
-        path_limits=routes_face.body_limits(settings),  # images and videos: MAX_VIDEO_FILE_SIZE
+        path_limits=answers.body_limits(settings),  # images and videos: MAX_VIDEO_FILE_SIZE
     )
     app.add_middleware(TrustedHosts, allowed_hosts=settings.trusted_hosts)  # before a byte is reserved
     app.add_middleware(MetricsMiddleware, metrics=metrics, router=app.router)

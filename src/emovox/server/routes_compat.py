@@ -8,8 +8,6 @@ cannot say "no emotion", so a silent recording answers 422 "no speech detected" 
 
 from __future__ import annotations
 
-import base64
-import binascii
 import io
 import time
 from datetime import datetime, timezone
@@ -18,13 +16,13 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import anyio
-from fastapi import APIRouter, File, Form, HTTPException, Request, Response, UploadFile
+from fastapi import APIRouter, File, Form, Request, Response, UploadFile
 from fastapi.responses import FileResponse
 
 from ..io.audio import SAMPLE_RATE, load_audio
 from ..recognizers.voice import Recognizer
 from ..results.result import Prediction
-from . import routes_face
+from .answers import analyze_upload, is_media_upload, seed_shape
 from .compat_backends import (
     GUIDE_EMOTIONS,
     MEL_CNN,
@@ -216,9 +214,9 @@ async def emotion_analyze_file(
     """`analysis_type=video`, or an image, goes to the faces (and the voice of a video's sound)."""
     start = time.perf_counter()
     data = await read_file(file)
-    if analysis_type == "video" or routes_face.is_media_upload(data, file.filename):
-        p = await routes_face.analyze_upload(state, data, file.filename)
-        return routes_face.seed_shape(p, start, file.filename)
+    if analysis_type == "video" or is_media_upload(data, file.filename):
+        p = await analyze_upload(state, data, file.filename)
+        return seed_shape(p, start, file.filename)
     p = require_speech(await state.predict(data, file.filename, features=False))
     return _multimodal(p, start, filename=file.filename)
 
@@ -226,13 +224,6 @@ async def emotion_analyze_file(
 # /api/v1/emotion/analyze/multimodal (audio and/or text) lives in routes_text.
 
 
-def _b64decode(text: str) -> bytes:
-    if text.startswith("data:") and "," in text:  # a data URL: data:audio/wav;base64,....
-        text = text.split(",", 1)[1]
-    try:
-        return base64.b64decode("".join(text.split()), validate=True)
-    except (binascii.Error, ValueError) as exc:
-        raise HTTPException(422, f"audio_base64 is not valid base64: {exc}") from exc
 
 
 def _multimodal(p: Prediction, start: float, filename: str | None = None) -> dict[str, Any]:

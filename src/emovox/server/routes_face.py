@@ -9,136 +9,38 @@ many bytes, pixels or seconds: 413. Never a 500 for what a client sent.
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import TYPE_CHECKING, Annotated, Any
 
-import anyio
 from fastapi import APIRouter, File, HTTPException, UploadFile, WebSocket
-from fastapi.responses import JSONResponse
 
-from ..errors import MediaError, MediaTooLargeError, MissingExtraError, UndecodableMediaError
+from ..errors import MediaError
+from .answers import analyze_multimodal, analyze_upload, media_status
 from .schemas import ERROR_RESPONSES
-from .seed import seed_answer
 from .state import StateDep
 from .uploads import read_file
 
 if TYPE_CHECKING:
-    from ..results.result_media import MediaPrediction
     from .state import ServerState
 
 router = APIRouter(tags=["faces"])
-UPLOAD_PATHS = ("/v1/faces", "/v1/analyze", "/api/v1/emotion/analyze/file")
-"""Routes whose uploaded file may be an image or a video (a multipart part or the raw body)."""
-BASE64_PATHS = ("/api/v1/emotion/analyze/multimodal",)
-"""Routes taking ``video_base64`` (beside ``audio_base64``) in a JSON body."""
 
 
-def body_limits(settings) -> dict[str, int]:
-    """Path -> largest body for the routes that take images and videos (``limits.BodyLimits``):
-    the video limit (MAX_VIDEO_FILE_SIZE) and a form's overhead; for JSON, the base64 of a video
-    and an audio file. Never more than the in-flight budget, so that such a body can be received."""
-    from .settings import FORM_OVERHEAD
-
-    as_base64 = 4 * -(-(settings.max_video_bytes + settings.max_upload_bytes) // 3) + FORM_OVERHEAD
-    limits = {**dict.fromkeys(UPLOAD_PATHS, settings.media_body_bytes), **dict.fromkeys(BASE64_PATHS, as_base64)}
-    return {path: max(settings.max_upload_bytes, min(n, settings.max_inflight_bytes)) for path, n in limits.items()}
 
 
-@lru_cache(maxsize=1)
-def face_model():
-    from ..models.face import load_face_model
-
-    return load_face_model()
 
 
-def media_status(exc: MediaError) -> int:
-    if isinstance(exc, MediaTooLargeError):
-        return 413
-    if isinstance(exc, UndecodableMediaError):
-        return 415
-    return 422
 
 
-def is_media_upload(data: bytes, filename: str | None) -> bool:
-    """An image (by its bytes, or its name when the bytes do not say), or a video container that
-    holds a picture (an audio-only mp4/webm, such as a microphone recording, stays audio)."""
-    from ..io.vision import has_picture, is_image_name, sniff
-
-    found = sniff(data[:16])
-    return found == "image" or (found is None and is_image_name(filename)) or has_picture(data)
 
 
-async def analyze_upload(
-    state: ServerState, data: bytes, filename: str | None, *, require: bool = True
-) -> MediaPrediction:
-    """Faces and voice of one upload in a worker thread; HTTPException 4xx for anything unusable
-    (with ``require``, also when it holds neither a face nor speech)."""
-    from ..analysis.media import analyze_media, require_content
-
-    if not data:
-        raise HTTPException(422, f"{filename or 'upload'} is empty: 0 bytes were received")
-
-    def run() -> MediaPrediction:
-        p = analyze_media(data, face_model=face_model(), voice_model=state.model, name=filename)
-        return require_content(p) if require else p
-
-    try:
-        return await anyio.to_thread.run_sync(run, limiter=state.limiter)
-    except MissingExtraError as exc:
-        raise HTTPException(501, f"faces are not available on this server: {exc}") from exc
-    except MediaError as exc:
-        raise HTTPException(media_status(exc), str(exc)) from exc
 
 
-def media_response(p: MediaPrediction) -> JSONResponse:
-    """The whole MediaPrediction (outside the voice routes' response models)."""
-    return JSONResponse(p.to_dict())
 
 
-def dominant(p: MediaPrediction):
-    """The answer the seed's shapes carry: faces and voice fused (``emovox.analysis.fusion``), else the voice."""
-    return p.fused if p.fused is not None else p.voice
 
 
-def seed_shape(p: MediaPrediction, start: float, filename: str | None = None) -> dict[str, Any]:
-    """The seed's MultimodalResponse shape for an image or a video."""
-    top = dominant(p)
-    modalities = (["video"] if p.faces_detected else []) + (["audio"] if p.has_speech else [])
-    metadata: dict[str, Any] = {
-        "modalities_used": modalities,
-        "faces_detected": p.faces_detected,
-        "frames_analyzed": p.frames_analyzed,
-        "media_type": p.kind,
-        "model": p.voice.model if p.voice is not None else p.face_model,
-        "face_model": p.face_model,
-        "duration_s": round(p.duration_s, 3),
-        "faces": [t.to_dict(timeline=False) for t in p.tracks],
-        "voice": None if not p.has_speech else {
-            "emotion": p.voice.emotion, "confidence": p.voice.confidence, "scores": dict(p.voice.top()),
-        },
-    }
-    if p.fused is not None and len(p.fused.modalities) > 1:
-        metadata.update(p.fused.agreement())
-    if filename:
-        metadata["filename"] = filename
-    return seed_answer(top, metadata, start)
 
 
-async def multimodal(state: ServerState, media: bytes, audio: bytes | None, start: float) -> dict[str, Any]:
-    """``video_base64`` (an image or a clip), with ``audio_base64`` as the voice when both are sent."""
-    import dataclasses
-
-    from ..analysis.media import require_content, with_fused
-
-    p = await analyze_upload(state, media, None, require=False)
-    if audio is not None:
-        voice = await state.predict(audio, None, features=False)
-        p = with_fused(dataclasses.replace(p, voice=voice))
-    try:
-        require_content(p)
-    except MediaError as exc:
-        raise HTTPException(422, str(exc)) from exc
-    return seed_shape(p, start)
 
 
 MediaField = Annotated[UploadFile, File(description="an image (jpg, png, webp) or a video (mp4, mov, webm, mkv, avi, flv)")]
@@ -177,7 +79,6 @@ async def _stream_reply(state: ServerState, app, text: str | None) -> dict[str, 
     from pydantic import ValidationError
 
     from ..errors import AudioError, EmovoxError
-    from .routes_text import analyze_multimodal
     from .schemas_text import MultimodalTextRequest
     from .state import audio_error_status
 

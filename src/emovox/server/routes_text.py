@@ -7,19 +7,13 @@ not UTF-8 400. The text model loads on the first text request (``EMOVOX_TEXT_MOD
 
 from __future__ import annotations
 
-import io
 import time
 from typing import Annotated, Any
 
-import anyio
 from fastapi import APIRouter, Depends, HTTPException, Request
 
-from ..analysis.fusion import fuse
-from ..errors import MissingExtraError, TextDecodeError, TextError, TextTooLongError
-from ..io.text import TextSource
-from ..recognizers.words import TextRecognizer, load_text_model
-from . import routes_face
-from .routes_compat import _b64decode
+from ..recognizers.words import TextRecognizer
+from .answers import analyze_multimodal, predict_texts, text_model_of
 from .schemas import ERROR_RESPONSES, MultimodalResponse
 from .schemas_text import (
     MAX_TEXTS,
@@ -30,10 +24,9 @@ from .schemas_text import (
     TextResponse,
 )
 from .seed import seed_answer
-from .state import StateDep, require_speech
+from .state import StateDep
 
 router = APIRouter()
-UNSUPPORTED_MODALITIES = ("video", "image")  # multimodal fields refused with a 422
 TEXT_ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"description": "the body is not valid UTF-8 / JSON"},
     413: {"description": "a text longer than MAX_TEXT_LENGTH characters, or too many texts"},
@@ -46,33 +39,13 @@ async def get_text_model(request: Request, state: StateDep) -> TextRecognizer:
     return await text_model_of(request.app, state)
 
 
-async def text_model_of(app, state) -> TextRecognizer:
-    """``get_text_model`` for any connection's app (HTTP or WebSocket)."""
-    model = getattr(app.state, "emovox_text", None)
-    if model is None:
-        path = getattr(state.settings, "text_model", None)
-        model = await anyio.to_thread.run_sync(load_text_model, path)
-        app.state.emovox_text = model
-    return model
 
 
 TextModelDep = Annotated[TextRecognizer, Depends(get_text_model)]
 
 
-def text_error_status(exc: TextError) -> int:
-    """413 too long, 400 not UTF-8, 422 empty or whitespace-only."""
-    if isinstance(exc, TextTooLongError):
-        return 413
-    return 400 if isinstance(exc, TextDecodeError) else 422
 
 
-async def predict_texts(state, model: TextRecognizer, texts: list[TextSource]):
-    """Validate and score texts off the event loop; TextError becomes one 4xx ``detail``."""
-    try:
-        return await anyio.to_thread.run_sync(model.predict_many, texts, limiter=state.limiter)
-    except TextError as exc:
-        prefix = "" if len(texts) == 1 else "texts: "
-        raise HTTPException(text_error_status(exc), prefix + str(exc)) from None
 
 
 @router.post("/v1/text", response_model=TextResponse | TextBatchResponse, responses={**TEXT_ERRORS},
@@ -121,77 +94,11 @@ async def emotion_analyze_multimodal(
     return await analyze_multimodal(state, request.app, body)
 
 
-async def analyze_multimodal(state, app, body: MultimodalTextRequest) -> dict[str, Any]:
-    """The multimodal answer for ``body`` (also used by the seed's WebSocket stream)."""
-    start = time.perf_counter()
-    extra = dict(body.model_extra or {})
-    video = extra.pop("video_base64", None)  # an image or a clip: its faces (and its sound's voice)
-    _refuse_unsupported(extra)
-    has_text = body.text not in (None, "")
-    if not body.audio_base64 and not has_text and not video:
-        raise HTTPException(422, "send 'audio_base64' (the base64 of an audio file), 'text' and/or "
-                            "'video_base64' (an image or a video)")
-    text_pred = voice = media = None
-    if has_text:
-        model = await text_model_of(app, state)
-        (text_pred,) = await predict_texts(state, model, [body.text])
-    if body.audio_base64:
-        voice = await state.predict(_b64decode(body.audio_base64), None, features=False)
-    if video:
-        media = await routes_face.analyze_upload(state, _b64decode(str(video)), None, require=False)
-        voice = voice if voice is not None else media.voice
-    face = media.face if media is not None else None
-    if text_pred is None and face is None:
-        if media is not None and (voice is None or voice.silent):
-            what = "no face" if media.kind == "image" else "no face and no speech"
-            raise HTTPException(422, f"{what} found in 'video_base64'; nothing to analyse")
-        require_speech(voice)  # audio alone: a silent recording answers 422 "no speech detected"
-    fused = fuse(audio=voice if voice is not None and not voice.silent else None, text=text_pred, face=face)
-    seed_names = {"face": "video"}  # the seed calls the face modality "video"
-    metadata: dict[str, Any] = {"modalities_used": [seed_names.get(m, m) for m in fused.modalities],
-                                "model": " + ".join(_model_name(m, p, media) for m, p in fused.parts.items())}
-    if voice is not None:
-        metadata["duration_s"] = round(voice.duration_s, 3)
-        metadata["audio_silent"] = voice.silent
-    if media is not None:
-        metadata.update(faces_detected=media.faces_detected, frames_analyzed=media.frames_analyzed,
-                        media_type=media.kind, faces=[t.to_dict(timeline=False) for t in media.tracks])
-    if len(fused.modalities) > 1:
-        metadata.update(fused.agreement())
-    return seed_answer(fused, metadata, start)
 
 
-async def require_transcriber() -> None:
-    """Load the shared transcriber (once); 501 with the pip command when the extra is missing."""
-    from ..analysis.transcribe import load_transcriber
-
-    try:
-        await anyio.to_thread.run_sync(load_transcriber)
-    except MissingExtraError as exc:  # the server lacks the extra: not the client's fault
-        raise HTTPException(501, f"transcription is not installed on this server: {exc}") from None
 
 
-async def timeline_words_of(state, data: bytes, timeline) -> list[dict[str, Any]]:
-    """Each speech segment of ``timeline`` with its words (``emovox.analysis.transcript``), off the event loop."""
-    from ..analysis.transcript import timeline_words
-    from ..io.audio import load_audio
-
-    def run() -> list[dict[str, Any]]:
-        signal = load_audio(io.BytesIO(data), max_duration_s=state.settings.max_duration_s)
-        return [w.to_dict() for w in timeline_words(timeline, signal)]
-
-    return await anyio.to_thread.run_sync(run, limiter=state.limiter)
 
 
-def _model_name(modality: str, part: Any, media: Any) -> str:
-    return media.face_model if modality == "face" else part.model
 
 
-def _refuse_unsupported(extra: dict[str, Any]) -> None:
-    for key, value in extra.items():
-        modality = next((m for m in UNSUPPORTED_MODALITIES if m in key.lower()), None)
-        if modality and value not in (None, "", [], {}):
-            raise HTTPException(
-                422, f"the {modality} modality is not supported yet (field {key!r}): send the recording "
-                f"as 'audio_base64', the words as 'text' and an image or a video as 'video_base64'",
-            )

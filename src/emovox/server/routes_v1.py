@@ -12,8 +12,13 @@ from ..defaults import MAX_WINDOW_S, TIMELINE_HOP_S, TIMELINE_WINDOW_S, check_wi
 from ..errors import ModelError, OptionError
 from ..labels import EMOTIONS, emotion_info
 from ..models.registry import REGISTRY, is_installed
-from . import routes_face
-from .routes_text import require_transcriber, timeline_words_of
+from .answers import (
+    analyze_upload,
+    is_media_upload,
+    media_response,
+    require_transcriber,
+    timeline_words_of,
+)
 from .schemas import (
     ERROR_RESPONSES,
     AnalyzeResponse,
@@ -93,8 +98,8 @@ async def analyze(
     if transcribe:
         await require_transcriber()  # 501 naming the pip command when the extra is missing
     data, filename = await read_upload(request, "file")
-    if not timeline and routes_face.is_media_upload(data, filename):  # faces (and a video's voice)
-        return routes_face.media_response(await routes_face.analyze_upload(state, data, filename, require=False))
+    if not timeline and is_media_upload(data, filename):  # faces (and a video's voice)
+        return media_response(await analyze_upload(state, data, filename, require=False))
     if timeline:
         tl = await state.timeline(data, filename, window_s=window_s, hop_s=hop_s, model=model)
         out = {**tl.to_dict(), "display": {name: emotion_info(name).to_dict() for name in tl.labels}}
