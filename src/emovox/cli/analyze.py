@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import json
-import sys
 
 from ..defaults import ADAPT_CLIPS, MAX_DURATION_S, TIMELINE_HOP_S, TIMELINE_WINDOW_S
 from ..errors import EmovoxError
-from .output import report_error
+from .output import adapted, print_prediction, report_error
 
 
 def register(sub) -> None:
@@ -115,43 +114,3 @@ def run(args) -> int:
         else:
             print_prediction(result, args.top_k)
     return 1 if failed or failed_media else 0
-
-
-def adapted(model, args):
-    """``model`` adapted to ``--adapt-to`` (N files drawn at random, seed 0), or unchanged without it."""
-    if not getattr(args, "adapt_to", None):
-        return model
-    from ..batch.reference import adapt_to
-
-    model = adapt_to(model, args.adapt_to, args.adapt)
-    print(f"emovox: adapted to {model.info.extra['adapted_to_clips']} clips of {args.adapt_to}", file=sys.stderr)
-    return model
-
-
-def print_prediction(p, top_k: int | None = None, console=None) -> None:
-    """A readable block: dominant emotion, one bar per emotion, the descriptors."""
-    from rich.console import Console, Group
-    from rich.panel import Panel
-    from rich.table import Table
-
-    from ..labels import emotion_info
-
-    console = console or Console()
-    if p.silent:
-        head = "[bold]silent[/] - no speech energy, so no emotion is given"
-    else:
-        info = emotion_info(p.emotion)
-        head = f"{info.emoji} [bold {info.color}]{info.label}[/]  {p.confidence:.0%} confidence"
-    bars = Table.grid(padding=(0, 1))
-    for label, score in p.top(top_k):
-        info = emotion_info(label)
-        bar = "█" * round(score * 30)
-        bars.add_row(f"{info.emoji} {info.label}", f"[{info.color}]{bar}[/]", f"{score:6.1%}")
-    parts = [head, bars]
-    if p.features:
-        desc = Table.grid(padding=(0, 2))
-        for key, value in p.features.items():
-            desc.add_row(key, "-" if value is None else f"{value:.4g}")
-        parts += ["", "[dim]acoustic descriptors[/]", desc]
-    title = f"{p.file or 'audio'}  ({p.duration_s:.2f} s, {p.model})"
-    console.print(Panel(Group(*parts), title=title, title_align="left"))

@@ -7,7 +7,7 @@ import json
 import sys
 
 from ..errors import EmovoxError, MediaError
-from .output import report_error
+from .output import clock, report_error
 
 _FACE_MODEL = []
 
@@ -51,7 +51,6 @@ def print_media_timeline(mt, console=None) -> None:
     from rich.table import Table
 
     from .media_view import _emotion
-    from .timeline_view import _clock
 
     console = console or Console()
     models = f"{mt.voice.model}, {mt.face_model}" if mt.voice is not None else f"{mt.face_model}, no audio"
@@ -65,7 +64,7 @@ def print_media_timeline(mt, console=None) -> None:
         fused = _emotion(s.fused.emotion, s.fused.confidence) if s.fused else "-"
         if s.fused is not None and s.fused.conflict:
             fused += " [dim](disagree)[/]"
-        table.add_row(_clock(s.start), _clock(s.end), voice, face, fused)
+        table.add_row(clock(s.start), clock(s.end), voice, face, fused)
     console.print(table)
     faces = len(mt.tracks)
     console.print(f"{faces} face{'s' if faces != 1 else ''} in {mt.frames_analyzed} frames sampled at "

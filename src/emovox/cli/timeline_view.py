@@ -8,7 +8,7 @@ from contextlib import contextmanager
 
 from ..defaults import check_window
 from ..errors import EmovoxError, OptionError
-from .output import report_error
+from .output import adapted, clock, report_error
 
 LONG_S = 60.0
 """Files longer than this get a progress bar (on a terminal)."""
@@ -22,7 +22,6 @@ def run_timeline(args) -> int:
         return 2
     import emovox
 
-    from .analyze import adapted
 
     model = adapted(emovox.load_model(
         args.model, features=False, max_duration_s=args.max_duration, labels=args.labels
@@ -98,7 +97,7 @@ def print_timeline(tl, console=None) -> None:
         else:
             info = emotion_info(s.emotion)
             what, conf = f"{info.emoji} [{info.color}]{info.label}[/]", f"{s.confidence:.0%}"
-        table.add_row(_clock(s.start), _clock(s.end), what, conf)
+        table.add_row(clock(s.start), clock(s.end), what, conf)
     console.print(table)
     summary = tl.summary
     if summary.dominant is None:
@@ -112,12 +111,6 @@ def print_timeline(tl, console=None) -> None:
         f"speech {summary.speech_s:.1f} s of {tl.duration_s:.1f} s; dominant {dominant.emoji} "
         f"{dominant.label}; {summary.changes} change(s); share of speech time: {shares}"
     )
-
-
-def _clock(t: float) -> str:
-    m, s = divmod(t, 60.0)
-    h, m = divmod(int(m), 60)
-    return f"{h}:{m:02d}:{s:06.3f}" if h else f"{m:d}:{s:06.3f}"
 
 
 @contextmanager

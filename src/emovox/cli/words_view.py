@@ -7,7 +7,7 @@ import json
 import sys
 
 from ..errors import EmovoxError
-from .output import report_error
+from .output import adapted, print_prediction, report_error
 
 
 def run_words(args) -> int:
@@ -16,7 +16,6 @@ def run_words(args) -> int:
 
     from ..analysis.transcribe import load_transcriber
     from ..io.audio import SAMPLE_RATE, load_audio
-    from .analyze import adapted
 
     if args.csv or args.vtt or args.plot:
         print("emovox analyze: error: --transcribe prints a table or --json (not --csv, --vtt, --plot)",
@@ -45,7 +44,6 @@ def _clip(p, args) -> None:
     if args.json:
         print(json.dumps(p.to_dict(top_k=args.top_k), ensure_ascii=False), flush=True)
         return
-    from .analyze import print_prediction
 
     print_prediction(p, args.top_k)
     print_words(p.transcript, p.text, p.fused)
