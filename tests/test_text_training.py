@@ -11,7 +11,7 @@ import pytest
 pytest.importorskip("sklearn")
 
 from emovox.io.text import normalise  # noqa: E402
-from emovox.training import text as training  # noqa: E402
+from emovox.training import text_tfidf as training  # noqa: E402
 
 TRAIN = [
     ("I love this, what a wonderful day", "happy"), ("so happy and grateful for you all", "happy"),

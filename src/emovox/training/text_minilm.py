@@ -217,7 +217,7 @@ def quantize_int8(folder: str | Path) -> Path:
 def dev_scores(folder: Path, texts: list[str], truth: list[str], labels) -> float:
     """Dev macro-F1 of an exported folder, through ``emovox.load_text_model``."""
     from ..recognizers.words import load_text_model
-    from .text import macro_f1
+    from .text_tfidf import macro_f1
 
     preds = load_text_model(folder).predict_many(texts)
     return macro_f1(truth, [p.emotion for p in preds], labels)
@@ -298,6 +298,6 @@ def run_train(root: Path, out: str | Path, labels, *, seed: int = 0, epochs: flo
 
 
 def _macro_f1(z: np.ndarray, truth: list[str], labels) -> float:
-    from .text import macro_f1
+    from .text_tfidf import macro_f1
 
     return macro_f1(truth, [labels[i] for i in z.argmax(1)], labels)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from ..errors import OptionError
 from ..recognizers.words import DEFAULT_TEXT_MODEL
-from .text import LABELS, export, score_row, train
+from .text_tfidf import LABELS, export, score_row, train
 
 SETS = {
     "dair-emotion": ("sadness", "joy", "love", "anger", "fear", "surprise"),
