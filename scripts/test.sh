@@ -15,4 +15,5 @@ fi
 python -m pip install -q --upgrade pip
 python -m pip install -q torch==2.13.0          # CPU build; an unpinned torch pulls CUDA packages
 python -m pip install -q -e ".[all,dev]"
+lint-imports                                   # the layer contracts of pyproject ([tool.importlinter])
 python -m pytest "$@"
