@@ -10,7 +10,7 @@ alone does not know: images and videos (faces, voice and fused; ``analysis.media
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -62,34 +62,12 @@ class Analyzer(Recognizer):
 
         return add_words(prediction, prepared.signal)
 
-    def predict_many(
-        self,
-        sources: Iterable[AudioSource],
-        *,
-        batch_size: int = 16,
-        features: bool | None = None,
-        errors: Literal["raise", "return"] = "raise",
-        faces: bool = True,
-    ) -> list[Prediction | MediaPrediction | EmovoxError]:
-        """Analyze many recordings, ``batch_size`` at a time; images and videos as in ``predict``.
-
-        With ``errors="return"`` a bad input yields its error in its place instead of raising.
-        """
-        return list(self.iter_predict(sources, batch_size=batch_size, features=features, errors=errors,
-                                      faces=faces))
-
-    def iter_predict(
-        self,
-        sources: Iterable[AudioSource],
-        *,
-        batch_size: int = 16,
-        features: bool | None = None,
-        errors: Literal["raise", "return"] = "raise",
-        faces: bool = True,
-    ) -> Iterator[Prediction | MediaPrediction | EmovoxError]:
-        """Like predict_many, yielding results in input order as batches finish."""
-        return self._iter(sources, batch_size=batch_size, features=features, errors=errors,
-                          early={"faces": faces, "features": features})
+    def iter_predict(self, sources: Iterable[AudioSource], *, faces: bool = True,
+                     **options) -> Iterator[Prediction | MediaPrediction | EmovoxError]:
+        """Like ``predict_many``, yielding results in input order as batches finish; images and videos
+        as in ``predict`` (``faces=False``: always the voice). ``options``: ``batch_size`` (16),
+        ``features``, ``errors`` ("raise"; "return": a bad input yields its error in its place)."""
+        return self._iter(sources, **options, early={"faces": faces, "features": options.get("features")})
 
     def timeline(
         self, source: AudioSource, *, window_s: float = TIMELINE_WINDOW_S, hop_s: float = TIMELINE_HOP_S,

@@ -132,12 +132,14 @@ class Recognizer(Front):
         batch_size: int = 16,
         features: bool | None = None,
         errors: Literal["raise", "return"] = "raise",
-    ) -> list[Prediction | EmovoxError]:
-        """Analyze many recordings, ``batch_size`` at a time.
+        **options,
+    ) -> list:
+        """Analyze many recordings, ``batch_size`` at a time; ``options`` go to ``iter_predict``
+        (``faces`` on the model ``emovox.load_model`` answers: images and videos as in ``predict``).
 
         With ``errors="return"`` a bad input yields its error in its place instead of raising.
         """
-        return list(self.iter_predict(sources, batch_size=batch_size, features=features, errors=errors))
+        return list(self.iter_predict(sources, batch_size=batch_size, features=features, errors=errors, **options))
 
     def iter_predict(
         self,
@@ -159,8 +161,8 @@ class Recognizer(Front):
         return self._run([self._prepare_signal(np.asarray(s, np.float32), None) for s in signals], features)
 
     # --- the hops -----------------------------------------------------------------------------
-    def _iter(self, sources: Iterable[AudioSource], *, batch_size: int, features: bool | None,
-              errors: str, early: dict | None = None) -> Iterator:
+    def _iter(self, sources: Iterable[AudioSource], *, batch_size: int = 16, features: bool | None = None,
+              errors: Literal["raise", "return"] = "raise", early: dict | None = None) -> Iterator:
         """Results in input order, prepared audio run ``batch_size`` at a time; ``early``: the options
         of ``_early``."""
         check_batch_size(batch_size)
