@@ -44,6 +44,7 @@ def test_no_module_restates_a_default_window_hop_or_maximum_duration():
 
 
 def test_every_front_end_offers_the_same_defaults():
+    from emovox.analysis.analyze import Analyzer
     from emovox.analysis.live import LiveSession
     from emovox.batch import run_batch
     from emovox.batch.worker import ModelOptions
@@ -55,9 +56,9 @@ def test_every_front_end_offers_the_same_defaults():
     assert default(emovox.load_model, "max_duration_s") == defaults.MAX_DURATION_S
     assert default(Recognizer, "max_duration_s") == defaults.MAX_DURATION_S
     assert default(run_batch, "max_duration_s") == ModelOptions().max_duration_s == defaults.MAX_DURATION_S
-    assert (default(Recognizer.timeline, "window_s"), default(Recognizer.timeline, "hop_s")) == (
+    assert (default(Analyzer.timeline, "window_s"), default(Analyzer.timeline, "hop_s")) == (
         defaults.TIMELINE_WINDOW_S, defaults.TIMELINE_HOP_S)
-    for fn in (Recognizer.stream, LiveSession):
+    for fn in (Analyzer.stream, LiveSession):
         assert (default(fn, "window_s"), default(fn, "hop_s")) == (defaults.LIVE_WINDOW_S, defaults.LIVE_HOP_S)
 
 

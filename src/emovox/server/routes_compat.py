@@ -128,7 +128,7 @@ async def api_analyze(state: StateDep, file: FileField) -> dict[str, Any]:
 
 
 def _guide_features(data: bytes, filename: str | None, p: Prediction, model: Recognizer) -> dict[str, Any]:
-    """Decode the upload again (through audio.py, like every input) for the guide's energy and tempo."""
+    """Decode the upload again (through io/audio.py, like every input) for the guide's energy and tempo."""
     source = io.BytesIO(data)
     source.name = filename or "upload"
     signal = load_audio(source, max_duration_s=model.max_duration_s)
