@@ -29,9 +29,11 @@ WINDOW_S = 1.5
 """Seconds of audio per speaker embedding: shorter windows place changes finer but tell voices apart worse."""
 HOP_S = 0.75
 """Seconds between embedding windows (50 % overlap)."""
-THRESHOLD = 0.35
-"""Average-linkage cosine distance at which clusters stop merging (tuned on the DEV conversations of
-benchmarks/bench_diarization.py, speakers disjoint from TEST)."""
+THRESHOLD = 1.0
+"""Average-linkage cosine distance (of centred embeddings) at which clusters stop merging (tuned on
+the DEV conversations of benchmarks/bench_diarization.py, speakers disjoint from TEST)."""
+MERGE = 0.1
+"""Clusters whose raw mean embeddings are nearer than this cosine distance are one voice (DEV-tuned)."""
 STEP_S = 0.1
 """Resolution of the turn boundaries inside a speech region."""
 SWITCH_PENALTY = 2.0
@@ -58,6 +60,7 @@ def diarize(
     num_speakers: int | None = None,
     *,
     threshold: float = THRESHOLD,
+    merge: float = MERGE,
     window_s: float = WINDOW_S,
     hop_s: float = HOP_S,
     encoder=None,
@@ -72,19 +75,80 @@ def diarize(
         raise OptionError(f"num_speakers must be a whole number >= 1 or None, got {num_speakers!r}")
     if not (0 < hop_s <= window_s):
         raise OptionError(f"need 0 < hop_s <= window_s, got window_s={window_s!r}, hop_s={hop_s!r}")
-    signal = load_audio(source)
+    embedded = embed(load_audio(source), encoder=encoder, window_s=window_s, hop_s=hop_s)
+    return assign(embedded, num_speakers=num_speakers, threshold=threshold, merge=merge)
+
+
+@dataclass(frozen=True)
+class Embedded:
+    """A recording's speech regions, its embedding windows and their (windows, 256) embeddings."""
+
+    regions: list[tuple[float, float]]
+    windows: list[tuple[float, float]]
+    embeddings: np.ndarray
+
+
+def embed(signal: np.ndarray, *, encoder=None, window_s: float = WINDOW_S, hop_s: float = HOP_S) -> Embedded:
+    """The costly half of ``diarize`` (VAD and embeddings) on a 16 kHz float32 signal."""
     regions = speech_regions(signal, SAMPLE_RATE)
     windows = [w for a, b in regions for w in plan_windows(a, b, window_s, hop_s)]
     if not windows:
-        return []
+        return Embedded(regions, [], np.zeros((0, 256), np.float32))
     if encoder is None:
         from .models.speaker import load_speaker_encoder
 
         encoder = load_speaker_encoder()
-    emb = encoder.embed_windows(signal, windows)
+    return Embedded(regions, windows, encoder.embed_windows(signal, windows))
+
+
+def assign(
+    embedded: Embedded,
+    *,
+    num_speakers: int | None = None,
+    threshold: float = THRESHOLD,
+    merge: float = MERGE,
+) -> list[Turn]:
+    """The cheap half of ``diarize``: clustering and turns (re-run it to try other thresholds)."""
+    if not embedded.windows:
+        return []
+    raw, windows = embedded.embeddings, embedded.windows
+    emb = center(raw)
     labels = cluster(emb, num_speakers=num_speakers, threshold=threshold)
-    labels = merge_small(emb, labels, np.array([b - a for a, b in windows]), MIN_SPEAKER_S)
-    return turns_from_windows(regions, windows, emb, labels)
+    if num_speakers is None:
+        labels = merge_small(emb, labels, np.array([b - a for a, b in windows]), MIN_SPEAKER_S)
+        labels = merge_close(raw, labels, merge)
+    return turns_from_windows(embedded.regions, windows, emb, labels)
+
+
+def center(emb: np.ndarray) -> np.ndarray:
+    """Rows minus the recording's mean embedding, L2-normed again.
+
+    GE2E embeddings are non-negative (ReLU) and share a large common part; removing the recording's
+    mean leaves what tells its voices apart (on DEV conversations, with the true number of speakers,
+    confusion fell from 32 % to 19 %).
+    """
+    if len(emb) < 2:
+        return emb
+    x = emb - emb.mean(axis=0)
+    return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-9)
+
+
+def merge_close(raw: np.ndarray, labels: np.ndarray, merge: float) -> np.ndarray:
+    """Join clusters whose mean raw (uncentred) embeddings are closer than ``merge`` in cosine
+    distance, closest first: centring magnifies the small differences inside one voice, so a
+    single speaker splits in the centred space; in the raw space its parts stay close."""
+    labels = labels.copy()
+    while True:
+        ids = np.unique(labels)
+        if ids.size < 2:
+            return _renumber(labels)
+        cent = _centroids(raw, labels, ids)
+        dist = 1.0 - cent @ cent.T
+        np.fill_diagonal(dist, np.inf)
+        i, j = divmod(int(np.argmin(dist)), ids.size)
+        if dist[i, j] >= merge:
+            return _renumber(labels)
+        labels[labels == ids[j]] = ids[i]
 
 
 def plan_windows(start: float, end: float, window_s: float, hop_s: float) -> list[tuple[float, float]]:

@@ -23,6 +23,8 @@ import numpy as np
 from ..errors import ModelError
 
 ASSET = "emovox-speaker"
+TARGET_DBFS = -30.0
+"""Level each partial is brought to before embedding (resemblyzer's ``audio_norm_target_dBFS``)."""
 BATCH = 64
 """Windows per onnxruntime run: large enough for efficient matrix products, small in memory."""
 
@@ -37,8 +39,12 @@ def power_spectrogram(signal: np.ndarray, n_fft: int = 400, hop: int = 160) -> n
     x = np.pad(np.asarray(signal, np.float32), n_fft // 2)
     n = 1 + (x.size - n_fft) // hop
     frames = np.lib.stride_tricks.as_strided(x, (n, n_fft), (x.strides[0] * hop, x.strides[0]))
-    window = (0.5 - 0.5 * np.cos(2 * np.pi * np.arange(n_fft) / n_fft)).astype(np.float32)
-    return np.square(np.abs(np.fft.rfft(frames * window, axis=1))).astype(np.float32)
+    return np.square(np.abs(np.fft.rfft(frames * _hann(n_fft), axis=1))).astype(np.float32)
+
+
+def _hann(n: int) -> np.ndarray:
+    """Periodic Hann window (librosa's and scipy's ``get_window("hann", n)``)."""
+    return (0.5 - 0.5 * np.cos(2 * np.pi * np.arange(n) / n)).astype(np.float32)
 
 
 class SpeakerEncoder:
@@ -48,7 +54,8 @@ class SpeakerEncoder:
     at 50 % overlap whose embeddings are averaged and re-normed (as resemblyzer's ``embed_utterance``).
     """
 
-    def __init__(self, folder: str | Path | None = None, threads: int | None = None) -> None:
+    def __init__(self, folder: str | Path | None = None, threads: int | None = None,
+                 normalize: bool = True) -> None:
         import onnxruntime as ort
 
         from .native import session_options
@@ -64,7 +71,20 @@ class SpeakerEncoder:
         self.sample_rate = int(self.config["sample_rate"])
         self.hop = int(self.config["hop"])
         self.n_fft = int(self.config["n_fft"])
+        self._win_energy = float(np.sum(_hann(self.n_fft) ** 2))
         self.partial = int(self.config["partial_frames"])
+        self.normalize = normalize
+
+    def _gain(self, piece: np.ndarray) -> float:
+        """Power gain that brings a partial to ``TARGET_DBFS`` (the encoder's training level).
+
+        The encoder reads linear (not log) mel power, so loudness moves its embeddings; resemblyzer
+        normalises each utterance to -30 dBFS before embedding it. Parseval: a frame's mean power
+        over the one-sided spectrum relates to the signal's mean square through the window energy.
+        """
+        per_frame = 2 * piece[:, 1:-1].sum(axis=1) + piece[:, 0] + piece[:, -1]  # all n_fft bins
+        ms = float(per_frame.mean()) / (self.n_fft * self._win_energy)
+        return 10 ** (TARGET_DBFS / 10) / max(ms, 1e-12)
 
     def forward(self, power: np.ndarray) -> np.ndarray:
         """(batch, frames, bins) power spectrograms -> (batch, 256) embeddings."""
@@ -86,6 +106,8 @@ class SpeakerEncoder:
                 starts.append(hi - self.partial)
             for s in starts:
                 piece = spec[s : min(s + self.partial, hi, spec.shape[0])]
+                if self.normalize:
+                    piece = piece * self._gain(piece)
                 if piece.shape[0] < self.partial:
                     piece = np.pad(piece, ((0, self.partial - piece.shape[0]), (0, 0)))
                 partials.append(piece)
