@@ -2,8 +2,9 @@
 
 The data path: ``load_audio`` -> the project's VAD (``vad.speech_regions``) -> windows of
 ``window_s`` every ``hop_s`` inside each region -> GE2E embeddings (``models.speaker``, ONNX) ->
-average-linkage agglomerative clustering on cosine distance, cut at ``threshold`` (or at
-``num_speakers`` clusters when the caller knows it) -> each region's 0.1 s steps labelled by a
+one voice if the raw embeddings are close together (``one_speaker``), else the recording's mean
+embedding is removed and average-linkage agglomerative clustering on cosine distance is cut at
+``threshold`` (or at ``num_speakers`` clusters when the caller knows it) -> each region's 0.1 s steps labelled by a
 Viterbi pass over the window-to-speaker similarities (a speaker change costs ``switch_penalty``),
 so turn boundaries fall at speaker changes inside a region as well as at pauses -> turns.
 
@@ -32,8 +33,9 @@ HOP_S = 0.75
 THRESHOLD = 1.0
 """Average-linkage cosine distance (of centred embeddings) at which clusters stop merging (tuned on
 the DEV conversations of benchmarks/bench_diarization.py, speakers disjoint from TEST)."""
-MERGE = 0.1
-"""Clusters whose raw mean embeddings are nearer than this cosine distance are one voice (DEV-tuned)."""
+ONE_SPEAKER = 0.36
+"""A recording whose windows' raw embeddings are on average nearer than this cosine distance is one
+voice (``spread``; DEV-tuned): in one voice the differences left after centring are noise."""
 STEP_S = 0.1
 """Resolution of the turn boundaries inside a speech region."""
 SWITCH_PENALTY = 2.0
@@ -60,7 +62,7 @@ def diarize(
     num_speakers: int | None = None,
     *,
     threshold: float = THRESHOLD,
-    merge: float = MERGE,
+    one_speaker: float = ONE_SPEAKER,
     window_s: float = WINDOW_S,
     hop_s: float = HOP_S,
     encoder=None,
@@ -76,7 +78,7 @@ def diarize(
     if not (0 < hop_s <= window_s):
         raise OptionError(f"need 0 < hop_s <= window_s, got window_s={window_s!r}, hop_s={hop_s!r}")
     embedded = embed(load_audio(source), encoder=encoder, window_s=window_s, hop_s=hop_s)
-    return assign(embedded, num_speakers=num_speakers, threshold=threshold, merge=merge)
+    return assign(embedded, num_speakers=num_speakers, threshold=threshold, one_speaker=one_speaker)
 
 
 @dataclass(frozen=True)
@@ -106,17 +108,18 @@ def assign(
     *,
     num_speakers: int | None = None,
     threshold: float = THRESHOLD,
-    merge: float = MERGE,
+    one_speaker: float = ONE_SPEAKER,
 ) -> list[Turn]:
     """The cheap half of ``diarize``: clustering and turns (re-run it to try other thresholds)."""
     if not embedded.windows:
         return []
     raw, windows = embedded.embeddings, embedded.windows
     emb = center(raw)
+    if num_speakers is None and spread(raw) < one_speaker:
+        num_speakers = 1  # centring would magnify the small differences inside one voice
     labels = cluster(emb, num_speakers=num_speakers, threshold=threshold)
     if num_speakers is None:
         labels = merge_small(emb, labels, np.array([b - a for a, b in windows]), MIN_SPEAKER_S)
-        labels = merge_close(raw, labels, merge)
     return turns_from_windows(embedded.regions, windows, emb, labels)
 
 
@@ -133,22 +136,12 @@ def center(emb: np.ndarray) -> np.ndarray:
     return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-9)
 
 
-def merge_close(raw: np.ndarray, labels: np.ndarray, merge: float) -> np.ndarray:
-    """Join clusters whose mean raw (uncentred) embeddings are closer than ``merge`` in cosine
-    distance, closest first: centring magnifies the small differences inside one voice, so a
-    single speaker splits in the centred space; in the raw space its parts stay close."""
-    labels = labels.copy()
-    while True:
-        ids = np.unique(labels)
-        if ids.size < 2:
-            return _renumber(labels)
-        cent = _centroids(raw, labels, ids)
-        dist = 1.0 - cent @ cent.T
-        np.fill_diagonal(dist, np.inf)
-        i, j = divmod(int(np.argmin(dist)), ids.size)
-        if dist[i, j] >= merge:
-            return _renumber(labels)
-        labels[labels == ids[j]] = ids[i]
+def spread(raw: np.ndarray) -> float:
+    """Mean cosine distance between the raw (uncentred) embeddings of a recording's windows."""
+    if len(raw) < 2:
+        return 0.0
+    d = 1.0 - raw @ raw.T
+    return float(d[np.triu_indices(len(raw), 1)].mean())
 
 
 def plan_windows(start: float, end: float, window_s: float, hop_s: float) -> list[tuple[float, float]]:
@@ -171,7 +164,7 @@ def cluster(emb: np.ndarray, *, num_speakers: int | None = None, threshold: floa
     Returns a cluster index per row, numbered by first appearance.
 
     >>> e = np.array([[1, 0], [0.99, 0.14], [0, 1], [0.1, 0.99]], float)
-    >>> cluster(e / np.linalg.norm(e, axis=1, keepdims=True)).tolist()
+    >>> cluster(e / np.linalg.norm(e, axis=1, keepdims=True), threshold=0.5).tolist()
     [0, 0, 1, 1]
     >>> cluster(e / np.linalg.norm(e, axis=1, keepdims=True), num_speakers=1).tolist()
     [0, 0, 0, 0]
