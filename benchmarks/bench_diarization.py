@@ -39,7 +39,14 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from emovox.audio import SAMPLE_RATE, load_audio  # noqa: E402
 from emovox.corpora.location import corpora_root  # noqa: E402
-from emovox.diarization import ONE_SPEAKER, THRESHOLD, assign, diarization_error_rate, embed  # noqa: E402
+from emovox.diarization import (  # noqa: E402
+    ONE_SPEAKER,
+    THRESHOLD,
+    assign,
+    diarization_error_rate,
+    embed,
+    join_pauses,
+)
 from emovox.vad import speech_regions  # noqa: E402
 
 CORPORA = ("ravdess", "ased", "emodb_2s")
@@ -158,8 +165,12 @@ def score(convs: list[dict], embedded: list, threshold: float, one_speaker: floa
 
 
 def turn_emotions(model, conv: dict, hyp: list) -> tuple[list[str], list[str], list[str]]:
-    """(truth, model on true turns, model on the diarized turn overlapping each true turn most)."""
+    """(truth, model on true turns, model on the diarized turn overlapping each true turn most).
+
+    A true turn runs from its first utterance's start to its last one's end, pauses included; so do
+    the diarized turns compared with it (one speaker's turns across pauses up to 1.5 s joined)."""
     x, truth, on_true, on_hyp = conv["signal"], [], [], []
+    hyp = join_pauses(hyp)
 
     def predict(a: float, b: float) -> str:
         return model.predict((x[int(a * SAMPLE_RATE) : int(b * SAMPLE_RATE)], SAMPLE_RATE)).emotion or "none"

@@ -13,6 +13,7 @@ from emovox.diarization import (
     cluster,
     diarization_error_rate,
     diarize,
+    join_pauses,
     plan_windows,
 )
 from emovox.errors import OptionError
@@ -107,10 +108,9 @@ def test_one_close_voice_is_one_speaker():
     regions = [(0.0, 3.0), (4.0, 7.0), (8.0, 11.0), (12.0, 15.0)]
     windows = [w for a, b in regions for w in plan_windows(a, b, 1.5, 0.75)]
     turns = assign(Embedded(regions, windows, x))
-    assert [(t.start, t.end, t.speaker) for t in turns] == [(0.0, 15.0, "S1")]  # 1 s pauses: one turn
-    regions = [(0.0, 3.0), (6.0, 9.0)]
-    windows = [w for a, b in regions for w in plan_windows(a, b, 1.5, 0.75)]
-    assert len(assign(Embedded(regions, windows, x[: len(windows)]))) == 2  # a 3 s silence ends a turn
+    assert [(t.start, t.end) for t in turns] == regions and {t.speaker for t in turns} == {"S1"}
+    assert [(t.start, t.end) for t in join_pauses(turns)] == [(0.0, 15.0)]  # 1 s pauses: one turn
+    assert len(join_pauses(turns, 0.5)) == 4
 
 
 def test_a_speaker_change_inside_one_region_splits_it():
@@ -157,7 +157,7 @@ def test_silence_gives_no_turns():
 def test_encoder_one_voice_gives_one_speaker_and_two_known_voices_two():
     one = np.concatenate([p for s in range(4) for p in (synthetic_voice(110, LOW, 2.5, s), GAP)])
     turns = diarize((one, SR))
-    assert len(turns) == 1 and turns[0].speaker == "S1" and turns[0].end == pytest.approx(11.5, abs=0.2)
+    assert len(turns) == 4 and {t.speaker for t in turns} == {"S1"}
     two = np.concatenate([p for s in range(4) for p in
                           (synthetic_voice(110 if s % 2 == 0 else 230, LOW if s % 2 == 0 else HIGH, 2.5, s), GAP)])
     turns = diarize((two, SR), num_speakers=2)

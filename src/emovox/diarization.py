@@ -41,7 +41,7 @@ STEP_S = 0.1
 SWITCH_PENALTY = 2.0
 """Cost of a speaker change inside a region, in units of one step's similarity."""
 MAX_PAUSE_S = 1.5
-"""One speaker's speech across a pause up to this long is one turn (a longer silence ends the turn)."""
+"""``join_pauses``: one speaker's speech across a pause up to this long is one turn."""
 MIN_SPEAKER_S = 1.0
 """A cluster with less speech than this is merged into the nearest other one (stray windows)."""
 
@@ -223,11 +223,11 @@ def turns_from_windows(
     labels: np.ndarray,
     step_s: float = STEP_S,
     switch_penalty: float = SWITCH_PENALTY,
-    max_pause_s: float = MAX_PAUSE_S,
 ) -> list[Turn]:
-    """Label each region's steps with a speaker (Viterbi over window-to-centroid similarity), join
-    consecutive steps of one speaker into turns, and one speaker's turns across pauses of at most
-    ``max_pause_s`` into one."""
+    """Label each region's steps with a speaker (Viterbi over window-to-centroid similarity) and join
+    consecutive steps of one speaker into turns. A pause between regions ends a turn, so turns hold
+    speech only (``join_pauses`` joins one speaker's turns across short pauses, for whole-turn
+    emotion)."""
     ids = np.unique(labels)
     cent = _centroids(emb, labels, ids)
     sim = emb @ cent.T  # (windows, speakers)
@@ -246,14 +246,13 @@ def turns_from_windows(
             if k == path.size or path[k] != path[k0]:
                 turns.append(Turn(float(edges[k0]), float(edges[k]), str(int(ids[path[k0]]))))
                 k0 = k
-    turns = join_pauses(turns, max_pause_s)
     first: dict[str, str] = {}
     for t in turns:
         first.setdefault(t.speaker, f"S{len(first) + 1}")
     return [Turn(t.start, t.end, first[t.speaker]) for t in turns]
 
 
-def join_pauses(turns: list[Turn], max_pause_s: float) -> list[Turn]:
+def join_pauses(turns: list[Turn], max_pause_s: float = MAX_PAUSE_S) -> list[Turn]:
     """Consecutive turns of one speaker with at most ``max_pause_s`` between them become one.
 
     >>> join_pauses([Turn(0, 1, "a"), Turn(1.5, 2, "a"), Turn(2, 3, "b"), Turn(6, 7, "b")], 1.0)
