@@ -97,7 +97,7 @@ def alternating(n_turns: int, n_voices: int, per_turn: int = 3) -> Embedded:
 
 
 def test_two_voices_alternating_give_two_speakers_with_the_right_turns():
-    turns = assign(alternating(6, 2), threshold=1.0, one_speaker=0.0)
+    turns = assign(alternating(6, 2), threshold=1.0, one_speaker=(0.0, 0.0, 0.0))
     assert [t.speaker for t in turns] == ["S1", "S2"] * 3
     edges = [x for t in turns for x in (t.start, t.end)]
     assert edges == pytest.approx([x for k in range(6) for x in (k * 3.25, k * 3.25 + 3.0)])

@@ -2,7 +2,7 @@
 
 The data path: ``load_audio`` -> the project's VAD (``vad.speech_regions``) -> windows of
 ``window_s`` every ``hop_s`` inside each region -> GE2E embeddings (``models.speaker``, ONNX) ->
-one voice if the raw embeddings are close together (``one_speaker``), else the recording's mean
+one voice if the raw embeddings are close together and split badly (``one_speaker``), else the recording's mean
 embedding is removed and average-linkage agglomerative clustering on cosine distance is cut at
 ``threshold`` (or at ``num_speakers`` clusters when the caller knows it) -> each region's 0.1 s steps labelled by a
 Viterbi pass over the window-to-speaker similarities (a speaker change costs ``switch_penalty``),
@@ -33,9 +33,11 @@ HOP_S = 0.75
 THRESHOLD = 1.0
 """Average-linkage cosine distance (of centred embeddings) at which clusters stop merging (tuned on
 the DEV conversations of benchmarks/bench_diarization.py, speakers disjoint from TEST)."""
-ONE_SPEAKER = 0.36
-"""A recording whose windows' raw embeddings are on average nearer than this cosine distance is one
-voice (``spread``; DEV-tuned): in one voice the differences left after centring are noise."""
+ONE_SPEAKER = (0.15, 0.36, 1.2)
+"""(sure, spread, separation): a recording is one voice when its windows' raw embeddings are on
+average nearer than ``sure`` in cosine distance (``spread``), or nearer than ``spread`` while its
+best split in two is not clean (``separation`` below the third value). In one voice the differences
+that centring leaves are noise. DEV-tuned (benchmarks/bench_diarization.py)."""
 STEP_S = 0.1
 """Resolution of the turn boundaries inside a speech region."""
 SWITCH_PENALTY = 2.0
@@ -64,7 +66,7 @@ def diarize(
     num_speakers: int | None = None,
     *,
     threshold: float = THRESHOLD,
-    one_speaker: float = ONE_SPEAKER,
+    one_speaker: tuple[float, float, float] = ONE_SPEAKER,
     window_s: float = WINDOW_S,
     hop_s: float = HOP_S,
     encoder=None,
@@ -110,14 +112,14 @@ def assign(
     *,
     num_speakers: int | None = None,
     threshold: float = THRESHOLD,
-    one_speaker: float = ONE_SPEAKER,
+    one_speaker: tuple[float, float, float] = ONE_SPEAKER,
 ) -> list[Turn]:
     """The cheap half of ``diarize``: clustering and turns (re-run it to try other thresholds)."""
     if not embedded.windows:
         return []
     raw, windows = embedded.embeddings, embedded.windows
     emb = center(raw)
-    if num_speakers is None and spread(raw) < one_speaker:
+    if num_speakers is None and is_one_voice(raw, one_speaker):
         num_speakers = 1  # centring would magnify the small differences inside one voice
     labels = cluster(emb, num_speakers=num_speakers, threshold=threshold)
     if num_speakers is None:
@@ -144,6 +146,27 @@ def spread(raw: np.ndarray) -> float:
         return 0.0
     d = 1.0 - raw @ raw.T
     return float(d[np.triu_indices(len(raw), 1)].mean())
+
+
+def is_one_voice(raw: np.ndarray, gate: tuple[float, float, float] = ONE_SPEAKER) -> bool:
+    """The one-voice test of ``assign`` (see ``ONE_SPEAKER``)."""
+    sure, most, split = gate
+    s = spread(raw)
+    return s < sure or (s < most and separation(raw) < split)
+
+
+def separation(raw: np.ndarray) -> float:
+    """How clean the best split in two is: the raw cosine distance between the two halves' mean
+    embeddings over the mean distance inside a half (large for two voices in calm speech, about 1
+    or less for one voice whose emotion varies)."""
+    if len(raw) < 4:
+        return 0.0
+    labels = cluster(center(raw), num_speakers=2)
+    halves = [raw[labels == k] for k in (0, 1)]
+    a, b = (h.mean(axis=0) for h in halves)
+    between = 1.0 - float(a @ b) / max(float(np.linalg.norm(a) * np.linalg.norm(b)), 1e-12)
+    within = sum(spread(h) * len(h) for h in halves) / len(raw)
+    return between / max(within, 1e-9)
 
 
 def plan_windows(start: float, end: float, window_s: float, hop_s: float) -> list[tuple[float, float]]:
