@@ -43,9 +43,12 @@ from emovox.diarization import (  # noqa: E402
     ONE_SPEAKER,
     THRESHOLD,
     assign,
+    center,
+    cluster,
     diarization_error_rate,
     embed,
     join_pauses,
+    turns_from_windows,
 )
 from emovox.vad import speech_regions  # noqa: E402
 
@@ -166,6 +169,19 @@ def score(convs: list[dict], embedded: list, threshold: float, one_speaker: tupl
             **{k: totals[k] / totals["speech"] for k in ("missed", "false_alarm", "confusion")}}
 
 
+def oracle_der(convs: list[dict], embedded: list, centred: bool) -> float:
+    """Pooled DER when clustering is told the number of speakers, with or without centring."""
+    err = speech = 0.0
+    for conv, emb in zip(convs, embedded):
+        x = center(emb.embeddings) if centred else emb.embeddings
+        labels = cluster(x, num_speakers=conv["n_speakers"])
+        hyp = turns_from_windows(emb.regions, emb.windows, x, labels)
+        d = diarization_error_rate(conv["utts"], [(h.start, h.end, h.speaker) for h in hyp])
+        err += d["missed"] + d["false_alarm"] + d["confusion"]
+        speech += d["speech"]
+    return err / speech
+
+
 def turn_emotions(model, conv: dict, hyp: list) -> tuple[list[str], list[str], list[str]]:
     """(truth, model on true turns, model on the diarized turn overlapping each true turn most).
 
@@ -243,6 +259,11 @@ def main(argv: list[str] | None = None) -> None:
         r = {k: score(sets[k], embedded[k], t, gate) for k in dev}
         return (r["dev"]["der"] + r["dev_calm"]["der"]) / 2, float(np.mean([r[k]["count"] for k in dev]))
 
+    print("DEV, clustered to the true number of speakers: DER of raw vs centred embeddings")
+    for k in ("dev", "dev_calm"):
+        ders = [oracle_der(sets[k], embedded[k], centred) for centred in (False, True)]
+        print(f"  {k}: raw {ders[0]:.1%}, centred {ders[1]:.1%}")
+    print()
     print(f"DEV (random emotions: {n} conversations of 2-4 speakers, {n1} of one; calm: {n1} and {n1}). "
           f"Defaults: THRESHOLD {THRESHOLD}, ONE_SPEAKER {ONE_SPEAKER}.\n")
     print("Stage 1, clustering threshold (no one-voice test): mean DER of the two 2-4 speaker sets / "
