@@ -56,6 +56,15 @@ def test_der_overlap_given_to_one_speaker_misses_the_other():
     assert d["missed"] == pytest.approx(2.0) and d["confusion"] == pytest.approx(0.0)
 
 
+def test_der_speaker_mapping_without_scipy(monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "scipy.optimize", None)  # the light install has no scipy
+    ref = [(0.0, 4.0, "a"), (4.0, 8.0, "b"), (8.0, 12.0, "c")]
+    hyp = [(0.0, 4.0, "y"), (4.0, 8.0, "z"), (8.0, 10.0, "x"), (10.0, 12.0, "y")]
+    assert diarization_error_rate(ref, hyp, collar=0)["confusion"] == pytest.approx(2.0)
+
+
 # --- clustering and turns on made-up embeddings -------------------------------------------------------
 
 

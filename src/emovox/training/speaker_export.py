@@ -24,9 +24,9 @@ N_FFT, HOP, N_MELS, SAMPLE_RATE = 400, 160, 40, 16_000
 
 def build_module():
     """resemblyzer's VoiceEncoder wrapped to take power spectrograms; returns (module, source .pt path)."""
-    torch = require("torch", "train", "exporting the speaker encoder")
-    librosa = require("librosa", "train", "exporting the speaker encoder")
-    resemblyzer = require("resemblyzer", "train", "exporting the speaker encoder")
+    torch = require("torch", "speaker-export", "exporting the speaker encoder")
+    librosa = require("librosa", "speaker-export", "exporting the speaker encoder")
+    resemblyzer = require("resemblyzer", "speaker-export", "exporting the speaker encoder")
 
     encoder = resemblyzer.VoiceEncoder(device="cpu", verbose=False).eval()
     fb = librosa.filters.mel(sr=SAMPLE_RATE, n_fft=N_FFT, n_mels=N_MELS)  # as melspectrogram uses
@@ -49,7 +49,7 @@ def build_module():
 
 def export(out: str | Path) -> Path:
     """Write ``model.onnx`` and ``speaker.json`` into ``out``."""
-    torch = require("torch", "train", "exporting the speaker encoder")
+    torch = require("torch", "speaker-export", "exporting the speaker encoder")
     import importlib.metadata as md
 
     out = Path(out)
