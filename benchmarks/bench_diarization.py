@@ -14,7 +14,7 @@ kept when overlapped speech is 10-20 % of the speech.
 Reference: each utterance is its clip cut to the project's VAD speech span (first start to last
 end of ``vad.speech_regions``, 0.1 s padding included), labelled with its speaker.
 * DER: (missed + false alarm + confusion) / reference speech, 0.25 s collar, one-to-one speaker
-  mapping (``emovox.diarization.diarization_error_rate``), pooled over the set's conversations.
+  mapping (``emovox.analysis.diarization.diarization_error_rate``), pooled over the set's conversations.
 * speakers right: share of conversations whose number of hypothesis speakers is the true one.
 * emotion UA: the built-in voice model (``emovox.load_model().predict``) on each reference turn's
   audio ("true turns") and on the hypothesis turn that overlaps it most ("diarized turns");
@@ -37,9 +37,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from emovox.audio import SAMPLE_RATE, load_audio  # noqa: E402
-from emovox.corpora.location import corpora_root  # noqa: E402
-from emovox.diarization import (  # noqa: E402
+from emovox.analysis.diarization import (  # noqa: E402
     ONE_SPEAKER,
     THRESHOLD,
     assign,
@@ -50,7 +48,9 @@ from emovox.diarization import (  # noqa: E402
     join_pauses,
     turns_from_windows,
 )
-from emovox.vad import speech_regions  # noqa: E402
+from emovox.corpora.location import corpora_root  # noqa: E402
+from emovox.io.audio import SAMPLE_RATE, load_audio  # noqa: E402
+from emovox.signal.vad import speech_regions  # noqa: E402
 
 CORPORA = ("ravdess", "ased", "emodb_2s")
 CALM = ("neutral", "calm")

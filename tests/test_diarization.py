@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from emovox.diarization import (
+from emovox.analysis.diarization import (
     Embedded,
     Turn,
     assign,
@@ -206,8 +206,8 @@ def test_onnx_pipeline_matches_resemblyzer_torch():
 
 def ravdess_clips(corpora, actor: int, n: int) -> list[np.ndarray]:
     """``n`` neutral/calm clips of one actor, each cut to its VAD speech span."""
-    from emovox.audio import load_audio
-    from emovox.vad import speech_regions
+    from emovox.io.audio import load_audio
+    from emovox.signal.vad import speech_regions
 
     out = []
     for path in sorted((corpora / "ravdess" / "audio").glob(f"03-01-0[12]-01-0*-*-{actor:02d}.flac"))[:n]:

@@ -22,9 +22,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .audio import SAMPLE_RATE, AudioSource, load_audio
-from .errors import OptionError
-from .vad import speech_regions
+from ..errors import OptionError
+from ..io.audio import SAMPLE_RATE, AudioSource, load_audio
+from ..signal.vad import speech_regions
 
 WINDOW_S = 1.5
 """Seconds of audio per speaker embedding: shorter windows place changes finer but tell voices apart worse."""
@@ -101,7 +101,7 @@ def embed(signal: np.ndarray, *, encoder=None, window_s: float = WINDOW_S, hop_s
     if not windows:
         return Embedded(regions, [], np.zeros((0, 256), np.float32))
     if encoder is None:
-        from .models.speaker import load_speaker_encoder
+        from ..models.speaker import load_speaker_encoder
 
         encoder = load_speaker_encoder()
     return Embedded(regions, windows, encoder.embed_windows(signal, windows))
