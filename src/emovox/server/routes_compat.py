@@ -226,13 +226,14 @@ async def emotion_analyze_file(
 # /api/v1/emotion/analyze/multimodal (audio and/or text) lives in routes_text.
 
 
-def _b64decode(text: str) -> bytes:
+def _b64decode(text: str, field: str = "audio_base64") -> bytes:
+    """The bytes of a base64 JSON field (a data URL too); 422 naming ``field`` when it is not base64."""
     if text.startswith("data:") and "," in text:  # a data URL: data:audio/wav;base64,....
         text = text.split(",", 1)[1]
     try:
         return base64.b64decode("".join(text.split()), validate=True)
     except (binascii.Error, ValueError) as exc:
-        raise HTTPException(422, f"audio_base64 is not valid base64: {exc}") from exc
+        raise HTTPException(422, f"{field} is not valid base64: {exc}") from exc
 
 
 def _multimodal(p: Prediction, start: float, filename: str | None = None) -> dict[str, Any]:

@@ -9,11 +9,13 @@ many bytes, pixels or seconds: 413. Never a 500 for what a client sent.
 
 from __future__ import annotations
 
+import json
+import logging
 from functools import lru_cache
 from typing import TYPE_CHECKING, Annotated, Any
 
 import anyio
-from fastapi import APIRouter, File, HTTPException, UploadFile, WebSocket
+from fastapi import APIRouter, File, HTTPException, UploadFile, WebSocket, WebSocketDisconnect
 from fastapi.responses import JSONResponse
 
 from ..errors import MediaError, MediaTooLargeError, MissingExtraError, UndecodableMediaError
@@ -26,6 +28,7 @@ if TYPE_CHECKING:
     from ..result_media import MediaPrediction
     from .state import ServerState
 
+log = logging.getLogger("emovox.server")
 router = APIRouter(tags=["faces"])
 UPLOAD_PATHS = ("/v1/faces", "/v1/analyze", "/api/v1/emotion/analyze/file")
 """Routes whose uploaded file may be an image or a video (a multipart part or the raw body)."""
@@ -77,6 +80,10 @@ async def analyze_upload(
 
     if not data:
         raise HTTPException(422, f"{filename or 'upload'} is empty: 0 bytes were received")
+    limit = state.settings.max_video_bytes
+    if len(data) > limit:  # the size before the format: too large is 413 whatever the bytes are
+        raise HTTPException(413, f"{filename or 'upload'} is {len(data) / 1e6:.1f} MB; the limit for an image "
+                                 f"or a video is {limit / 1e6:.1f} MB (MAX_VIDEO_FILE_SIZE)")
 
     def run() -> MediaPrediction:
         p = analyze_media(data, face_model=face_model(), voice_model=state.model, name=filename)
@@ -159,21 +166,38 @@ async def emotion_stream(ws: WebSocket) -> None:
     analyze/file shape...}`` or ``{"type": "error", "status": 4xx, "detail": ...}``; the socket stays open."""
     await ws.accept()
     state = getattr(ws.app.state, "emovox", None)
-    if state is None:
-        await ws.close(code=1011, reason="the model is not loaded yet")
+    try:
+        if state is None:
+            raise RuntimeError("the model is not loaded yet")
+        while True:
+            message = await ws.receive()
+            if message["type"] == "websocket.disconnect":
+                return
+            await ws.send_text(_dumps(await _stream_reply(state, ws.app, message.get("text"))))
+    except WebSocketDisconnect:
         return
-    while True:
-        message = await ws.receive()
-        if message["type"] == "websocket.disconnect":
-            return
-        reply = await _stream_reply(state, ws.app, message.get("text"))
-        await ws.send_json(reply)
+    except Exception as exc:  # a bug, not the client's fault: say so, and close with 1011
+        log.exception("ws/emotion/stream: unexpected error")
+        detail = "the model is not loaded yet" if state is None else f"internal error ({type(exc).__name__})"
+        try:
+            await ws.send_text(_dumps({"type": "error", "status": 500 if state else 503, "detail": detail}))
+            await ws.close(code=1011, reason=detail)
+        except (WebSocketDisconnect, RuntimeError):
+            pass  # the client is already gone
+
+
+def _dumps(reply: dict[str, Any]) -> str:
+    """The reply as JSON text; ASCII-escaped, so that an echoed ``id`` holding a lone surrogate (valid
+    JSON) goes back as it came; an ``id`` too deep to write back is left out, with an error."""
+    try:
+        return json.dumps(reply, allow_nan=False)
+    except (RecursionError, ValueError):
+        return json.dumps({"type": "error", "status": 400, "detail": "id is nested too deeply (or holds NaN) "
+                           "to be echoed; send a string or a number"})
 
 
 async def _stream_reply(state: ServerState, app, text: str | None) -> dict[str, Any]:
     """One stream message -> the multimodal route's answer (audio, text and/or video, fused)."""
-    import json
-
     from pydantic import ValidationError
 
     from ..errors import AudioError, EmovoxError
@@ -190,6 +214,9 @@ async def _stream_reply(state: ServerState, app, text: str | None) -> dict[str, 
             body = json.loads(text)
         except ValueError as exc:
             raise HTTPException(422, f"the message is not JSON: {exc}") from exc
+        except RecursionError:
+            raise HTTPException(400, "the message is JSON nested too deeply to parse; send one flat "
+                                     "object: {\"audio_base64\": ..., \"text\": ..., \"video_base64\": ...}") from None
         if not isinstance(body, dict):
             raise HTTPException(422, "the message must be a JSON object")
         ident = body.pop("id", None)

@@ -16,7 +16,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 
 from ..errors import MissingExtraError, TextDecodeError, TextError, TextTooLongError
 from ..fusion import fuse
-from ..text import TextSource
+from ..text import TextSource, load_text
 from ..text_recognizer import TextRecognizer, load_text_model
 from . import routes_face
 from .routes_compat import _b64decode
@@ -29,7 +29,7 @@ from .schemas_text import (
     TextRequest,
     TextResponse,
 )
-from .seed import seed_answer
+from .seed import printable, seed_answer
 from .state import StateDep, require_speech
 
 router = APIRouter()
@@ -66,13 +66,24 @@ def text_error_status(exc: TextError) -> int:
     return 400 if isinstance(exc, TextDecodeError) else 422
 
 
-async def predict_texts(state, model: TextRecognizer, texts: list[TextSource]):
-    """Validate and score texts off the event loop; TextError becomes one 4xx ``detail``."""
+async def predict_texts(state, model: TextRecognizer, texts: list[TextSource], field: str = "text"):
+    """Validate and score texts off the event loop; TextError becomes one 4xx ``detail`` naming the
+    field (``text: ...``, or ``texts[2]: ...`` for the first bad item of a list)."""
     try:
         return await anyio.to_thread.run_sync(model.predict_many, texts, limiter=state.limiter)
     except TextError as exc:
-        prefix = "" if len(texts) == 1 else "texts: "
-        raise HTTPException(text_error_status(exc), prefix + str(exc)) from None
+        where = field if len(texts) == 1 else f"{field}[{_first_bad(model, texts)}]"
+        raise HTTPException(text_error_status(exc), f"{where}: {exc}") from None
+
+
+def _first_bad(model: TextRecognizer, texts: list[TextSource]) -> int:
+    """The index of the first text the loader refuses (only asked once one was refused)."""
+    for i, text in enumerate(texts):
+        try:
+            load_text(text, max_length=model.max_length)
+        except TextError:
+            return i
+    return 0
 
 
 @router.post("/v1/text", response_model=TextResponse | TextBatchResponse, responses={**TEXT_ERRORS},
@@ -89,7 +100,7 @@ async def analyze_text(body: TextRequest, state: StateDep, model: TextModelDep) 
             raise HTTPException(422, "'texts' is empty: give at least one string")
         if len(body.texts) > MAX_TEXTS:
             raise HTTPException(413, f"'texts' has {len(body.texts):,} items; at most {MAX_TEXTS:,} per request")
-        preds = await predict_texts(state, model, list(body.texts))
+        preds = await predict_texts(state, model, list(body.texts), field="texts")
         return {"results": [p.to_dict(display=True) for p in preds], "model": model.info.id}
     (pred,) = await predict_texts(state, model, [body.text])
     return pred.to_dict(display=True)
@@ -101,7 +112,7 @@ async def emotion_analyze_text(body: AnalyzeTextRequest, state: StateDep, model:
     """The seed's text route: `{text, model_type}` -> dominant_emotion, confidence, emotions, metadata."""
     start = time.perf_counter()
     (pred,) = await predict_texts(state, model, [body.text])
-    metadata = {"modalities_used": ["text"], "model": pred.model, "model_type": body.model_type,
+    metadata = {"modalities_used": ["text"], "model": pred.model, "model_type": printable(body.model_type),
                 "text_length": len(pred.text or "")}
     return seed_answer(pred, metadata, start)
 
@@ -136,9 +147,10 @@ async def analyze_multimodal(state, app, body: MultimodalTextRequest) -> dict[st
         model = await text_model_of(app, state)
         (text_pred,) = await predict_texts(state, model, [body.text])
     if body.audio_base64:
-        voice = await state.predict(_b64decode(body.audio_base64), None, features=False)
+        voice = await state.predict(_b64decode(body.audio_base64, "audio_base64"), None, features=False)
     if video:
-        media = await routes_face.analyze_upload(state, _b64decode(str(video)), None, require=False)
+        media = await routes_face.analyze_upload(state, _b64decode(str(video), "video_base64"), "video_base64",
+                                                  require=False)
         voice = voice if voice is not None else media.voice
     face = media.face if media is not None else None
     if text_pred is None and face is None:
