@@ -108,3 +108,18 @@ def test_oversized_base64_video_is_413_before_its_format_is_checked(debug_model,
             assert ws.receive_json()["status"] == 413
         small = c.post("/api/v1/emotion/analyze/multimodal", json={"video_base64": base64.b64encode(bytes(1000)).decode()})
         assert small.status_code == 415, small.text  # under the limit, the format check still answers
+
+
+def test_a_large_body_is_released_after_its_answer(client, monkeypatch):
+    """A large body's memory goes back to the system once answered (cycles collected, heap trimmed)."""
+    from emovox.server import limits
+
+    calls = []
+    monkeypatch.setattr(limits, "release_memory", lambda: calls.append(1))
+    small = client.post("/api/v1/emotion/analyze/multimodal", json={"video_base64": "AAAA" * 1000})
+    assert small.status_code == 415 and calls == []
+    big = "A" * (limits.TRIM_AFTER_BYTES + 4)  # valid base64 of zero bytes: not an image nor a video
+    r = client.post("/api/v1/emotion/analyze/multimodal", content=json.dumps({"video_base64": big}),
+                    headers={"content-type": "application/json"})
+    assert r.status_code == 415, r.text
+    assert calls == [1]
