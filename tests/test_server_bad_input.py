@@ -123,3 +123,23 @@ def test_a_large_body_is_released_after_its_answer(client, monkeypatch):
                     headers={"content-type": "application/json"})
     assert r.status_code == 415, r.text
     assert calls == [1]
+
+
+def test_an_unexpected_failure_on_either_socket_is_an_error_event_and_1011(client, monkeypatch):
+    from starlette.websockets import WebSocketDisconnect
+
+    from emovox.server import routes_text, stream
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(routes_text, "analyze_multimodal", broken)
+    monkeypatch.setattr(stream, "_settings", broken)
+    for path, first in (("/ws/emotion/stream", {"text": "hello"}), ("/v1/stream", {"sample_rate": 16000})):
+        with client.websocket_connect(path) as ws:
+            ws.send_json(first)
+            error = ws.receive_json()
+            assert error["type"] == "error" and "internal error (RuntimeError)" in error["detail"], path
+            with pytest.raises(WebSocketDisconnect) as closed:
+                ws.receive_json()
+            assert closed.value.code == 1011, path

@@ -28,9 +28,10 @@ Scope = dict[str, Any]
 MIB = 1024 * 1024
 RETRY_AFTER_S = 2  # what a 503 for a full body budget asks clients to wait
 TRIM_AFTER_BYTES = 8 * MIB
-"""After a request with a body this large (answered or refused), free heap memory goes back to the
-system: a large body arrives in many small chunks, and glibc keeps the freed pages in the process'
-RSS otherwise (measured: +300 MB after a few 40-75 MB bodies; benchmarks/bench_server_memory.py)."""
+"""After a request with a body this large (answered or refused), its memory is released at once: an
+error's traceback keeps the body (and what was decoded from it) alive in a reference cycle until a
+late garbage collection, and glibc keeps freed heap pages in the process' RSS; without this, RSS
+grew by about the decoded size with each large refused body (benchmarks/bench_server_memory.py)."""
 
 
 class Refused(Exception):

@@ -190,10 +190,10 @@ def _dumps(reply: dict[str, Any]) -> str:
     """The reply as JSON text; ASCII-escaped, so that an echoed ``id`` holding a lone surrogate (valid
     JSON) goes back as it came; an ``id`` too deep to write back is left out, with an error."""
     try:
-        return json.dumps(reply, allow_nan=False)
-    except (RecursionError, ValueError):
-        return json.dumps({"type": "error", "status": 400, "detail": "id is nested too deeply (or holds NaN) "
-                           "to be echoed; send a string or a number"})
+        return json.dumps(reply)
+    except RecursionError:  # the answer's own fields are flat: only a client's id goes this deep
+        return json.dumps({"type": "error", "status": 400, "detail": "id is nested too deeply to be echoed; "
+                           "send a string or a number"})
 
 
 async def _stream_reply(state: ServerState, app, text: str | None) -> dict[str, Any]:
