@@ -143,3 +143,21 @@ def test_an_unexpected_failure_on_either_socket_is_an_error_event_and_1011(clien
             with pytest.raises(WebSocketDisconnect) as closed:
                 ws.receive_json()
             assert closed.value.code == 1011, path
+
+
+def test_faces_at_once_never_500(client):
+    """Concurrent image requests share one face detector (OpenCV's cascade is not thread-safe)."""
+    pytest.importorskip("cv2")
+    from concurrent.futures import ThreadPoolExecutor
+
+    from media_helpers import drawn_image, image_bytes, moving_frames, video_bytes
+
+    uploads = [("frame.png", image_bytes(drawn_image(320, 240)), "image/png"),
+               ("clip.mp4", video_bytes(moving_frames(2.0, w=160, h=120)), "video/mp4")]
+
+    def post(i):
+        return client.post("/v1/analyze", files={"file": uploads[i % 2]}).status_code
+
+    with ThreadPoolExecutor(4) as pool:
+        statuses = list(pool.map(post, range(32)))
+    assert set(statuses) == {200}, statuses

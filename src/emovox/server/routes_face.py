@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from functools import lru_cache
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -49,9 +50,29 @@ def body_limits(settings) -> dict[str, int]:
 
 @lru_cache(maxsize=1)
 def face_model():
+    """The face model, shared by every request; its detector used by one thread at a time."""
     from ..models.face import load_face_model
 
-    return load_face_model()
+    model = load_face_model()
+    model.detector = OneAtATime(model.detector)
+    return model
+
+
+class OneAtATime:
+    """A face detector whose ``detect`` runs under a lock: OpenCV's Haar cascade is not thread-safe
+    (two requests at once failed inside ``detectMultiScale`` with a 500); the expression nets
+    (ONNX Runtime) and the voice still run in parallel."""
+
+    def __init__(self, detector) -> None:
+        self._detector = detector
+        self._lock = threading.Lock()
+
+    def detect(self, grey):
+        with self._lock:
+            return self._detector.detect(grey)
+
+    def __getattr__(self, name: str):
+        return getattr(self._detector, name)
 
 
 def media_status(exc: MediaError) -> int:
@@ -82,8 +103,8 @@ async def analyze_upload(
         raise HTTPException(422, f"{filename or 'upload'} is empty: 0 bytes were received")
     limit = state.settings.max_video_bytes
     if len(data) > limit:  # the size before the format: too large is 413 whatever the bytes are
-        raise HTTPException(413, f"{filename or 'upload'} is {len(data) / 1e6:.1f} MB; the limit for an image "
-                                 f"or a video is {limit / 1e6:.1f} MB (MAX_VIDEO_FILE_SIZE)")
+        raise HTTPException(413, f"{filename or 'upload'} is {len(data):,} bytes; the limit for a video or an "
+                                 f"image is {limit:,} bytes (MAX_VIDEO_FILE_SIZE)")
 
     def run() -> MediaPrediction:
         p = analyze_media(data, face_model=face_model(), voice_model=state.model, name=filename)
