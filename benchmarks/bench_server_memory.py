@@ -11,8 +11,8 @@ analyze/file. The rejected bodies cycle through four kinds: 40 MB of base64 (zer
 50 MiB video limit once decoded), a 30 MB raw body to ``/v1/analyze`` (413: over the 25 MiB audio
 limit), 40 MB of base64 with a bad character at its end (422). Then ``--rounds`` rounds as in the
 issue's measurement: the 40 MB body, and a 2-minute WAV to ``/v1/analyze`` and to the multimodal
-route (200). Nothing is asserted; it measures (VmRSS from /proc, read ``SETTLE_S``
-after the last answer, once the server has released what the request held).
+route (200). Nothing is asserted; it measures (VmRSS and the peak VmHWM from /proc, read
+``SETTLE_S`` after the last answer, once the server has released what the request held).
 """
 
 from __future__ import annotations
@@ -134,9 +134,21 @@ def start_server(model: str, log_path: Path) -> tuple[subprocess.Popen, str]:
     raise SystemExit("server did not start within 300 s")
 
 
-def settled_rss(pid: int) -> float | None:
+def settled_rss(pid: int) -> tuple[float | None, float | None]:
+    """(RSS now, peak RSS so far) in MiB, read ``SETTLE_S`` after the last answer."""
     time.sleep(SETTLE_S)
-    return rss_mb(pid)
+    return rss_mb(pid), peak_mb(pid)
+
+
+def peak_mb(pid: int) -> float | None:
+    """The process' peak resident memory (VmHWM) in MiB, or None where it cannot be read."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        return None
+    return None
 
 
 def send(client: httpx.Client, url: str, route: str, request: dict) -> int:
@@ -212,16 +224,17 @@ def _counts(statuses: list[int]) -> str:
 
 
 def print_table(rows, model: str, rejected) -> None:
-    warm = rows[0][1] or 0.0
+    warm = rows[0][1][0] or 0.0
     print(f"emovox serve memory (VmRSS), model {model}; {os.cpu_count()} CPUs, "
           f"load average {os.getloadavg()[0]:.1f} at the end")
     print("rejected bodies, in turn: " + "; ".join(what for _, _, what in rejected))
-    print("\n| point | RSS MiB | vs warm-up | answers (status x count) |")
-    print("|---|---:|---:|---|")
-    for name, rss, note in rows:
+    print("\n| point | RSS MiB | vs warm-up | peak RSS MiB so far | answers (status x count) |")
+    print("|---|---:|---:|---:|---|")
+    for name, (rss, peak), note in rows:
         rss_text = "n/a" if rss is None else f"{rss:.0f}"
         delta = "" if rss is None else f"{rss - warm:+.0f}"
-        print(f"| {name} | {rss_text} | {delta} | {note} |")
+        peak_text = "n/a" if peak is None else f"{peak:.0f}"
+        print(f"| {name} | {rss_text} | {delta} | {peak_text} | {note} |")
 
 
 if __name__ == "__main__":
