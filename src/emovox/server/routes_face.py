@@ -103,8 +103,8 @@ async def analyze_upload(
         raise HTTPException(422, f"{filename or 'upload'} is empty: 0 bytes were received")
     limit = state.settings.max_video_bytes
     if len(data) > limit:  # the size before the format: too large is 413 whatever the bytes are
-        raise HTTPException(413, f"{filename or 'upload'} is {len(data):,} bytes; the limit for a video or an "
-                                 f"image is {limit:,} bytes (MAX_VIDEO_FILE_SIZE)")
+        raise HTTPException(413, f"{filename or 'upload'} is {len(data) / 1e6:.1f} MB; the limit for a video "
+                                 f"(or an image) is {limit / 1e6:.1f} MB (raise EMOVOX_MAX_VIDEO_FILE_SIZE)")
 
     def run() -> MediaPrediction:
         p = analyze_media(data, face_model=face_model(), voice_model=state.model, name=filename)
