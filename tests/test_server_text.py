@@ -71,7 +71,7 @@ def test_v1_text_list_form_limits(client):
     both = client.post("/v1/text", json={"text": "hi", "texts": ["hi"]})
     assert both.status_code == 422 and "either 'text'" in both.json()["detail"]
     bad_item = client.post("/v1/text", json={"texts": ["fine", "  "]})
-    assert bad_item.status_code == 422 and bad_item.json()["detail"].startswith("texts: ")
+    assert bad_item.status_code == 422 and bad_item.json()["detail"].startswith("texts[1]: ")
     assert client.post("/v1/text", json={"texts": ["x"] * 1001}).status_code == 413
 
 

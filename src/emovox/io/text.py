@@ -21,6 +21,7 @@ _QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201b": "'", "\u2032": 
                          "\u201c": '"', "\u201d": '"', "\u201f": '"', "\u2033": '"'})
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\ufeff]")
 _SPACES = re.compile(r"\s+")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")  # valid JSON ("\\ud800"), but no Unicode text: no model takes it
 
 
 def max_text_length() -> int:
@@ -46,7 +47,8 @@ def normalise(text: str) -> str:
 def load_text(source: TextSource, *, max_length: int | None = None) -> str:
     """Validate and normalise one text from a user; ``TextError`` says what was wrong.
 
-    ``bytes`` must be UTF-8 (a byte-order mark is dropped). Longer than ``max_length`` characters
+    ``bytes`` must be UTF-8 (a byte-order mark is dropped); a ``str`` must not hold a lone UTF-16
+    surrogate (``TextDecodeError`` naming its position). Longer than ``max_length`` characters
     (default ``max_text_length()``) is ``TextTooLongError``; empty or whitespace-only is ``TextError``.
     """
     if isinstance(source, (bytes, bytearray, memoryview)):
@@ -59,11 +61,26 @@ def load_text(source: TextSource, *, max_length: int | None = None) -> str:
             f"text is {len(source):,} characters long; the limit is {limit:,} "
             f"(set MAX_TEXT_LENGTH or EMOVOX_MAX_TEXT_LENGTH to change it)"
         )
+    _refuse_surrogates(source)
     text = normalise(source)
     if not text:
         what = "empty" if not source else "only whitespace or control characters"
         raise TextError(f"text is {what}: give at least one word")
     return text
+
+
+def _refuse_surrogates(text: str) -> None:
+    """TextDecodeError naming the first lone UTF-16 surrogate (JSON's ``"\\ud800"`` decodes to one).
+
+    Refused rather than replaced: a surrogate means the client's text was cut or mis-encoded
+    (half of an emoji's pair), and a silent U+FFFD would hide that from it.
+    """
+    bad = _SURROGATE.search(text)
+    if bad is not None:
+        raise TextDecodeError(
+            f"text has a lone UTF-16 surrogate U+{ord(bad.group()):04X} at character {bad.start()} "
+            "(half of a surrogate pair, e.g. a cut emoji); send valid Unicode text"
+        )
 
 
 def decode(data: bytes) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import binascii
 import io
+import threading
 import time
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -27,7 +28,7 @@ from ..errors import (
     UndecodableMediaError,
 )
 from ..io.audio import load_audio
-from ..io.text import TextSource
+from ..io.text import TextSource, load_text
 from ..recognizers.words import TextRecognizer, load_text_model
 from .schemas_text import MultimodalTextRequest
 from .seed import seed_answer
@@ -57,9 +58,29 @@ def body_limits(settings) -> dict[str, int]:
 
 @lru_cache(maxsize=1)
 def face_model():
+    """The face model, shared by every request; its detector used by one thread at a time."""
     from ..models.face import load_face_model
 
-    return load_face_model()
+    model = load_face_model()
+    model.detector = OneAtATime(model.detector)
+    return model
+
+
+class OneAtATime:
+    """A face detector whose ``detect`` runs under a lock: OpenCV's Haar cascade is not thread-safe
+    (two requests at once failed inside ``detectMultiScale`` with a 500); the expression nets
+    (ONNX Runtime) and the voice still run in parallel."""
+
+    def __init__(self, detector) -> None:
+        self._detector = detector
+        self._lock = threading.Lock()
+
+    def detect(self, grey):
+        with self._lock:
+            return self._detector.detect(grey)
+
+    def __getattr__(self, name: str):
+        return getattr(self._detector, name)
 
 
 def media_status(exc: MediaError) -> int:
@@ -88,6 +109,10 @@ async def analyze_upload(
 
     if not data:
         raise HTTPException(422, f"{filename or 'upload'} is empty: 0 bytes were received")
+    limit = state.settings.max_video_bytes
+    if len(data) > limit:  # the size before the format: too large is 413 whatever the bytes are
+        raise HTTPException(413, f"{filename or 'upload'} is {len(data) / 1e6:.1f} MB; the limit for a video "
+                                 f"(or an image) is {limit / 1e6:.1f} MB (raise EMOVOX_MAX_VIDEO_FILE_SIZE)")
 
     def run() -> MediaPrediction:
         p = analyze_media(data, face_model=face_model(), voice_model=state.model, name=filename)
@@ -135,13 +160,14 @@ def seed_shape(p: MediaPrediction, start: float, filename: str | None = None) ->
     return seed_answer(top, metadata, start)
 
 
-def b64decode(text: str) -> bytes:
+def b64decode(text: str, field: str = "audio_base64") -> bytes:
+    """The bytes of a base64 JSON field (a data URL too); 422 naming ``field`` when it is not base64."""
     if text.startswith("data:") and "," in text:  # a data URL: data:audio/wav;base64,....
         text = text.split(",", 1)[1]
     try:
         return base64.b64decode("".join(text.split()), validate=True)
     except (binascii.Error, ValueError) as exc:
-        raise HTTPException(422, f"audio_base64 is not valid base64: {exc}") from exc
+        raise HTTPException(422, f"{field} is not valid base64: {exc}") from exc
 
 
 UNSUPPORTED_MODALITIES = ("video", "image")  # multimodal fields refused with a 422
@@ -164,13 +190,24 @@ def text_error_status(exc: TextError) -> int:
     return 400 if isinstance(exc, TextDecodeError) else 422
 
 
-async def predict_texts(state, model: TextRecognizer, texts: list[TextSource]):
-    """Validate and score texts off the event loop; TextError becomes one 4xx ``detail``."""
+async def predict_texts(state, model: TextRecognizer, texts: list[TextSource], field: str = "text"):
+    """Validate and score texts off the event loop; TextError becomes one 4xx ``detail`` naming the
+    field (``text: ...``, or ``texts[2]: ...`` for the first bad item of a list)."""
     try:
         return await anyio.to_thread.run_sync(model.predict_many, texts, limiter=state.limiter)
     except TextError as exc:
-        prefix = "" if len(texts) == 1 else "texts: "
-        raise HTTPException(text_error_status(exc), prefix + str(exc)) from None
+        where = field if len(texts) == 1 else f"{field}[{_first_bad(model, texts)}]"
+        raise HTTPException(text_error_status(exc), f"{where}: {exc}") from None
+
+
+def _first_bad(model: TextRecognizer, texts: list[TextSource]) -> int:
+    """The index of the first text the loader refuses (only asked once one was refused)."""
+    for i, text in enumerate(texts):
+        try:
+            load_text(text, max_length=model.max_length)
+        except TextError:
+            return i
+    return 0
 
 
 async def analyze_multimodal(state, app, body: MultimodalTextRequest) -> dict[str, Any]:
@@ -188,9 +225,9 @@ async def analyze_multimodal(state, app, body: MultimodalTextRequest) -> dict[st
         model = await text_model_of(app, state)
         (text_pred,) = await predict_texts(state, model, [body.text])
     if body.audio_base64:
-        voice = await state.predict(b64decode(body.audio_base64), None, features=False)
+        voice = await state.predict(b64decode(body.audio_base64, "audio_base64"), None, features=False)
     if video:
-        media = await analyze_upload(state, b64decode(str(video)), None, require=False)
+        media = await analyze_upload(state, b64decode(str(video), "video_base64"), "video_base64", require=False)
         voice = voice if voice is not None else media.voice
     face = media.face if media is not None else None
     if text_pred is None and face is None:

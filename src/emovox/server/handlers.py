@@ -16,6 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from ..errors import AudioError, EmovoxError, ModelError
+from .seed import printable
 from .state import audio_error_status
 
 log = logging.getLogger("emovox.server")
@@ -58,7 +59,8 @@ def echo(value: Any, depth: int = 0) -> Any:
     """
     if isinstance(value, (bytes, bytearray)):
         return f"<{len(value):,} bytes>"
-    if isinstance(value, str):
+    if isinstance(value, str):  # a lone surrogate (valid JSON) cannot be written as UTF-8: U+FFFD
+        value = printable(value)
         return value if len(value) <= ECHO_CHARS else f"{value[:ECHO_CHARS]}... ({len(value):,} characters)"
     if value is None or isinstance(value, (bool, int, float)):
         return value

@@ -16,6 +16,8 @@ limit's JSON answer (with ``Connection: close``), and the rest of the body is ne
 
 from __future__ import annotations
 
+import functools
+import gc
 import json
 import time
 from typing import Any
@@ -25,6 +27,11 @@ import anyio
 Scope = dict[str, Any]
 MIB = 1024 * 1024
 RETRY_AFTER_S = 2  # what a 503 for a full body budget asks clients to wait
+TRIM_AFTER_BYTES = 8 * MIB
+"""After a request with a body this large (answered or refused), its memory is released at once: an
+error's traceback keeps the body (and what was decoded from it) alive in a reference cycle until a
+late garbage collection, and glibc keeps freed heap pages in the process' RSS; without this, RSS
+grew by about the decoded size with each large refused body (benchmarks/bench_server_memory.py)."""
 
 
 class Refused(Exception):
@@ -76,6 +83,8 @@ class BodyLimits:
             await _send_json(send, refusal.status, refusal.detail, refusal.headers, error_field)
         finally:
             self._add(-reading.reserved)
+            if max(reading.seen, declared or 0) >= TRIM_AFTER_BYTES:
+                await anyio.to_thread.run_sync(release_memory)
 
     async def _run(self, scope: Scope, reading: _BodyRead, send) -> None:
         started = False
@@ -182,6 +191,27 @@ class _BodyRead:
         if self.waited > timeout and message.get("more_body", False):
             raise self.limits._timed_out()
         return message
+
+
+def release_memory() -> None:
+    """Free what a large request left: reference cycles (an error's traceback holds the frames that
+    held the body) collected now rather than at some later collection, then free heap pages returned
+    to the system (glibc ``malloc_trim``; skipped where it is missing)."""
+    gc.collect()
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
+
+
+@functools.cache
+def _malloc_trim():
+    import ctypes
+    import ctypes.util
+
+    try:
+        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
+    except (OSError, AttributeError):  # not glibc (musl, macOS, Windows)
+        return None
 
 
 def mib(n: int) -> str:

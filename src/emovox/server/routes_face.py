@@ -9,9 +9,11 @@ many bytes, pixels or seconds: 413. Never a 500 for what a client sent.
 
 from __future__ import annotations
 
+import json
+import logging
 from typing import TYPE_CHECKING, Annotated, Any
 
-from fastapi import APIRouter, File, HTTPException, UploadFile, WebSocket
+from fastapi import APIRouter, File, HTTPException, UploadFile, WebSocket, WebSocketDisconnect
 
 from ..errors import MediaError
 from .answers import analyze_multimodal, analyze_upload, media_status
@@ -22,6 +24,7 @@ from .uploads import read_file
 if TYPE_CHECKING:
     from .state import ServerState
 
+log = logging.getLogger("emovox.server")
 router = APIRouter(tags=["faces"])
 
 
@@ -61,21 +64,38 @@ async def emotion_stream(ws: WebSocket) -> None:
     analyze/file shape...}`` or ``{"type": "error", "status": 4xx, "detail": ...}``; the socket stays open."""
     await ws.accept()
     state = getattr(ws.app.state, "emovox", None)
-    if state is None:
-        await ws.close(code=1011, reason="the model is not loaded yet")
+    try:
+        if state is None:
+            raise RuntimeError("the model is not loaded yet")
+        while True:
+            message = await ws.receive()
+            if message["type"] == "websocket.disconnect":
+                return
+            await ws.send_text(_dumps(await _stream_reply(state, ws.app, message.get("text"))))
+    except WebSocketDisconnect:
         return
-    while True:
-        message = await ws.receive()
-        if message["type"] == "websocket.disconnect":
-            return
-        reply = await _stream_reply(state, ws.app, message.get("text"))
-        await ws.send_json(reply)
+    except Exception as exc:  # a bug, not the client's fault: say so, and close with 1011
+        log.exception("ws/emotion/stream: unexpected error")
+        detail = "the model is not loaded yet" if state is None else f"internal error ({type(exc).__name__})"
+        try:
+            await ws.send_text(_dumps({"type": "error", "status": 500 if state else 503, "detail": detail}))
+            await ws.close(code=1011, reason=detail)
+        except (WebSocketDisconnect, RuntimeError):
+            pass  # the client is already gone
+
+
+def _dumps(reply: dict[str, Any]) -> str:
+    """The reply as JSON text; ASCII-escaped, so that an echoed ``id`` holding a lone surrogate (valid
+    JSON) goes back as it came; an ``id`` too deep to write back is left out, with an error."""
+    try:
+        return json.dumps(reply)
+    except RecursionError:  # the answer's own fields are flat: only a client's id goes this deep
+        return json.dumps({"type": "error", "status": 400, "detail": "id is nested too deeply to be echoed; "
+                           "send a string or a number"})
 
 
 async def _stream_reply(state: ServerState, app, text: str | None) -> dict[str, Any]:
     """One stream message -> the multimodal route's answer (audio, text and/or video, fused)."""
-    import json
-
     from pydantic import ValidationError
 
     from ..errors import AudioError, EmovoxError
@@ -91,6 +111,9 @@ async def _stream_reply(state: ServerState, app, text: str | None) -> dict[str, 
             body = json.loads(text)
         except ValueError as exc:
             raise HTTPException(422, f"the message is not JSON: {exc}") from exc
+        except RecursionError:
+            raise HTTPException(400, "the message is JSON nested too deeply to parse; send one flat "
+                                     "object: {\"audio_base64\": ..., \"text\": ..., \"video_base64\": ...}") from None
         if not isinstance(body, dict):
             raise HTTPException(422, "the message must be a JSON object")
         ident = body.pop("id", None)

@@ -23,7 +23,7 @@ from .schemas_text import (
     TextRequest,
     TextResponse,
 )
-from .seed import seed_answer
+from .seed import printable, seed_answer
 from .state import StateDep
 
 router = APIRouter()
@@ -62,7 +62,7 @@ async def analyze_text(body: TextRequest, state: StateDep, model: TextModelDep) 
             raise HTTPException(422, "'texts' is empty: give at least one string")
         if len(body.texts) > MAX_TEXTS:
             raise HTTPException(413, f"'texts' has {len(body.texts):,} items; at most {MAX_TEXTS:,} per request")
-        preds = await predict_texts(state, model, list(body.texts))
+        preds = await predict_texts(state, model, list(body.texts), field="texts")
         return {"results": [p.to_dict(display=True) for p in preds], "model": model.info.id}
     (pred,) = await predict_texts(state, model, [body.text])
     return pred.to_dict(display=True)
@@ -74,7 +74,7 @@ async def emotion_analyze_text(body: AnalyzeTextRequest, state: StateDep, model:
     """The seed's text route: `{text, model_type}` -> dominant_emotion, confidence, emotions, metadata."""
     start = time.perf_counter()
     (pred,) = await predict_texts(state, model, [body.text])
-    metadata = {"modalities_used": ["text"], "model": pred.model, "model_type": body.model_type,
+    metadata = {"modalities_used": ["text"], "model": pred.model, "model_type": printable(body.model_type),
                 "text_length": len(pred.text or "")}
     return seed_answer(pred, metadata, start)
 

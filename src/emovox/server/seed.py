@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import re
 import time
 from typing import Any
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def seed_answer(pred, metadata: dict[str, Any], start: float) -> dict[str, Any]:
@@ -12,3 +15,13 @@ def seed_answer(pred, metadata: dict[str, Any], start: float) -> dict[str, Any]:
     metadata["processing_time_ms"] = round((time.perf_counter() - start) * 1000, 1)
     return {"dominant_emotion": pred.emotion, "confidence": pred.confidence,
             "emotions": dict(pred.top()), "metadata": metadata}
+
+
+def printable(value: str | None) -> str | None:
+    """A client's string fit to echo in JSON: each lone UTF-16 surrogate (valid JSON, but not
+    encodable as UTF-8) becomes U+FFFD.
+
+    >>> printable("ok\\ud800") == "ok\\ufffd", printable(None)
+    (True, None)
+    """
+    return None if value is None else _SURROGATE.sub("\ufffd", value)

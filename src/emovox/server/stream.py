@@ -14,9 +14,9 @@ Protocol (one connection = one stream):
 4. ``{"type": "end"}`` flushes the last events and closes normally (1000).
 
 A bad message gets ``{"type": "error", "detail": ...}`` and the connection is closed with a reason:
-1003 text where audio was expected, 1007 malformed JSON or PCM (odd byte count), 1008 bad settings
+1003 text where audio was expected, 1007 malformed JSON (or nested too deeply) or PCM (odd byte count), 1008 bad settings
 (unknown key, sample rate out of range, hop longer than the window), 1009 message too large,
-1011 the model failed.
+1011 the model failed (or any unexpected server error).
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from ..analysis.live import LiveSession
 from ..defaults import LIVE_HOP_S, LIVE_LIMITS, LIVE_WINDOW_S, check_window
 from ..errors import AudioError, EmovoxError, OptionError
+from .seed import printable
 
 log = logging.getLogger("emovox.server")
 router = APIRouter()
@@ -64,6 +65,9 @@ async def stream(websocket: WebSocket) -> None:
         await _close(websocket, exc.code, exc.detail)
     except WebSocketDisconnect:
         return
+    except Exception as exc:  # a bug, not the client's fault: still an error event and a close frame
+        log.exception("stream: unexpected error")
+        await _close(websocket, 1011, f"internal error ({type(exc).__name__})")
 
 
 async def _serve(websocket: WebSocket, state) -> None:
@@ -125,6 +129,8 @@ def _parse_json(text: str) -> dict[str, Any]:
         value = json.loads(text)
     except json.JSONDecodeError as exc:
         raise StreamClosed(1007, f"text messages must be JSON objects; could not parse: {exc.msg}") from exc
+    except RecursionError:
+        raise StreamClosed(1007, "text messages must be flat JSON objects; this one is nested too deeply to parse") from None
     if not isinstance(value, dict):
         raise StreamClosed(1007, f"text messages must be JSON objects, got {type(value).__name__}")
     return value
@@ -161,6 +167,7 @@ def _check_frame(data: bytes) -> None:
 
 async def _close(websocket: WebSocket, code: int, detail: str) -> None:
     """Tell the client why in an error event, then close with the code and a short reason."""
+    detail = printable(detail)  # e.g. an unknown setting's name holding a lone surrogate (valid JSON)
     try:
         await websocket.send_json({"type": "error", "code": code, "detail": detail})
         reason = detail.encode()[:123].decode(errors="ignore")  # the protocol's limit for reasons
