@@ -133,9 +133,9 @@ def estimate(U: np.ndarray, stats: AdaptStats, *, alpha: float = 1.0, spread_sca
     m, K = stats.centroids, len(stats.centroids)
     present = stats.prior > 0
     W = np.linalg.inv(stats.within)
-    O = np.linalg.inv(_ridge(stats.spread * spread_scale))
+    Op = np.linalg.inv(_ridge(stats.spread * spread_scale))
     n = len(U)
-    A = np.linalg.inv(n * W + O)
+    A = np.linalg.inv(n * W + Op)
     log_prior_pi = np.where(present, 0.0, -np.inf)
     mean = U.mean(axis=0)
 
@@ -145,7 +145,7 @@ def estimate(U: np.ndarray, stats: AdaptStats, *, alpha: float = 1.0, spread_sca
         ll = _logsumexp(lp[None] + _log_gauss(U - beta, m, W), axis=1).sum()
         d = beta - stats.origin
         dirichlet = (alpha - 1) * np.log(np.clip(pi[present], 1e-12, None)).sum()
-        return ll - 0.5 * d @ O @ d + dirichlet
+        return ll - 0.5 * d @ Op @ d + dirichlet
 
     def run(beta, pi):
         best = (-np.inf, beta, pi)
@@ -158,7 +158,7 @@ def estimate(U: np.ndarray, stats: AdaptStats, *, alpha: float = 1.0, spread_sca
             counts = r.sum(axis=0) + (alpha - 1) * present
             pi = np.clip(counts, 0, None)
             pi = pi / pi.sum() if pi.sum() > 0 else stats.prior.copy()
-            beta = A @ (W @ (U - r @ m).sum(axis=0) + O @ stats.origin)
+            beta = A @ (W @ (U - r @ m).sum(axis=0) + Op @ stats.origin)
             value = objective(beta, pi)
             if value <= best[0] + 1e-9:
                 break

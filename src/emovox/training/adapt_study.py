@@ -99,7 +99,7 @@ def adaptation_study(rows, X: np.ndarray, recipe, n: int, seed: int = 0,
         adapted = fit_rows(train_rows, centre_by_corpus(X[:, train], corpus[train]), labels, recipe, seed,
                            backbone=None)
 
-        def probs_of(trained, feats):
+        def probs_of(trained, feats, labels=labels):
             cols = [labels.index(lab) for lab in trained.labels]
             p = np.zeros((len(feats), len(labels)))
             p[:, cols] = _softmax(trained.logits(feats))
@@ -121,7 +121,7 @@ def adaptation_study(rows, X: np.ndarray, recipe, n: int, seed: int = 0,
             entry = {"clips": int(len(idx)), "unadapted": source_scores(truth, unadapted, labels, src)}
             for vname, (method, options) in variants.items():
                 S = Z[idx]
-                centre, info = source_centre(S, P, stats, method, probs_at=lambda c, S=S: probs_of(adapted, S - c),
+                centre, info = source_centre(S, P, stats, method, probs_at=lambda c, S=S, a=adapted: probs_of(a, S - c),
                                              **options)
                 probs = probs_of(adapted, Z - centre)
                 entry[vname] = source_scores(truth, probs, labels, src)
