@@ -18,7 +18,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from ..errors import EmovoxError
-from ..models.adapt_estimate import adapt_stats, source_centre
+from ..models.adapt_estimate import source_centre
 from .loco import FOUR, HARMONISE, restricted_metrics
 
 VARIANTS: dict[str, tuple[str, dict]] = {
@@ -79,7 +79,7 @@ def adaptation_study(rows, X: np.ndarray, recipe, n: int, seed: int = 0,
     predictions of every variant on the mixed source (for the usual LOCO report)."""
     from tqdm.auto import tqdm
 
-    from .train import centre_by_corpus, fit_rows, label_order, torch
+    from .train import adaptation_statistics, centre_by_corpus, fit_rows, label_order
 
     if n < 1:
         raise EmovoxError(f"--adapt must be a number of clips >= 1 for the source study, got {n}")
@@ -107,12 +107,7 @@ def adaptation_study(rows, X: np.ndarray, recipe, n: int, seed: int = 0,
 
         head = adapted.fit.head.compact()
         P = head.projection.detach().numpy().astype(np.float64)
-        keep = [i for i, r in enumerate(train_rows) if recipe.relabel.get(r.emotion, r.emotion) in adapted.labels]
-        y = np.array([adapted.labels.index(recipe.relabel.get(train_rows[i].emotion, train_rows[i].emotion))
-                      for i in keep])
-        with torch.no_grad():
-            stats = adapt_stats(X[0, train][keep] @ P, y, corpus[train][keep],
-                                [train_rows[i].speaker for i in keep], len(adapted.labels))
+        stats = adaptation_statistics(P, X[0, train], train_rows, adapted.labels, recipe.relabel)
         sources = draw_sources(truth, n, seed)
         unadapted = probs_of(main, Z)
         result = {"labels": labels, "train_clips": int(len(train)), "sources": {}, "mixed_probs": {},
@@ -173,3 +168,10 @@ def study_tables(study: dict) -> str:
             lines.append(f"| {corpus} | {src} | {e['clips']} | {100 * e['unadapted']:.1f} | "
                          + " | ".join(f"{100 * e[v]:.1f}" for v in names) + " |")
     return "\n".join(lines)
+
+
+def study_json(study: dict) -> dict:
+    """The study without its per-clip arrays (for report.json)."""
+    corpora = {name: {k: v for k, v in r.items() if k not in ("mixed_probs", "truth", "paths")}
+               for name, r in study["corpora"].items()}
+    return {**study, "corpora": corpora}
