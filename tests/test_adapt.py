@@ -204,20 +204,29 @@ def with_stats(adaptable, tmp_path_factory):
     return folder
 
 
-def test_adapt_uses_the_safe_estimate_when_the_model_has_its_statistics(with_stats):
+def test_adapt_uses_the_safe_estimate_when_the_model_has_its_statistics(with_stats, monkeypatch):
+    from emovox.models import adapt_estimate
     from emovox.models.adapt_estimate import estimate
 
     model = emovox.load_model(str(with_stats), features=False)
     reference = _voices(20)
+    clip = speech_like(1.5, f0=180.0, seed=99)
+    monkeypatch.setattr(adapt_estimate, "ONE_SIDED", 1.01)  # never one-sided: the estimated offset is applied
     adapted = model.adapt(reference)
     info = adapted.info.extra["adapted"]
-    assert info["method"] == "safe" and info["clips"] == 20 and "fallback" not in info
+    assert info["method"] == "safe" and info["clips"] == 20 and info["applied"] and "fallback" not in info
     assert set(info["mix"]) == set(LABELS) and sum(info["mix"].values()) == pytest.approx(1.0, abs=1e-3)
     # the head sees exactly the estimated offset (in its output space)
     pooled = np.stack([_pooled(x) for x, _ in reference]).astype(np.float64)
     head = model.backend.adapted_head
     expected = estimate(pooled @ head.projection.astype(np.float64), head.stats).offset
     np.testing.assert_allclose(adapted.backend.reference @ head.projection, expected, rtol=1e-3, atol=1e-3)
+    assert not np.allclose(adapted.backend.forward([clip]), model.backend.forward([clip]))
+    # a mix judged one-sided keeps the un-adapted model, and says so
+    monkeypatch.setattr(adapt_estimate, "ONE_SIDED", 0.0)
+    kept = model.adapt(reference)
+    assert kept.info.extra["adapted"]["applied"] is False and "one-sided" in kept.info.extra["adapted"]["reason"]
+    np.testing.assert_allclose(kept.backend.forward([clip]), model.backend.forward([clip]), rtol=1e-6)
     # method="centre" is the plain mean, as before
     centred = model.adapt(reference, method="centre")
     assert centred.info.extra["adapted"]["method"] == "centre"

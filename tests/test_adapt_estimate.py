@@ -116,3 +116,16 @@ def test_stats_round_trip_through_arrays(stats):
     again = AdaptStats.from_arrays(stats.arrays())
     np.testing.assert_array_equal(again.centroids, stats.centroids)
     assert AdaptStats.from_arrays({"shift": np.zeros(2)}) is None
+
+
+def test_safe_keeps_the_unadapted_model_for_a_one_class_source_and_adapts_a_mixed_one(stats):
+    rng = np.random.default_rng(6)
+    P = np.linalg.qr(rng.normal(size=(12, D)))[0]  # orthonormal columns: features -> head outputs
+    offset = stats.origin + np.array([2.0, -1.5, 1.0, 0.5])
+    for mix, applied in (([0.25] * 4, True), ([0, 0, 1.0, 0], False)):
+        U, _ = _source(rng, offset if applied else stats.origin, mix, 80)
+        X = U @ P.T  # features whose head outputs are U
+        centre, info = source_centre(X, P, stats, "safe")
+        assert info["applied"] is applied
+        target = offset if applied else stats.origin
+        assert np.abs(centre @ P - target).max() < (0.5 if applied else 1e-6)

@@ -79,8 +79,8 @@ class Recognizer(Front):
         Models trained with the recipe setting ``adapt_head`` (the built-in one is) carry a second head,
         fitted on features centred per training corpus; this subtracts your recordings' offset instead.
         It helps on audio unlike the training corpora (another language, channel or set-up).
-        ``method="safe"`` estimates the offset together with the recordings' emotion mix, so a
-        one-sided reference (all angry, say) stays near no adaptation; ``"centre"`` subtracts their
+        ``method="safe"`` estimates the offset together with the recordings' emotion mix and keeps
+        the un-adapted model when that mix is one-sided (all angry, say); ``"centre"`` subtracts their
         plain mean (right only for a balanced mix). ``info.extra["adapted"]`` records what was done.
         Raises ModelError for a model without that head, EmovoxError for too few clips; bad files
         raise as in ``predict``.

@@ -19,6 +19,9 @@ and from every one-class explanation, keeping the highest posterior. A mixed sou
 several centroids, which fixes ``beta``; a one-emotion source is one cluster, which every one-class
 explanation fits equally well, so the offset prior picks the one nearest to no adaptation, and the
 clips keep their emotion. With few clips the prior also shrinks the offset toward no adaptation.
+``source_centre(..., "safe")`` goes one step further: when the estimated mix is one-sided
+(``ONE_SIDED``) it keeps the un-adapted model (LOCO: the one-class explanation was still wrong for
+some one-emotion sources; ``benchmarks/results/loco/README.md``, "Safe adaptation").
 
 >>> rng = np.random.default_rng(0)
 >>> m = np.array([[3.0, 0.0], [-3.0, 0.0], [0.0, 3.0], [0.0, -3.0]])
@@ -43,6 +46,11 @@ __all__ = ["METHODS", "AdaptStats", "Estimate", "adapt_stats", "centre_for", "es
 METHODS = ("safe", "centre", "gate", "none")
 """``safe``: MAP-EM over offset and mix (default); ``centre``: the source's mean (the training mix
 assumed); ``gate``: centring shrunk toward none as the un-adapted answers get one-sided; ``none``."""
+
+ONE_SIDED = 0.7
+"""``safe`` keeps the un-adapted model when the estimated mix gives one emotion more than this share:
+the offset of a one-sided source is not identifiable (every one-class explanation fits it), and its
+clips are best left as the un-adapted model scores them."""
 
 STATS_KEYS = ("adapt_centroids", "adapt_within", "adapt_origin", "adapt_spread", "adapt_prior")
 
@@ -200,7 +208,8 @@ def centre_for(X: np.ndarray, projection: np.ndarray, offset: np.ndarray) -> np.
 def source_centre(X: np.ndarray, projection: np.ndarray, stats: AdaptStats | None, method: str = "safe",
                   probs_at=None, **options) -> tuple[np.ndarray, dict]:
     """The feature-space centre to subtract from a source's clips ``X`` (N, F raw pooled features), and
-    what was done (``{"method", "weight", "mix"}``). ``probs_at(centre) -> (N, K)`` probabilities of the
+    what was done (``{"method", "weight", "mix", "applied"}``; ``applied`` False: keep the un-adapted
+    model, as ``safe`` does for a source whose estimated mix is one-sided, see ``ONE_SIDED``). ``probs_at(centre) -> (N, K)`` probabilities of the
     source's clips (needed by ``gate``); ``options`` go to ``estimate``. Without statistics (an
     ``adapted.npz`` from before they were stored) ``safe`` and ``gate`` fall back to plain centring,
     and say so under ``"fallback"``."""
@@ -223,6 +232,10 @@ def source_centre(X: np.ndarray, projection: np.ndarray, stats: AdaptStats | Non
             raise ValueError("method 'gate' needs probs_at (the un-adapted probabilities)")
         w = gate_weight(probs_at(centre_for(X, P, stats.origin)))
         return centre_for(X, P, stats.origin + w * (mean - stats.origin)), {"method": "gate", "weight": w}
+    one_sided = options.pop("one_sided", ONE_SIDED)
     est = estimate(X @ P, stats, **options)
-    return centre_for(X, P, est.offset), {"method": "safe", "weight": round(est.weight, 4),
-                                           "mix": [round(float(p), 4) for p in est.mix]}
+    info = {"method": "safe", "weight": round(est.weight, 4), "mix": [round(float(p), 4) for p in est.mix]}
+    if est.mix.max() > one_sided:
+        return centre_for(X, P, stats.origin), {**info, "applied": False, "weight": 0.0,
+                                                "reason": "one-sided mix: the un-adapted model is kept"}
+    return centre_for(X, P, est.offset), {**info, "applied": True}

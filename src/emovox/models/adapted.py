@@ -108,8 +108,9 @@ class Adapted:
             )
         self.inner = backend
         self.reference = np.asarray(reference.mean, dtype=np.float32)
+        self.applied = reference.adaptation.get("applied", True)  # False: safe kept the un-adapted model
         self.clips = reference.clips
-        adapted = {"clips": reference.clips, "method": "centre", **reference.adaptation}
+        adapted = {"clips": reference.clips, "method": "centre", "applied": True, **reference.adaptation}
         if isinstance(adapted.get("mix"), list) and len(adapted["mix"]) == len(backend.info.labels):
             adapted["mix"] = dict(zip(backend.info.labels, adapted["mix"]))
         self.info = replace(backend.info, extra={**backend.info.extra, "adapted_to_clips": reference.clips,
@@ -118,6 +119,8 @@ class Adapted:
         self.max_samples = backend.max_samples
 
     def forward(self, batch: list[np.ndarray]) -> np.ndarray:
+        if not self.applied:
+            return self.inner.forward(batch)
         return self.inner.adapted_head(self.inner.pooled(batch) - self.reference)
 
 

@@ -25,12 +25,15 @@ VARIANTS: dict[str, tuple[str, dict]] = {
     "none": ("none", {}),
     "centre": ("centre", {}),
     "gate": ("gate", {}),
-    "em (no offset prior)": ("safe", {"spread_scale": 1e6}),
+    "em (no offset prior)": ("safe", {"spread_scale": 1e6, "one_sided": 1.01}),
+    "map-em": ("safe", {"one_sided": 1.01}),
+    "map-em, prior x0.25": ("safe", {"spread_scale": 0.25, "one_sided": 1.01}),
     "safe": ("safe", {}),
-    "safe, prior x4": ("safe", {"spread_scale": 4.0}),
     "safe, prior x0.25": ("safe", {"spread_scale": 0.25}),
 }
-"""Name -> (``source_centre`` method, options): the candidates measured; ``safe`` ships."""
+"""Name -> (``source_centre`` method, options): the candidates measured. ``map-em``: the MAP-EM offset
+always applied; ``safe`` (ships): the same, but the un-adapted model is kept when the estimated mix
+is one-sided (``adapt_estimate.ONE_SIDED``)."""
 
 SKEW = 0.7
 
@@ -118,7 +121,7 @@ def adaptation_study(rows, X: np.ndarray, recipe, n: int, seed: int = 0,
                 S = Z[idx]
                 centre, info = source_centre(S, P, stats, method, probs_at=lambda c, S=S, a=adapted: probs_of(a, S - c),
                                              **options)
-                probs = probs_of(adapted, Z - centre)
+                probs = probs_of(adapted, Z - centre) if info.get("applied", True) else unadapted
                 entry[vname] = source_scores(truth, probs, labels, src)
                 entry[vname + " info"] = info
                 if src == "mixed":
