@@ -94,7 +94,8 @@ class ModelInfo:
 
 @dataclass(frozen=True)
 class Reference:
-    """What ``Recognizer.adapt`` centres on: the mean pooled feature of a set of the user's recordings.
+    """What ``Recognizer.adapt`` centres on: the pooled-feature centre of a set of the user's recordings
+    (their mean, or the safe estimate of their offset; ``adaptation`` says which and how).
 
     ``Recognizer.reference(sources)`` computes it; it is small and picklable, so one reference can be
     computed once and sent to many workers (``emovox batch --adapt``).
@@ -103,6 +104,7 @@ class Reference:
     mean: np.ndarray = field(repr=False)
     clips: int  # non-silent clips averaged
     skipped: tuple[str, ...] = ()  # sources left out (silent, or unreadable with errors="skip")
+    adaptation: dict = field(default_factory=dict)  # {"method", "weight", "mix", "fallback"?}
 
     def __post_init__(self) -> None:
         if self.clips < MIN_REFERENCE_CLIPS:
