@@ -100,7 +100,7 @@ class AdaptedHead:
 class Adapted:
     """A native backend scored with its adapted head, relative to a reference mean of pooled features."""
 
-    def __init__(self, backend, reference: Reference) -> None:
+    def __init__(self, backend, reference: Reference, to: str = "reference") -> None:
         if reference.mean.shape != (backend.adapted_head.dims,):
             raise ModelError(
                 f"the reference has {reference.mean.size} features, {backend.info.id}'s adapted head "
@@ -110,7 +110,8 @@ class Adapted:
         self.reference = np.asarray(reference.mean, dtype=np.float32)
         self.applied = reference.adaptation.get("applied", True)  # False: safe kept the un-adapted model
         self.clips = reference.clips
-        adapted = {"clips": reference.clips, "method": "centre", "applied": True, **reference.adaptation}
+        adapted = {"to": to, "clips": reference.clips, "method": "centre", "applied": True,
+                   **reference.adaptation}
         if isinstance(adapted.get("mix"), list) and len(adapted["mix"]) == len(backend.info.labels):
             adapted["mix"] = dict(zip(backend.info.labels, adapted["mix"]))
         self.info = replace(backend.info, extra={**backend.info.extra, "adapted_to_clips": reference.clips,

@@ -57,7 +57,8 @@ class Recognizer(Front):
         backend = LabelSubset(self.backend, labels)
         return type(self)(backend, features=self.features, max_duration_s=self.max_duration_s)
 
-    def adapt(self, sources: Iterable[AudioSource] | Reference, *, method: str = "safe") -> Recognizer:
+    def adapt(self, sources: Iterable[AudioSource] | Reference, *, method: str = "safe",
+              to: str = "reference") -> Recognizer:
         """The same model scoring every clip relative to ``sources``: a fair sample of the recordings
         you analyse (at least 20 non-silent clips; more, from several speakers and moods, is better),
         or a ``Reference`` that ``reference(...)`` computed earlier.
@@ -67,7 +68,9 @@ class Recognizer(Front):
         It helps on audio unlike the training corpora (another language, channel or set-up).
         ``method="safe"`` estimates the offset together with the recordings' emotion mix and keeps
         the un-adapted model when that mix is one-sided (all angry, say); ``"centre"`` subtracts their
-        plain mean (right only for a balanced mix). ``info.extra["adapted"]`` records what was done.
+        plain mean (right only for a balanced mix). ``info.extra["adapted"]`` records what was done,
+        and every prediction carries it as ``adapted``; ``to`` names the source there ("batch",
+        "recording", "session", "profile", ...).
         Raises ModelError for a model without that head, EmovoxError for too few clips; bad files
         raise as in ``predict``.
         """
@@ -75,7 +78,7 @@ class Recognizer(Front):
 
         base, labels = self._adaptable()
         reference = sources if isinstance(sources, Reference) else self.reference(sources, method=method)
-        backend: Backend = Adapted(base, reference)
+        backend: Backend = Adapted(base, reference, to=to)
         if labels is not None:
             backend = LabelSubset(backend, labels)
         return type(self)(backend, features=self.features, max_duration_s=self.max_duration_s)
@@ -254,6 +257,7 @@ class Recognizer(Front):
             model=self.info.id,
             features=feats,
             file=p.name,
+            adapted=self.info.extra.get("adapted"),
         )
 
     def _silent(self, p: _Prepared, feats: dict | None) -> Prediction:
@@ -265,6 +269,7 @@ class Recognizer(Front):
             model=self.info.id,
             features=feats,
             file=p.name,
+            adapted=self.info.extra.get("adapted"),
             silent=True,
         )
 

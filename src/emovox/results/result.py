@@ -38,6 +38,7 @@ class Prediction:
     transcript: str | None = None  # with transcribe=True: what was said ('' when no words)
     text: TextPrediction | None = None  # the emotion of those words
     fused: Any = None  # emovox.analysis.fusion.FusedPrediction of voice and words
+    adapted: dict[str, Any] | None = None  # None: not adapted; else to what (see Recognizer.adapt)
 
     def top(self, k: int | None = None) -> list[tuple[str, float]]:
         """(label, probability) pairs, highest first."""
@@ -54,6 +55,7 @@ class Prediction:
             "silent": self.silent,
             "features": self.features,
             "model": self.model,
+            "adapted": self.adapted,
         }
         if self.transcript is not None:
             out["transcript"] = self.transcript
