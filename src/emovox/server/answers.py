@@ -80,17 +80,18 @@ def is_media_upload(data: bytes, filename: str | None) -> bool:
 
 
 async def analyze_upload(
-    state: ServerState, data: bytes, filename: str | None, *, require: bool = True
+    state: ServerState, data: bytes, filename: str | None, *, require: bool = True, model=None,
 ) -> MediaPrediction:
     """Faces and voice of one upload in a worker thread; HTTPException 4xx for anything unusable
-    (with ``require``, also when it holds neither a face nor speech)."""
+    (with ``require``, also when it holds neither a face nor speech). ``model``: the voice model
+    (default the served one; a profile's adapted view)."""
     from ..analysis.media import analyze_media, require_content
 
     if not data:
         raise HTTPException(422, f"{filename or 'upload'} is empty: 0 bytes were received")
 
     def run() -> MediaPrediction:
-        p = analyze_media(data, face_model=face_model(), voice_model=state.model, name=filename)
+        p = analyze_media(data, face_model=face_model(), voice_model=model or state.model, name=filename)
         return require_content(p) if require else p
 
     try:
