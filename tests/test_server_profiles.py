@@ -194,6 +194,13 @@ def test_stream_adaptation_can_be_turned_off(client, path, settings):
     assert len(speech) > ADAPT_AFTER and all(e["adapted"] is None for e in speech)
 
 
+def test_server_setting_makes_off_the_default(model_dir):
+    with TestClient(create_app(Settings(model=str(model_dir), live_adapt=False))) as c:
+        assert _ready(c, "/v1/stream")["adapt"] is False
+        assert _ready(c, "/v1/stream?adapt=true")["adapt"] is True
+        assert _ready(c, "/v1/stream?adapt=false", {"adapt": True})["adapt"] is True  # the message wins
+
+
 @pytest.mark.parametrize(("path", "settings"), [("/v1/stream?adapt=maybe", {}), ("/v1/stream", {"adapt": "no"})])
 def test_stream_bad_adapt_value_closes_1008(client, path, settings):
     with client.websocket_connect(path) as ws:

@@ -73,7 +73,7 @@ async def stream(websocket: WebSocket) -> None:
 
 
 async def _serve(websocket: WebSocket, state) -> None:
-    defaults = {**DEFAULTS, "adapt": _query_adapt(websocket, getattr(state.settings, "live_adapt", True))}
+    defaults = {**DEFAULTS, "adapt": _query_adapt(websocket, state.settings.live_adapt)}
     session: LiveSession | None = None
     try:
         while True:
@@ -164,7 +164,7 @@ def _settings(request: dict[str, Any], defaults: dict[str, Any] = DEFAULTS) -> d
         raise StreamClosed(1008, f"unknown setting(s) {', '.join(unknown)}; accepted: {', '.join(DEFAULTS)}")
     settings = {**defaults, **request}
     if not isinstance(settings["adapt"], bool):
-        raise StreamClosed(1008, f"adapt must be true or false, got {settings['adapt']!r}")
+        raise StreamClosed(1008, f"adapt must be true or false, got {str(settings['adapt'])[:40]!r}")
     rate = settings["sample_rate"]
     if not isinstance(rate, int) or isinstance(rate, bool) or not RATES[0] <= rate <= RATES[1]:
         raise StreamClosed(1008, f"sample_rate must be an integer from {RATES[0]} to {RATES[1]} Hz, got {rate!r}")
