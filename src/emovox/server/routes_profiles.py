@@ -47,13 +47,13 @@ async def create_profile(request: Request, state: StateDep) -> dict[str, Any]:
     that is not audio; 422 an empty clip or too few clips with speech; 501 a model that cannot adapt.
     """
     model = state.model
+    clips = await _read_clips(request, state.settings.profile_max_clips)  # a malformed request: 4xx first
     try:
         model.reference([])  # costs nothing: raises ModelError when the model has no adapted head
     except ModelError as exc:
         raise HTTPException(501, f"this server's model cannot be adapted: {exc}") from None
     except EmovoxError:
         pass
-    clips = await _read_clips(request, state.settings.profile_max_clips)
     current: list[str] = []
 
     def sources():
