@@ -72,6 +72,9 @@ def test_adapt_scores_with_the_adapted_head_relative_to_the_reference(adaptable)
     p, q = model.predict((clip, 16_000)), adapted.predict((clip, 16_000))
     assert p.scores != q.scores and sum(q.scores.values()) == pytest.approx(1.0)
     assert adapted.info.extra["adapted_to_clips"] == 20
+    # this adapted.npz predates the safe estimate's statistics: plain centring, and the info says so
+    info = adapted.info.extra["adapted"]
+    assert info["clips"] == 20 and info["method"] == "centre" and "lacks" in info["fallback"]
     # the original recognizer is unchanged, and adapting again starts from the plain model
     assert model.predict((clip, 16_000)).scores == p.scores
     again = adapted.adapt(reference)
@@ -179,6 +182,57 @@ def test_reference_is_reusable_and_can_skip_bad_files(adaptable, tmp_path):
                                model.adapt(voices).backend.forward([clip]), rtol=1e-6)
     with pytest.raises(ValueError, match="errors must be"):
         model.reference(voices, errors="ignore")
+
+
+@pytest.fixture(scope="module")
+def with_stats(adaptable, tmp_path_factory):
+    """The same model with the safe estimate's statistics in adapted.npz (as `emovox train` now writes)."""
+    import shutil
+
+    from emovox.models.adapt_estimate import adapt_stats
+    from emovox.models.native import sha256_file
+
+    folder = tmp_path_factory.mktemp("stats") / "m"
+    shutil.copytree(adaptable, folder)
+    rng = np.random.default_rng(5)
+    U = rng.normal(size=(90, W_ADAPT.shape[1]))
+    stats = adapt_stats(U, np.arange(90) % 3, ["a", "b", "c"] * 30, [f"s{i % 9}" for i in range(90)], 3)
+    save_adapted(folder / ADAPTED_FILE, SHIFT, W_ADAPT, BIAS, 3, LOG_T, 1.5, stats=stats)
+    config = json.loads((folder / "emovox.json").read_text())
+    config["extra"]["adapted_head"]["sha256"] = sha256_file(folder / ADAPTED_FILE)
+    (folder / "emovox.json").write_text(json.dumps(config))
+    return folder
+
+
+def test_adapt_uses_the_safe_estimate_when_the_model_has_its_statistics(with_stats, monkeypatch):
+    from emovox.models import adapt_estimate
+    from emovox.models.adapt_estimate import estimate
+
+    model = emovox.load_model(str(with_stats), features=False)
+    reference = _voices(20)
+    clip = speech_like(1.5, f0=180.0, seed=99)
+    monkeypatch.setattr(adapt_estimate, "ONE_SIDED", 1.01)  # never one-sided: the estimated offset is applied
+    adapted = model.adapt(reference)
+    info = adapted.info.extra["adapted"]
+    assert info["method"] == "safe" and info["clips"] == 20 and info["applied"] and "fallback" not in info
+    assert set(info["mix"]) == set(LABELS) and sum(info["mix"].values()) == pytest.approx(1.0, abs=1e-3)
+    # the head sees exactly the estimated offset (in its output space)
+    pooled = np.stack([_pooled(x) for x, _ in reference]).astype(np.float64)
+    head = model.backend.adapted_head
+    expected = estimate(pooled @ head.projection.astype(np.float64), head.stats).offset
+    np.testing.assert_allclose(adapted.backend.reference @ head.projection, expected, rtol=1e-3, atol=1e-3)
+    assert not np.allclose(adapted.backend.forward([clip]), model.backend.forward([clip]))
+    # a mix judged one-sided keeps the un-adapted model, and says so
+    monkeypatch.setattr(adapt_estimate, "ONE_SIDED", 0.0)
+    kept = model.adapt(reference)
+    assert kept.info.extra["adapted"]["applied"] is False and "one-sided" in kept.info.extra["adapted"]["reason"]
+    np.testing.assert_allclose(kept.backend.forward([clip]), model.backend.forward([clip]), rtol=1e-6)
+    # method="centre" is the plain mean, as before
+    centred = model.adapt(reference, method="centre")
+    assert centred.info.extra["adapted"]["method"] == "centre"
+    np.testing.assert_allclose(centred.backend.reference, pooled.mean(axis=0), rtol=1e-5, atol=1e-5)
+    with pytest.raises(emovox.EmovoxError, match="method must be one of"):
+        model.adapt(reference, method="median")
 
 
 def test_a_reference_from_another_model_is_refused(adaptable):

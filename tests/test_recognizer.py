@@ -37,7 +37,9 @@ def test_to_dict_is_json_ready(model):
     import json
 
     d = model.predict((speech_like(1.0), 16000)).to_dict(top_k=2)
-    assert list(d) == ["file", "duration_s", "emotion", "confidence", "scores", "silent", "features", "model"]
+    assert list(d) == ["file", "duration_s", "emotion", "confidence", "scores", "silent", "features", "model",
+                       "adapted"]
+    assert d["adapted"] is None  # not adapted, and it says so
     assert len(d["scores"]) == 2
     json.dumps(d, allow_nan=False)
 

@@ -42,7 +42,8 @@ def test_analyze_multipart_shape(client):
     assert r.status_code == 200, r.text
     body = r.json()
     assert set(body) == {"file", "duration_s", "emotion", "confidence", "scores", "silent", "features",
-                         "model", "display"}
+                         "model", "adapted", "display"}
+    assert body["adapted"] is None  # not adapted (see test_server_profiles for ?profile=)
     assert body["file"] == "clip.wav"
     assert body["duration_s"] == pytest.approx(2.0, abs=0.01)
     assert set(body["scores"]) == {"angry", "happy", "neutral", "sad"}

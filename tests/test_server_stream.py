@@ -71,7 +71,7 @@ def test_happy_path_matches_model_stream(client, backend):
         ws.send_text(json.dumps({"type": "end"}))
         events, code = read_all(ws)
     assert code == 1000
-    assert ready == {"type": "ready", "sample_rate": SR, "window_s": 3.0, "hop_s": 0.5,
+    assert ready == {"type": "ready", "sample_rate": SR, "window_s": 3.0, "hop_s": 0.5, "adapt": False,
                      "model": "pitch-test-double@1", "labels": ["happy", "sad"]}
     expected = [e.to_dict() for e in Analyzer(backend, features=False).stream(
         [np.frombuffer(f, "<i2") for f in frames(pcm16(signal))], window_s=3.0, hop_s=0.5)]

@@ -32,7 +32,8 @@ def test_timeline_segments_summary_and_display(client):
     assert r.status_code == 200, r.text
     body = r.json()
     assert set(body) == {"file", "duration_s", "model", "window_s", "hop_s", "labels", "segments", "summary",
-                         "display"}
+                         "adapted", "display"}
+    assert body["adapted"] is None
     assert body["file"] == "talk.flac" and body["hop_s"] == 1.5 and body["labels"] == ["happy", "sad"]
     assert set(body["display"]) == {"happy", "sad"}
     segments = body["segments"]

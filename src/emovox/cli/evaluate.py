@@ -21,6 +21,9 @@ def register(sub) -> None:
     p.add_argument("--adapt", type=int, default=0, metavar="N",
                    help="adapt the model to N random clips of the manifest first (Recognizer.adapt; "
                         "labels unused); with --loco: each held-out corpus, adapted to N of its clips")
+    p.add_argument("--adapt-method", default="safe", choices=("safe", "centre", "gate", "none"),
+                   help="how --adapt finds the clips' offset: safe (estimated with their emotion mix; "
+                        "default), centre (their plain mean), gate (centring shrunk for one-sided clips)")
     p.add_argument("--config", metavar="JSON", help="recipe for cross-validation (default: the model's own)")
     p.add_argument("--seed", type=int, default=0, help="random seed for cross-validation")
     p.add_argument("--report", required=True, metavar="DIR", help="folder for report.json/.md and plots")
@@ -37,5 +40,10 @@ def run(args) -> int:
     from ..training.report import fold_table
 
     print(loco_table(report) if args.loco else fold_table(report))
+    if "adapt_sources" in report:
+        from ..training.adapt_study import study_tables
+
+        print()
+        print(study_tables(report["adapt_sources"]))
     print(f"report: {args.report}/report.md")
     return 0

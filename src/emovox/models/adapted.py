@@ -6,8 +6,11 @@ of the user's recordings (the reference), ``Adapted`` subtracts their mean poole
 with that head, so the model sees each clip relative to the recordings' domain (language, channel,
 microphone, speaking style) instead of relative to the training corpora.
 
-It needs a reference that is a fair sample of the audio being analysed (dozens of clips, several
-speakers and emotions): a reference of one emotion shifts every answer away from that emotion.
+Plain centring (``method="centre"``) needs a reference that is a fair sample of the audio being
+analysed (several emotions): a reference of one emotion shifts every answer away from that emotion.
+The default, ``method="safe"``, estimates the reference's offset together with its emotion mix
+(``adapt_estimate``) from training statistics stored in ``adapted.npz``; a file from before those
+statistics falls back to plain centring and says so (``info.extra["adapted"]["fallback"]``).
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import numpy as np
 from ..defaults import MIN_REFERENCE_CLIPS
 from ..errors import ModelError
 from ..results.result import Reference
+from .adapt_estimate import AdaptStats, source_centre
 from .base import sha256_file
 
 __all__ = ["ADAPTED_FILE", "MIN_REFERENCE_CLIPS", "Adapted", "AdaptedHead", "Reference", "load_adapted_head",
@@ -29,14 +33,19 @@ __all__ = ["ADAPTED_FILE", "MIN_REFERENCE_CLIPS", "Adapted", "AdaptedHead", "Ref
 ADAPTED_FILE = "adapted.npz"
 
 
-def save_adapted(path: str | os.PathLike, shift, projection, bias, classes: int, log_t, temperature: float) -> None:
-    """Write the adapted head: logits = ((x - shift) @ projection + bias)[:, :classes], calibrated."""
+def save_adapted(path: str | os.PathLike, shift, projection, bias, classes: int, log_t, temperature: float,
+                 stats: AdaptStats | None = None) -> None:
+    """Write the adapted head: logits = ((x - shift) @ projection + bias)[:, :classes], calibrated;
+    with ``stats``, also what the safe estimate of a reference's offset needs (``adapt_stats``)."""
     arrays = {"shift": shift, "projection": projection, "bias": bias, "classes": np.array(classes),
               "temperature": np.array(temperature, dtype=np.float32)}
     if log_t is not None:
         arrays["log_t"] = log_t
+    arrays = {k: np.asarray(v, dtype=np.float32 if k != "classes" else np.int64) for k, v in arrays.items()}
+    if stats is not None:
+        arrays.update({k: np.asarray(v, dtype=np.float64) for k, v in stats.arrays().items()})
     with open(path, "wb") as f:
-        np.savez(f, **{k: np.asarray(v, dtype=np.float32 if k != "classes" else np.int64) for k, v in arrays.items()})
+        np.savez(f, **arrays)
 
 
 class AdaptedHead:
@@ -49,14 +58,31 @@ class AdaptedHead:
                 self.shift, self.projection, self.bias = z["shift"], z["projection"], z["bias"]
                 self.classes, self.temperature = int(z["classes"]), float(z["temperature"])
                 self.log_t = z["log_t"] if "log_t" in z.files else None
+                self.stats = AdaptStats.from_arrays({k: z[k] for k in z.files})
         except (OSError, KeyError, ValueError) as exc:
             raise ModelError(f"cannot read the adapted head {path}: {exc}") from exc
         if self.classes != labels or self.projection.shape[1] != self.bias.shape[0]:
             raise ModelError(f"{path}: the adapted head has {self.classes} classes, the model {labels} labels")
 
+        if self.stats is not None and self.stats.centroids.shape[1] != self.projection.shape[1]:
+            raise ModelError(f"{path}: the adaptation statistics do not match the adapted head's outputs")
+
     @property
     def dims(self) -> int:
         return self.projection.shape[0]
+
+    def centre(self, pooled: np.ndarray, method: str = "safe") -> tuple[np.ndarray, dict]:
+        """The centre to subtract for a reference of per-clip pooled features (N, F), and what was done
+        (see ``adapt_estimate.source_centre``)."""
+        def probs_at(c):
+            z = self(pooled - c)
+            e = np.exp(z - z.max(axis=1, keepdims=True))
+            return e / e.sum(axis=1, keepdims=True)
+
+        try:
+            return source_centre(pooled, self.projection, self.stats, method, probs_at=probs_at)
+        except ValueError as exc:
+            raise ModelError(str(exc)) from exc
 
     def __call__(self, centred: np.ndarray) -> np.ndarray:
         y = (np.asarray(centred, dtype=np.float32) - self.shift) @ self.projection + self.bias
@@ -74,7 +100,7 @@ class AdaptedHead:
 class Adapted:
     """A native backend scored with its adapted head, relative to a reference mean of pooled features."""
 
-    def __init__(self, backend, reference: Reference) -> None:
+    def __init__(self, backend, reference: Reference, to: str = "reference") -> None:
         if reference.mean.shape != (backend.adapted_head.dims,):
             raise ModelError(
                 f"the reference has {reference.mean.size} features, {backend.info.id}'s adapted head "
@@ -82,12 +108,20 @@ class Adapted:
             )
         self.inner = backend
         self.reference = np.asarray(reference.mean, dtype=np.float32)
+        self.applied = reference.adaptation.get("applied", True)  # False: safe kept the un-adapted model
         self.clips = reference.clips
-        self.info = replace(backend.info, extra={**backend.info.extra, "adapted_to_clips": reference.clips})
+        adapted = {"to": to, "clips": reference.clips, "method": "centre", "applied": True,
+                   **reference.adaptation}
+        if isinstance(adapted.get("mix"), list) and len(adapted["mix"]) == len(backend.info.labels):
+            adapted["mix"] = dict(zip(backend.info.labels, adapted["mix"]))
+        self.info = replace(backend.info, extra={**backend.info.extra, "adapted_to_clips": reference.clips,
+                                                 "adapted": adapted})
         self.min_samples = backend.min_samples
         self.max_samples = backend.max_samples
 
     def forward(self, batch: list[np.ndarray]) -> np.ndarray:
+        if not self.applied:
+            return self.inner.forward(batch)
         return self.inner.adapted_head(self.inner.pooled(batch) - self.reference)
 
 

@@ -13,7 +13,7 @@ from typing import Literal
 
 import numpy as np
 
-from ..defaults import MAX_DURATION_S, check_batch_size, check_max_duration
+from ..defaults import MAX_DURATION_S, MIN_REFERENCE_CLIPS, check_batch_size, check_max_duration
 from ..errors import AudioError, EmovoxError, OptionError
 from ..io.audio import SAMPLE_RATE, AudioSource, is_silent, load_audio, source_name
 from ..models.base import Backend, Front, LabelSubset, softmax
@@ -57,37 +57,48 @@ class Recognizer(Front):
         backend = LabelSubset(self.backend, labels)
         return type(self)(backend, features=self.features, max_duration_s=self.max_duration_s)
 
-    def adapt(self, sources: Iterable[AudioSource] | Reference) -> Recognizer:
+    def adapt(self, sources: Iterable[AudioSource] | Reference, *, method: str = "safe",
+              to: str = "reference") -> Recognizer:
         """The same model scoring every clip relative to ``sources``: a fair sample of the recordings
         you analyse (at least 20 non-silent clips; more, from several speakers and moods, is better),
         or a ``Reference`` that ``reference(...)`` computed earlier.
 
         Models trained with the recipe setting ``adapt_head`` (the built-in one is) carry a second head,
-        fitted on features centred per training corpus; this subtracts the mean of your recordings
-        instead. It helps on audio unlike the training corpora (another language, channel or set-up)
-        and hurts when the reference is one-sided (all angry, say). Raises ModelError for a model
-        without that head, EmovoxError for too few clips; bad files raise as in ``predict``.
+        fitted on features centred per training corpus; this subtracts your recordings' offset instead.
+        It helps on audio unlike the training corpora (another language, channel or set-up).
+        ``method="safe"`` estimates the offset together with the recordings' emotion mix and keeps
+        the un-adapted model when that mix is one-sided (all angry, say); ``"centre"`` subtracts their
+        plain mean (right only for a balanced mix). ``info.extra["adapted"]`` records what was done,
+        and every prediction carries it as ``adapted``; ``to`` names the source there ("batch",
+        "recording", "session", "profile", ...).
+        Raises ModelError for a model without that head, EmovoxError for too few clips; bad files
+        raise as in ``predict``.
         """
         from ..models.adapted import Adapted
 
         base, labels = self._adaptable()
-        reference = sources if isinstance(sources, Reference) else self.reference(sources)
-        backend: Backend = Adapted(base, reference)
+        reference = sources if isinstance(sources, Reference) else self.reference(sources, method=method)
+        backend: Backend = Adapted(base, reference, to=to)
         if labels is not None:
             backend = LabelSubset(backend, labels)
         return type(self)(backend, features=self.features, max_duration_s=self.max_duration_s)
 
     def reference(self, sources: Iterable[AudioSource], *,
-                  errors: Literal["raise", "skip"] = "raise") -> Reference:
-        """The mean pooled feature of ``sources`` (silent clips left out) that ``adapt`` centres on.
+                  errors: Literal["raise", "skip"] = "raise", method: str = "safe") -> Reference:
+        """The centre of ``sources``' pooled features (silent clips left out) that ``adapt`` subtracts:
+        ``method`` "safe" (offset and emotion mix estimated together) or "centre" (their mean).
 
         ``errors="skip"`` leaves out files that cannot be read (listed in ``Reference.skipped``)
         instead of raising. Raises EmovoxError when fewer than 20 non-silent clips remain.
         """
         if errors not in ("raise", "skip"):
             raise OptionError(f"errors must be 'raise' or 'skip', got {errors!r}")
+        from ..models.adapt_estimate import METHODS
+
+        if method not in METHODS:
+            raise OptionError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
         base, _ = self._adaptable()
-        total, clips, skipped = None, 0, []
+        means, skipped = [], []
         for source in sources:
             try:
                 p = self._prepare(source)
@@ -99,11 +110,11 @@ class Recognizer(Front):
             if p.silent:
                 skipped.append(source_name(source))
                 continue
-            mean = np.average(base.pooled(p.windows), axis=0, weights=p.weights)
-            total = mean if total is None else total + mean
-            clips += 1
-        mean = np.zeros(0, np.float32) if total is None else (total / clips).astype(np.float32)
-        return Reference(mean, clips, tuple(skipped))
+            means.append(np.average(base.pooled(p.windows), axis=0, weights=p.weights))
+        if len(means) < MIN_REFERENCE_CLIPS:
+            return Reference(np.zeros(0, np.float32), len(means), tuple(skipped))  # raises: too few clips
+        centre, adaptation = base.adapted_head.centre(np.stack(means), method)
+        return Reference(centre, len(means), tuple(skipped), adaptation)
 
     def _adaptable(self) -> tuple[Backend, tuple[str, ...] | None]:
         """The backend adapt works on (below any label subset or earlier adaptation) and the kept labels."""
@@ -246,6 +257,7 @@ class Recognizer(Front):
             model=self.info.id,
             features=feats,
             file=p.name,
+            adapted=self.info.extra.get("adapted"),
         )
 
     def _silent(self, p: _Prepared, feats: dict | None) -> Prediction:
@@ -257,6 +269,7 @@ class Recognizer(Front):
             model=self.info.id,
             features=feats,
             file=p.name,
+            adapted=self.info.extra.get("adapted"),
             silent=True,
         )
 

@@ -38,6 +38,7 @@ class Prediction:
     transcript: str | None = None  # with transcribe=True: what was said ('' when no words)
     text: TextPrediction | None = None  # the emotion of those words
     fused: Any = None  # emovox.analysis.fusion.FusedPrediction of voice and words
+    adapted: dict[str, Any] | None = None  # None: not adapted; else to what (see Recognizer.adapt)
 
     def top(self, k: int | None = None) -> list[tuple[str, float]]:
         """(label, probability) pairs, highest first."""
@@ -54,6 +55,7 @@ class Prediction:
             "silent": self.silent,
             "features": self.features,
             "model": self.model,
+            "adapted": self.adapted,
         }
         if self.transcript is not None:
             out["transcript"] = self.transcript
@@ -94,7 +96,8 @@ class ModelInfo:
 
 @dataclass(frozen=True)
 class Reference:
-    """What ``Recognizer.adapt`` centres on: the mean pooled feature of a set of the user's recordings.
+    """What ``Recognizer.adapt`` centres on: the pooled-feature centre of a set of the user's recordings
+    (their mean, or the safe estimate of their offset; ``adaptation`` says which and how).
 
     ``Recognizer.reference(sources)`` computes it; it is small and picklable, so one reference can be
     computed once and sent to many workers (``emovox batch --adapt``).
@@ -103,6 +106,7 @@ class Reference:
     mean: np.ndarray = field(repr=False)
     clips: int  # non-silent clips averaged
     skipped: tuple[str, ...] = ()  # sources left out (silent, or unreadable with errors="skip")
+    adaptation: dict = field(default_factory=dict)  # {"method", "weight", "mix", "fallback"?}
 
     def __post_init__(self) -> None:
         if self.clips < MIN_REFERENCE_CLIPS:

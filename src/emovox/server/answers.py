@@ -101,10 +101,11 @@ def is_media_upload(data: bytes, filename: str | None) -> bool:
 
 
 async def analyze_upload(
-    state: ServerState, data: bytes, filename: str | None, *, require: bool = True
+    state: ServerState, data: bytes, filename: str | None, *, require: bool = True, model=None,
 ) -> MediaPrediction:
     """Faces and voice of one upload in a worker thread; HTTPException 4xx for anything unusable
-    (with ``require``, also when it holds neither a face nor speech)."""
+    (with ``require``, also when it holds neither a face nor speech). ``model``: the voice model
+    (default the served one; a profile's adapted view)."""
     from ..analysis.media import analyze_media, require_content
 
     if not data:
@@ -115,7 +116,7 @@ async def analyze_upload(
                                  f"(or an image) is {limit / 1e6:.1f} MB (raise EMOVOX_MAX_VIDEO_FILE_SIZE)")
 
     def run() -> MediaPrediction:
-        p = analyze_media(data, face_model=face_model(), voice_model=state.model, name=filename)
+        p = analyze_media(data, face_model=face_model(), voice_model=model or state.model, name=filename)
         return require_content(p) if require else p
 
     try:

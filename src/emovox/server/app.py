@@ -18,12 +18,13 @@ from fastapi.staticfiles import StaticFiles
 from .. import __version__, load_model
 from ..analysis.analyze import Analyzer
 from ..recognizers.voice import Recognizer
-from . import answers, routes_compat, routes_face, routes_text, routes_v1, stream
+from . import answers, routes_compat, routes_face, routes_profiles, routes_text, routes_v1, stream
 from .docs import add_docs, asset_dir
 from .handlers import add_error_handlers
 from .hosts import TrustedHosts
 from .limits import BodyLimits
 from .metrics import Metrics, MetricsMiddleware
+from .profiles import ProfileStore
 from .settings import Settings
 from .state import ServerState
 
@@ -66,6 +67,7 @@ def create_app(settings: Settings | None = None, *, model: Recognizer | None = N
         redoc_url=None,
     )
     app.include_router(routes_v1.router)
+    app.include_router(routes_profiles.router)
     app.include_router(routes_text.router)
     app.include_router(routes_compat.router)
     app.include_router(stream.router)
@@ -131,4 +133,5 @@ def _load_state(settings: Settings, metrics: Metrics, model: Recognizer | None) 
         model=model,
         metrics=metrics,
         limiter=anyio.CapacityLimiter(settings.concurrency),
+        profiles=ProfileStore(settings.max_profiles),
     )

@@ -19,6 +19,7 @@ from .answers import (
     require_transcriber,
     timeline_words_of,
 )
+from .profiles import profile_model
 from .schemas import (
     ERROR_RESPONSES,
     AnalyzeResponse,
@@ -77,6 +78,10 @@ async def analyze(
         ),
     ] = None,
     transcribe: Annotated[bool, Query(description="also transcribe (English) and fuse voice and words")] = False,
+    profile: Annotated[
+        str | None, Query(max_length=200, description="a voice profile's id (POST /v1/profiles): score relative "
+                          "to those recordings; the answer's `adapted` says so")
+    ] = None,
 ) -> dict[str, Any]:
     """Emotion, confidence, per-emotion scores, descriptors and display metadata.
 
@@ -85,24 +90,27 @@ async def analyze(
     silence has `emotion: null`) covering the recording, a summary, and display metadata.
     With `transcribe=true` (English; the server needs emovox[transcribe], else 501): `transcript`,
     `text` (the words' emotion) and `fused`; on a timeline, `words` per speech segment.
+    With `profile=ID`: adapted to that profile (404 when unknown); `adapted` says to what.
     """
     if timeline:
         try:
             check_window(window_s, hop_s)
         except OptionError as exc:
             raise HTTPException(422, str(exc)) from exc
+    base = profile_model(state, profile)
     try:
-        model = state.model.restrict(labels) if labels is not None else state.model
+        model = base.restrict(labels) if labels is not None else base
     except ModelError as exc:
         raise HTTPException(422, f"labels: {exc}") from None
     if transcribe:
         await require_transcriber()  # 501 naming the pip command when the extra is missing
     data, filename = await read_upload(request, "file")
     if not timeline and is_media_upload(data, filename):  # faces (and a video's voice)
-        return media_response(await analyze_upload(state, data, filename, require=False))
+        return media_response(await analyze_upload(state, data, filename, require=False, model=base))
     if timeline:
         tl = await state.timeline(data, filename, window_s=window_s, hop_s=hop_s, model=model)
-        out = {**tl.to_dict(), "display": {name: emotion_info(name).to_dict() for name in tl.labels}}
+        out = {"adapted": model.info.extra.get("adapted"), **tl.to_dict(),
+               "display": {name: emotion_info(name).to_dict() for name in tl.labels}}
         if transcribe:
             out["words"] = await timeline_words_of(state, data, tl)
         return out

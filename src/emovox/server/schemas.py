@@ -45,6 +45,10 @@ class AnalyzeResponse(BaseModel):
         description="acoustic descriptors (null when features=false)"
     )
     model: str
+    adapted: dict[str, Any] | None = Field(
+        None, description="what the model was adapted to: null, or {to: profile|session|reference, clips, "
+        "method, applied, ...}"
+    )
     display: dict[str, EmotionMeta]
     model_config = _example(
         {
@@ -87,6 +91,7 @@ class TimelineResponse(BaseModel):
     labels: list[str]
     segments: list[SegmentOut]
     summary: TimelineSummaryOut
+    adapted: dict[str, Any] | None = Field(None, description="what the model was adapted to (null: not)")
     display: dict[str, EmotionMeta]
     model_config = _example(
         {
@@ -103,6 +108,18 @@ class TimelineResponse(BaseModel):
                                   "emoji": "😄", "music_mood": "upbeat"}},
         }
     )
+
+
+class ProfileResponse(BaseModel):
+    """A voice profile (``POST /v1/profiles``): use its ``id`` as ``?profile=`` on the analyze routes."""
+
+    id: str = Field(description="the profile's key (unguessable; keep it private)")
+    clips: int = Field(description="clips with speech that the profile was made from")
+    skipped: list[str] = Field(description="clips left out (silent)")
+    adapted: dict[str, Any] = Field(description="what answers with this profile carry as `adapted`")
+    created: float = Field(description="when it was made, seconds since the epoch")
+    model_config = _example({"id": "Jq3...", "clips": 30, "skipped": [], "created": 1764864000.0,
+                             "adapted": {"to": "profile", "clips": 30, "method": "safe", "applied": True}})
 
 
 class LoadedModel(BaseModel):

@@ -69,6 +69,18 @@ class Settings(BaseSettings):
         "glob or manifest (Recognizer.adapt; see adapt_clips)",
     )
     adapt_clips: int = Field(ADAPT_CLIPS, ge=MIN_REFERENCE_CLIPS, description="how many adapt_to files to draw at random (seed 0)")
+    live_adapt: bool = Field(
+        True, description="/v1/stream adapts each session to its own speech after a warm-up, unless the "
+        "client asks ?adapt=false (or {\"adapt\": false}); false: off unless a client asks for it",
+    )
+    max_profiles: int = Field(
+        1000, ge=1, description="voice profiles (POST /v1/profiles) held in memory; beyond it the least "
+        "recently used one is dropped (a few KiB each: one vector, never the audio)",
+    )
+    profile_max_clips: int = Field(
+        200, ge=MIN_REFERENCE_CLIPS, description="most clips in one POST /v1/profiles (the whole request "
+        "also stays within max_upload_mb, each clip within max_duration_s)",
+    )
 
     @field_validator("cors_origins", "trusted_hosts", mode="before")
     @classmethod

@@ -17,6 +17,7 @@ from ..analysis.timeline import Timeline
 from ..errors import AudioError, AudioTooLongError, UndecodableAudioError
 from ..results.result import Prediction
 from .metrics import Metrics
+from .profiles import ProfileStore
 from .settings import Settings
 from .uploads import display_name
 
@@ -30,6 +31,7 @@ class ServerState:
     metrics: Metrics
     limiter: anyio.CapacityLimiter
     started: float = field(default_factory=time.time)
+    profiles: ProfileStore = field(default_factory=lambda: ProfileStore(1000))  # POST /v1/profiles
 
     async def predict(
         self, data: bytes, filename: str | None, *, features: bool = True, model: Analyzer | None = None,

@@ -3,14 +3,20 @@
 Protocol (one connection = one stream):
 
 1. The client may first send a JSON text message with settings, all optional:
-   ``{"sample_rate": 16000, "window_s": 3, "hop_s": 1}`` (rate 8000-48000 Hz, resampled to 16 kHz).
-   The server answers ``{"type": "ready", "sample_rate", "window_s", "hop_s", "model", "labels"}``
-   (also when the client starts with audio straight away, using the defaults).
+   ``{"sample_rate": 16000, "window_s": 3, "hop_s": 1, "adapt": true}`` (rate 8000-48000 Hz,
+   resampled to 16 kHz; ``adapt`` also as the query ``/v1/stream?adapt=false``, default the server's
+   ``live_adapt`` setting, on).
+   The server answers ``{"type": "ready", "sample_rate", "window_s", "hop_s", "adapt", "model", "labels"}``
+   (also when the client starts with audio straight away, using the defaults); ``adapt`` is false
+   when asked off or when the model cannot adapt (no adapted head).
 2. Then binary messages: mono PCM16 little-endian samples at that rate, any length up to
    ``MAX_MESSAGE_BYTES``.
 3. The server sends JSON events as soon as the audio completing them arrives:
    ``speech_start`` (time), ``result`` every hop (start, end, speech, emotion, confidence, scores),
    ``speech_end`` (start, end). Times are seconds of audio since the stream began.
+   With ``adapt``, the stream adapts to the speaker after ``ADAPT_AFTER`` (20) speech results: those
+   results say ``"adapted": null`` (or the served model's own adaptation, with ``--adapt-to``), every
+   later one ``"adapted": {"to": "session", "clips": 20, ...}`` (``emovox.analysis.live``).
 4. ``{"type": "end"}`` flushes the last events and closes normally (1000).
 
 A bad message gets ``{"type": "error", "detail": ...}`` and the connection is closed with a reason:
@@ -28,7 +34,7 @@ from typing import Any
 import anyio
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
-from ..analysis.live import LiveSession
+from ..analysis.live import LiveSession, can_adapt
 from ..defaults import LIVE_HOP_S, LIVE_LIMITS, LIVE_WINDOW_S, check_window
 from ..errors import AudioError, EmovoxError, OptionError
 from .seed import printable
@@ -39,7 +45,7 @@ router = APIRouter()
 MAX_MESSAGE_BYTES = 256 * 1024
 """Largest binary message (8 s of 16 kHz PCM16); larger ones close the stream with 1009."""
 RATES = (8000, 48000)
-DEFAULTS = {"sample_rate": 16000, "window_s": LIVE_WINDOW_S, "hop_s": LIVE_HOP_S}
+DEFAULTS = {"sample_rate": 16000, "window_s": LIVE_WINDOW_S, "hop_s": LIVE_HOP_S, "adapt": True}
 LIMITS = LIVE_LIMITS
 
 
@@ -71,41 +77,61 @@ async def stream(websocket: WebSocket) -> None:
 
 
 async def _serve(websocket: WebSocket, state) -> None:
+    defaults = {**DEFAULTS, "adapt": _query_adapt(websocket, state.settings.live_adapt)}
     session: LiveSession | None = None
-    while True:
-        message = await websocket.receive()
-        if message["type"] == "websocket.disconnect":
-            return
-        text, data = message.get("text"), message.get("bytes")
-        if text is not None:
-            request = _parse_json(text)
-            if request.get("type") == "end":
-                if session is not None:
-                    await _send(websocket, await _run(state, session.close))
-                await websocket.close(1000, "end of stream")
+    try:
+        while True:
+            message = await websocket.receive()
+            if message["type"] == "websocket.disconnect":
                 return
-            if session is not None:
-                raise StreamClosed(1003, "expected binary PCM16 audio; settings are only accepted as the first message")
-            session = await _start(websocket, state, _settings(request))
-            continue
-        if data is None:
-            continue
-        if session is None:
-            session = await _start(websocket, state, dict(DEFAULTS))
-        _check_frame(data)
-        await _send(websocket, await _run(state, session.feed, data))
+            text, data = message.get("text"), message.get("bytes")
+            if text is not None:
+                request = _parse_json(text)
+                if request.get("type") == "end":
+                    if session is not None:
+                        await _send(websocket, await _run(state, session.close))
+                    await websocket.close(1000, "end of stream")
+                    return
+                if session is not None:
+                    raise StreamClosed(1003, "expected binary PCM16 audio; settings are only accepted as the "
+                                             "first message")
+                session = await _start(websocket, state, _settings(request, defaults))
+                continue
+            if data is None:
+                continue
+            if session is None:
+                session = await _start(websocket, state, dict(defaults))
+            _check_frame(data)
+            await _send(websocket, await _run(state, session.feed, data))
+    finally:
+        if session is not None:
+            session.stop()  # an abandoned stream's warm-up thread ends too
 
 
 async def _start(websocket: WebSocket, state, settings: dict[str, Any]) -> LiveSession:
+    settings = {**settings, "adapt": settings["adapt"] and can_adapt(state.model)}
     try:
         session = LiveSession(state.model, window_s=settings["window_s"], hop_s=settings["hop_s"],
-                              sample_rate=settings["sample_rate"])
+                              sample_rate=settings["sample_rate"], adapt=settings["adapt"])
     except (ValueError, AudioError) as exc:
         raise StreamClosed(1008, str(exc)) from exc
     await websocket.send_json({
         "type": "ready", **settings, "model": state.model.info.id, "labels": list(state.model.labels),
     })
     return session
+
+
+def _query_adapt(websocket: WebSocket, default: bool) -> bool:
+    """``?adapt=false`` (or 0/no/off) turns session adaptation off; ``true`` (1/yes/on) on."""
+    value = websocket.query_params.get("adapt")
+    if value is None:
+        return default
+    word = value.strip().lower()
+    if word in ("1", "true", "yes", "on"):
+        return True
+    if word in ("0", "false", "no", "off"):
+        return False
+    raise StreamClosed(1008, f"adapt must be true or false, got {value[:40]!r}")
 
 
 async def _run(state, fn, *args) -> list:
@@ -136,13 +162,15 @@ def _parse_json(text: str) -> dict[str, Any]:
     return value
 
 
-def _settings(request: dict[str, Any]) -> dict[str, Any]:
+def _settings(request: dict[str, Any], defaults: dict[str, Any] = DEFAULTS) -> dict[str, Any]:
     """Validate the first message's settings (unknown keys and out-of-range values are refused)."""
     request = {k: v for k, v in request.items() if k != "type" or v != "config"}
     unknown = sorted(set(request) - set(DEFAULTS))
     if unknown:
         raise StreamClosed(1008, f"unknown setting(s) {', '.join(unknown)}; accepted: {', '.join(DEFAULTS)}")
-    settings = {**DEFAULTS, **request}
+    settings = {**defaults, **request}
+    if not isinstance(settings["adapt"], bool):
+        raise StreamClosed(1008, f"adapt must be true or false, got {str(settings['adapt'])[:40]!r}")
     rate = settings["sample_rate"]
     if not isinstance(rate, int) or isinstance(rate, bool) or not RATES[0] <= rate <= RATES[1]:
         raise StreamClosed(1008, f"sample_rate must be an integer from {RATES[0]} to {RATES[1]} Hz, got {rate!r}")

@@ -78,16 +78,16 @@ def check_labels(rows: Sequence[ManifestRow], labels: Sequence[str]) -> None:
 
 def score_model(model: str | os.PathLike | None, rows: Sequence[ManifestRow],
                 labels: Sequence[str] | None = None, batch_size: int = 16,
-                adapt_to: Sequence[str] = ()) -> list[Scored]:
+                adapt_to: Sequence[str] = (), adapt_method: str = "safe") -> list[Scored]:
     """Run a model on every row through ``emovox.load_model(...).predict_many`` (after
-    ``Recognizer.adapt(adapt_to)`` when reference clips are given)."""
+    ``Recognizer.adapt(adapt_to, method=adapt_method)`` when reference clips are given)."""
     from tqdm.auto import tqdm
 
     from .. import load_model
 
     recognizer = load_model(None if model is None else str(model))
     if adapt_to:
-        recognizer = recognizer.adapt(adapt_to)
+        recognizer = recognizer.adapt(adapt_to, method=adapt_method)
     check_labels(rows, labels or recognizer.labels)
     out = []
     step = max(1, batch_size)

@@ -156,9 +156,11 @@ def loco_report(predictions: dict[str, dict], meta: dict | None = None) -> dict:
 
 
 def loco_evaluate(recipe, manifests: Sequence[str | os.PathLike], seed: int = 0, progress: bool = True,
-                  command: str = "", adapt: int = 0) -> tuple[dict, dict[str, dict]]:
+                  command: str = "", adapt: int = 0, adapt_method: str = "safe") -> tuple[dict, dict[str, dict]]:
     """Read the manifests, compute (cached) features, run LOCO with the recipe; (report, predictions).
-    ``adapt``: see ``recipe_fit`` (each held-out corpus adapted to that many of its unlabelled clips)."""
+    ``adapt``: each held-out corpus adapted to that many of its unlabelled clips with ``adapt_method``
+    (the report's main table), and also to one-emotion and skewed sources with every candidate
+    method, un-adapted beside them (``adapt_study``; under the report's ``adapt_sources``)."""
     from .features import FeatureCache, recipe_backbone
     from .train import pooled_matrix, read_rows, torch
 
@@ -166,10 +168,25 @@ def loco_evaluate(recipe, manifests: Sequence[str | os.PathLike], seed: int = 0,
     rows = read_rows(manifests)
     backbone = recipe_backbone(recipe)
     X = pooled_matrix(FeatureCache(backbone, aug_seed=recipe.aug_seed), rows, recipe.copies, recipe.pooling, progress)
-    predictions = loco_predict(rows, X, recipe_fit(recipe, seed, adapt), progress)
     meta = {"protocol": "leave-one-corpus-out", "recipe": recipe.to_dict(), "seed": seed, "command": command,
             "manifests": [str(m) for m in manifests], "adapted_to_clips": adapt}
-    return loco_report(predictions, meta), predictions
+    if not adapt:
+        predictions = loco_predict(rows, X, recipe_fit(recipe, seed, adapt), progress)
+        return loco_report(predictions, meta), predictions
+    from .adapt_study import adaptation_study, study_json
+
+    if adapt < 0:
+        raise EmovoxError(f"--adapt must be a number of clips >= 0, got {adapt}")
+    study = adaptation_study(rows, X, recipe, adapt, seed, progress=progress)
+    if adapt_method not in study["variants"]:
+        raise EmovoxError(f"unknown adaptation method {adapt_method!r}; known: {', '.join(study['variants'])}")
+    predictions = {name: {"truth": r["truth"], "probs": r["mixed_probs"][adapt_method], "labels": r["labels"],
+                          "paths": r["paths"], "train_clips": r["train_clips"]}
+                   for name, r in study["corpora"].items()}
+    meta["adapt_method"] = adapt_method
+    report = loco_report(predictions, meta)
+    report["adapt_sources"] = study_json(study)
+    return report, predictions
 
 
 def loco_table(report: dict) -> str:
@@ -199,6 +216,10 @@ def write_loco(report: dict, predictions: dict[str, dict], folder: str | os.Path
                 scores = {lab: round(float(v), 5) for lab, v in zip(p["labels"], probs)}
                 f.write(json.dumps({"corpus": name, "path": path, "truth": truth, "scores": scores}) + "\n")
     parts = [f"# Leave-one-corpus-out\n\n`{report['meta'].get('command', '')}`\n", loco_table(report), ""]
+    if "adapt_sources" in report:
+        from .adapt_study import study_tables
+
+        parts += ["## Adapted to mixed, one-emotion and skewed sources\n", study_tables(report["adapt_sources"]), ""]
     for name, r in report["corpora"].items():
         conf = r["four"]["confusion"]
         parts += [f"## {name}: four emotions (rows true, columns predicted)\n",

@@ -47,7 +47,7 @@ def evaluate(model: str | None, manifest: str | os.PathLike, report_dir: str | o
              folds: str | os.PathLike | None = None, loso: bool = False,
              train_manifests: Sequence[str | os.PathLike] = (), labels: Sequence[str] | None = None,
              config: str | None = None, seed: int = 0, command: str = "", drop_other: bool = False,
-             adapt: int = 0) -> dict:
+             adapt: int = 0, adapt_method: str = "safe") -> dict:
     """Score ``model`` on ``manifest`` (no folds) or cross-validate its recipe; write and return the report.
 
     ``drop_other``: test only the clips whose emotion is among ``labels`` (a 4-class protocol on an
@@ -79,10 +79,11 @@ def evaluate(model: str | None, manifest: str | os.PathLike, report_dir: str | o
     else:
         if train_manifests:
             raise EmovoxError("--train-manifest only applies to cross-validation (--folds or --loso)")
-        records = score_model(model, rows, labels, adapt_to=reference)
+        records = score_model(model, rows, labels, adapt_to=reference, adapt_method=adapt_method)
         meta = {"protocol": "score", "model": model or "default"}
         if reference:
             meta["adapted_to_clips"] = len(reference)
+            meta["adapt_method"] = adapt_method
     used = labels or next(list(r.scores) for r in records if r.scores)
     meta.update({"command": command, "manifest": str(manifest), "train_manifests": [str(m) for m in train_manifests]})
     if drop_other:
@@ -93,14 +94,17 @@ def evaluate(model: str | None, manifest: str | os.PathLike, report_dir: str | o
 
 
 def loco(model: str | None, manifests: Sequence[str | os.PathLike], report_dir: str | os.PathLike, *,
-         config: str | None = None, seed: int = 0, command: str = "", adapt: int = 0) -> dict:
+         config: str | None = None, seed: int = 0, command: str = "", adapt: int = 0,
+         adapt_method: str = "safe") -> dict:
     """Leave-one-corpus-out over ``manifests`` with the model's (or ``config``'s) recipe; write the report.
-    ``adapt`` > 0: each held-out corpus is scored adapted to that many of its own unlabelled clips."""
+    ``adapt`` > 0: each held-out corpus is scored adapted to that many of its own unlabelled clips
+    (``adapt_method``), and to one-emotion and skewed sources (``loco.loco_evaluate``)."""
     from .loco import loco_evaluate, write_loco
 
     if len(manifests) < 2:
         raise EmovoxError("--loco needs at least two --manifest files (one per corpus)")
-    report, predictions = loco_evaluate(model_recipe(model, config), manifests, seed, command=command, adapt=adapt)
+    report, predictions = loco_evaluate(model_recipe(model, config), manifests, seed, command=command, adapt=adapt,
+                                        adapt_method=adapt_method)
     write_loco(report, predictions, report_dir)
     return report
 
@@ -112,11 +116,12 @@ def evaluate_command(args, command: str = "") -> dict:
         if args.train_manifest or args.labels or args.drop_other:
             raise EmovoxError("--loco takes only --manifest (one per corpus), --config, --adapt, --seed and --report")
         return loco(args.model, manifests, args.report, config=args.config, seed=args.seed, command=command,
-                    adapt=args.adapt)
+                    adapt=args.adapt, adapt_method=getattr(args, "adapt_method", "safe"))
     if len(manifests) > 1:
         raise EmovoxError("several --manifest files need --loco (otherwise give one test manifest)")
     return evaluate(
         args.model, manifests[0], args.report, folds=args.folds, loso=args.loso,
         train_manifests=args.train_manifest, labels=parse_labels(args.labels), config=args.config,
         seed=args.seed, command=command, drop_other=args.drop_other, adapt=args.adapt,
+        adapt_method=getattr(args, "adapt_method", "safe"),
     )

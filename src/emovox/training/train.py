@@ -19,6 +19,7 @@ import numpy as np
 from ..corpora.manifest import ManifestRow, read_manifest
 from ..errors import EmovoxError
 from ..labels import EMOTIONS
+from ..models.adapt_estimate import AdaptStats, adapt_stats
 from .features import Backbone, FeatureCache, recipe_backbone
 from .recipe import FitData, FitResult, Recipe, fit_head, torch
 
@@ -66,6 +67,7 @@ class Trained:
     seed: int
     data: dict
     adapted: FitResult | None = None  # the head on per-corpus-centred features (recipe adapt_head)
+    adapted_stats: AdaptStats | None = None  # what the safe estimate of a reference's offset needs
 
     @torch.no_grad()
     def logits(self, pooled: np.ndarray) -> np.ndarray:
@@ -99,7 +101,23 @@ def train_model(
     if recipe.adapt_head:
         trained.adapted = fit_rows(rows, centre_by_corpus(X, [r.corpus for r in rows]), labels, recipe, seed,
                                    backbone).fit
+        head = trained.adapted.head.compact()
+        trained.adapted_stats = adaptation_statistics(head.projection.numpy(), X[0], rows, trained.labels,
+                                                      recipe.relabel)
     return trained
+
+
+def adaptation_statistics(projection: np.ndarray, X: np.ndarray, rows: Sequence[ManifestRow],
+                          labels: Sequence[str], relabel: dict[str, str] | None = None) -> AdaptStats:
+    """``models.adapt_estimate.adapt_stats`` of the clean training features ``X`` (N, F) of ``rows``
+    projected by the adapted head's ``projection`` (F, D); ``labels``: the head's classes (rows of
+    other labels, or relabelled away, are left out)."""
+    relabel = relabel or {}
+    emotions = [relabel.get(r.emotion, r.emotion) for r in rows]
+    keep = np.flatnonzero([e in labels for e in emotions])
+    y = np.array([list(labels).index(emotions[i]) for i in keep])
+    U = np.asarray(X, dtype=np.float64)[keep] @ np.asarray(projection, dtype=np.float64)
+    return adapt_stats(U, y, [rows[i].corpus for i in keep], [rows[i].speaker for i in keep], len(labels))
 
 
 def centre_by_corpus(X: np.ndarray, corpora: Sequence[str], scale: bool = False) -> np.ndarray:
@@ -161,7 +179,8 @@ def save_model(trained: Trained, out: str | os.PathLike, *, name: str, version: 
     if trained.adapted is not None:
         head = trained.adapted.head.compact()
         save_adapted(adapted, head.shift.numpy(), head.projection.numpy(), head.bias.detach().numpy(),
-                     head.classes, None if head.log_t is None else head.log_t.numpy(), trained.adapted.temperature)
+                     head.classes, None if head.log_t is None else head.log_t.numpy(), trained.adapted.temperature,
+                     stats=trained.adapted_stats)
         extra["adapted_head"] = {"file": ADAPTED_FILE, "sha256": sha256_file(adapted)}
     write_model_folder(
         out, trained.module(), trained.labels, name=name, version=version,
