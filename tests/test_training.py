@@ -175,10 +175,16 @@ def test_train_evaluate_end_to_end(corpora, tmp_path, small_recipe, monkeypatch)
     assert scored_report["meta"]["protocol"] == "score"
     # adapted to the held-out speakers' own (unlabelled) clips: the second head, same public path
     assert config["extra"]["adapted_head"]["file"] == "adapted.npz"
-    adapted = model.adapt([r.path for r in test_rows])
+    adapted = model.adapt([r.path for r in test_rows], method="centre")
     adapted_predictions = adapted.predict_many([r.path for r in test_rows], features=False)
     assert [p.scores for p in adapted_predictions] != [p.scores for p in predictions]
     assert np.mean([p.emotion == r.emotion for p, r in zip(adapted_predictions, test_rows)]) >= 0.75
+    # the safe default: train wrote the statistics it needs, so no fallback to plain centring
+    safe = model.adapt([r.path for r in test_rows])
+    info = safe.info.extra["adapted"]
+    assert info["method"] == "safe" and "fallback" not in info and set(info["mix"]) == {"sad", "angry"}
+    safe_predictions = safe.predict_many([r.path for r in test_rows], features=False)
+    assert np.mean([p.emotion == r.emotion for p, r in zip(safe_predictions, test_rows)]) >= 0.75
     result = run_emovox("evaluate", "--model", str(tmp_path / "m"), "--manifest", str(tmp_path / "test.csv"),
                         "--adapt", "20", "--report", str(tmp_path / "adapted"))
     assert result.returncode == 0, result.stderr
