@@ -19,7 +19,7 @@ import numpy as np
 
 from ..errors import EmovoxError
 from ..models.adapt_estimate import source_centre
-from .loco import FOUR, HARMONISE, restricted_metrics
+from .metrics import FOUR, HARMONISE, restricted_metrics
 
 VARIANTS: dict[str, tuple[str, dict]] = {
     "none": ("none", {}),

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import require
+from ..errors import EmovoxError, require
 
 
 def classification_metrics(y_true: Sequence[str], y_pred: Sequence[str], labels: Sequence[str]) -> dict:
@@ -125,3 +125,32 @@ def plot_reliability(bins: list[dict], ece: float, path: str | Path, title: str 
     fig.savefig(path, dpi=100)
     plt.close(fig)
     return Path(path)
+
+
+FOUR = ("angry", "happy", "neutral", "sad")
+"""The emotions every LOCO corpus has (label order of labels.EMOTIONS)."""
+HARMONISE = {"calm": "neutral"}
+"""Truth labels that count as another label in the four-emotion score (TurEV-DB has calm, no neutral)."""
+BINS = 15
+
+
+def restricted_metrics(truth: Sequence[str], probs: np.ndarray, labels: Sequence[str], keep: Sequence[str],
+                       harmonise: dict[str, str] | None = None) -> dict:
+    """Score ``probs`` (N, len(labels)) on the clips whose (harmonised) truth is in ``keep``, with the
+    model's outputs restricted to ``keep`` and renormalised: UA, WA, macro-F1, ECE, confusion."""
+    harmonise = harmonise or {}
+    missing = [k for k in keep if k not in labels]
+    if missing:
+        raise EmovoxError(f"labels {', '.join(missing)} are not model outputs ({', '.join(labels)})")
+    truth = np.array([harmonise.get(t, t) for t in truth])
+    sel = np.isin(truth, list(keep))
+    cols = [list(labels).index(k) for k in keep]
+    p = np.asarray(probs, dtype=np.float64)[sel][:, cols]
+    p = p / np.clip(p.sum(axis=1, keepdims=True), 1e-12, None)
+    pred = [keep[i] for i in p.argmax(axis=1)] if len(p) else []
+    out = classification_metrics(list(truth[sel]), pred, list(keep))
+    conf = p.max(axis=1) if len(p) else np.zeros(0)
+    out["ece"] = expected_calibration_error(conf, truth[sel] == np.array(pred, dtype=object), BINS)
+    out["mean_confidence"] = float(conf.mean()) if len(conf) else 0.0
+    out["dropped"] = int((~sel).sum())
+    return out
