@@ -162,7 +162,8 @@ class Recognizer(Front):
             n = len(p.windows)
             clip = np.average(probs[row : row + n], axis=0, weights=p.weights)
             out_probs.append(clip / clip.sum())
-            out_pooled.append(None if pooled is None else np.average(pooled[row : row + n], axis=0, weights=p.weights))
+            out_pooled.append(None if pooled is None else  # float32: a timeline holds one per speech window
+                              np.average(pooled[row : row + n], axis=0, weights=p.weights).astype(np.float32))
             row += n
         return out_probs, out_pooled
 
