@@ -204,3 +204,21 @@ def test_batch_timeline_rows_say_what_they_were_adapted_to(adaptable, tmp_path, 
     assert (two["adapted_to"] == "recording").all() and not two["adapted_applied"].any()
     run_batch(tmp_path / "long", tmp_path / "n.csv", model=str(adaptable), timeline=True, adapt=False)
     assert pd.read_csv(tmp_path / "n.csv")["adapted_to"].isna().all()
+
+
+@pytest.mark.slow
+def test_ray_actors_get_the_references_and_write_the_local_rows(adaptable, tmp_path, write_audio):  # noqa: F811
+    pytest.importorskip("ray")
+    _calls(tmp_path, write_audio, "in/a", 20)
+    _calls(tmp_path, write_audio, "in/b", 4, start=30)
+    local = run_batch(tmp_path / "in", tmp_path / "local.parquet", model=str(adaptable), features=False,
+                      adapt_by="folder")
+    ray = run_batch(tmp_path / "in", tmp_path / "ray_out", model=str(adaptable), features=False,
+                    adapt_by="folder", engine="ray", workers=2)
+    assert ray.adapted == local.adapted and local.adapted["groups"][str(tmp_path / "in" / "a")]["clips"] == 20
+    import pyarrow.dataset as ds
+
+    got = ds.dataset(tmp_path / "ray_out").to_table().to_pandas().sort_values("path").reset_index(drop=True)
+    want = pd.read_parquet(tmp_path / "local.parquet").sort_values("path").reset_index(drop=True)
+    assert set(want["adapted_to"]) == {f"folder:{tmp_path / 'in' / 'a'}", "batch"}
+    pd.testing.assert_frame_equal(got, want, check_exact=False, rtol=1e-5)
