@@ -136,17 +136,15 @@ class Recognizer(Front):
         ``pooled`` on an adaptable, not yet adapted model, its pooled features (else None) from the same
         encoding: what a timeline keeps to adapt to its own windows afterwards (``adapt_pooled``)
         without encoding them twice."""
-        want_pooled = pooled
         prepared = [self._prepare_signal(np.asarray(s, np.float32), None) for s in signals]
-        active = [p for p in prepared if not p.silent]
-        windows = [w for p in active for w in p.windows]
-        pooled = None
+        windows = [w for p in prepared if not p.silent for w in p.windows]
+        features = None
         if not windows:
             logits = np.zeros((0, len(self.labels)))
-        elif want_pooled and self.adapted is None and self.adaptable():
+        elif pooled and self.adapted is None and self.adaptable():
             base, _ = self._adaptable()
-            both = getattr(base, "forward_pooled", None)
-            logits, pooled = both(windows) if callable(both) else (base.forward(windows), base.pooled(windows))
+            both = getattr(base, "forward_pooled", None)  # one encoding for both (models.native)
+            logits, features = both(windows) if callable(both) else (base.forward(windows), base.pooled(windows))
             logits = logits[:, self._columns(base)]
         else:
             logits = self.backend.forward(windows)
@@ -162,8 +160,8 @@ class Recognizer(Front):
             n = len(p.windows)
             clip = np.average(probs[row : row + n], axis=0, weights=p.weights)
             out_probs.append(clip / clip.sum())
-            out_pooled.append(None if pooled is None else  # float32: a timeline holds one per speech window
-                              np.average(pooled[row : row + n], axis=0, weights=p.weights).astype(np.float32))
+            out_pooled.append(None if features is None else  # float32: a timeline holds one per speech window
+                              np.average(features[row : row + n], axis=0, weights=p.weights).astype(np.float32))
             row += n
         return out_probs, out_pooled
 
@@ -181,15 +179,10 @@ class Recognizer(Front):
             Reference(np.zeros(0, np.float32), len(pooled))  # raises: too few clips
         centre, adaptation = base.adapted_head.centre(pooled, method)
         adapted = self.adapt(Reference(centre, len(pooled), (), adaptation), to=to)
-        if not adapted.backend_applied:
+        if not adapted.adapted.get("applied", True):  # the safe estimate kept the un-adapted model
             return adapted, None
         logits = base.adapted_head(pooled - np.asarray(centre, np.float32))[:, self._columns(base)]
         return adapted, softmax(logits)
-
-    @property
-    def backend_applied(self) -> bool:
-        """False when this recognizer was adapted but the safe estimate kept the un-adapted model."""
-        return bool((self.adapted or {}).get("applied", True))
 
     def _columns(self, base: Backend) -> np.ndarray:
         """Where this recognizer's labels sit among ``base``'s outputs (a label subset keeps some)."""
