@@ -129,27 +129,36 @@ def child_speed(args) -> None:
     load_s = time.perf_counter() - t0
     rss_loaded = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     calls = {"windows": 0, "seconds": 0.0}
-    inner = model.predict_signals
+    name = "score_windows" if hasattr(model, "score_windows") else "predict_signals"  # what the timeline calls
+    inner = getattr(model, name)
 
     def timed(signals, **kw):
         t = time.perf_counter()
         out = inner(signals, **kw)
         calls["seconds"] += time.perf_counter() - t
-        calls["windows"] += len(out)
+        calls["windows"] += len(signals)
         return out
 
-    model.predict_signals = timed
+    setattr(model, name, timed)
     cpu0 = _cpu_s()
     t0 = time.perf_counter()
-    tl = model.timeline(args.child_speed, window_s=args.window, hop_s=args.hop, batch_size=args.batch_size)
+    tl = model.timeline(args.child_speed, window_s=args.window, hop_s=args.hop, batch_size=args.batch_size,
+                        **_adapt_option(args))
     total = time.perf_counter() - t0
+    adapted = getattr(tl, "adapted", None) or {}
     print(json.dumps({
+        "adapted": ("yes" if adapted.get("applied", True) else "no") if adapted else "-",
         "cpu_s": _cpu_s() - cpu0,
         "duration_s": n / SAMPLE_RATE, "timeline_s": total, "decode_vad_s": decode_vad_s,
         "model_s": calls["seconds"], "windows": calls["windows"], "load_s": load_s,
         "rss_loaded_mb": rss_loaded, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "segments": len(tl.segments), "model": tl.model,
     }))
+
+
+def _adapt_option(args) -> dict:
+    """The timeline's adapt option when not the default (so the script also runs on older versions)."""
+    return {} if args.adapt_value == "auto" else {"adapt": args.adapt_value}
 
 
 def _cpu_s() -> float:
@@ -164,7 +173,7 @@ def run_speed(args, tmp: Path, folder: Path, rows: list[dict]) -> list[dict]:
         path = tmp / f"speed-{layout}.flac"
         build_file(path, folder, rows, args.minutes * 60, layout, seed=1)
         cmd = [sys.executable, __file__, "--child-speed", str(path), "--window", str(args.window),
-               "--hop", str(args.hop), "--batch-size", str(args.batch_size)]
+               "--hop", str(args.hop), "--batch-size", str(args.batch_size), "--adapt", args.adapt]
         cmd += ["--model", args.model] if args.model else []
         cmd += ["--threads", str(args.threads)] if args.threads else []
         done = subprocess.run(cmd, capture_output=True, text=True)
@@ -226,7 +235,8 @@ def run_accuracy(args, tmp: Path, folder: Path, rows: list[dict]) -> list[dict]:
         for i in range(args.accuracy_files):
             path = tmp / f"acc-{layout}-{i}.flac"
             truth = build_file(path, folder, rows, args.accuracy_minutes * 60, layout, seed=100 + i)
-            tl = model.timeline(path, window_s=args.window, hop_s=args.hop, batch_size=args.batch_size)
+            tl = model.timeline(path, window_s=args.window, hop_s=args.hop, batch_size=args.batch_size,
+                                **_adapt_option(args))
             scores.append(score(tl, truth))
             preds = model.predict_many([folder / c["path"] for c in truth], batch_size=16, features=False)
             clip_hits += sum(p.emotion == c["emotion"] for p, c in zip(preds, truth, strict=True))
@@ -256,12 +266,12 @@ def print_tables(args, speed: list[dict], accuracy: list[dict]) -> None:
     if speed:
         t = Table(title=f"timeline speed: {args.minutes:g} min file, window {args.window:g} s, hop {args.hop:g} s, "
                   f"batch {args.batch_size} ({speed[0]['model']})")
-        for col in ("layout", "windows", "decode+VAD s", "model s", "ms/window", "timeline s", "RTF",
+        for col in ("layout", "adapted", "windows", "decode+VAD s", "model s", "ms/window", "timeline s", "RTF",
                     "RTF target", "CPU s", "CPU RTF", "peak RSS MB", "RSS after load MB", "RSS target"):
             t.add_column(col, justify="right")
         for s in speed:
             rtf = s["timeline_s"] / s["duration_s"]
-            t.add_row(s["layout"], str(s["windows"]), f"{s['decode_vad_s']:.2f}", f"{s['model_s']:.2f}",
+            t.add_row(s["layout"], s.get("adapted", "-"), str(s["windows"]), f"{s['decode_vad_s']:.2f}", f"{s['model_s']:.2f}",
                       f"{1000 * s['model_s'] / max(1, s['windows']):.1f}", f"{s['timeline_s']:.2f}", f"{rtf:.4f}",
                       ("met" if rtf <= TARGET_RTF else "missed") + f" (<= {TARGET_RTF})",
                       f"{s['cpu_s']:.2f}", f"{s['cpu_s'] / s['duration_s']:.4f}", f"{s['peak_rss_mb']:.0f}", f"{s['rss_loaded_mb']:.0f}",
@@ -301,10 +311,13 @@ def main() -> None:
     p.add_argument("--fold", type=int, default=None, help="only clips of this fold's speakers (folds.csv)")
     p.add_argument("--accuracy-files", type=int, default=4)
     p.add_argument("--accuracy-minutes", type=float, default=3.0)
+    p.add_argument("--adapt", choices=("auto", "on", "off"), default="auto",
+                   help="the timeline's adapt option (default auto: adapt to the recording when it has enough speech)")
     p.add_argument("--skip-speed", action="store_true")
     p.add_argument("--skip-accuracy", action="store_true")
     p.add_argument("--child-speed", default=None, help=argparse.SUPPRESS)
     args = p.parse_args()
+    args.adapt_value = {"auto": "auto", "on": True, "off": False}[args.adapt]
     if args.child_speed:
         return child_speed(args)
     folder, rows = corpus_rows(args.corpus, args.fold)

@@ -63,7 +63,12 @@ def test_local_engine_rows_and_errors(folder, tmp_path, debug_model):
     df = read(out)
     names = [os.path.relpath(p, folder) for p in df["path"]]
     assert sorted(names) == sorted(GOOD + list(BAD) + ["quiet.wav"])
-    assert list(df.columns) == ["path", "duration_s", "emotion", "confidence", *SCORES, "silent", "error", "model"]
+    assert list(df.columns) == ["path", "duration_s", "emotion", "confidence", *SCORES, "silent", "error", "model",
+                                "adapted_to", "adapted_clips", "adapted_applied"]
+    # 7 files: too few to adapt to by default; the rows say not adapted, the summary why
+    assert df[["adapted_to", "adapted_clips"]].isna().all().all()
+    assert not df["adapted_applied"].any()
+    assert summary.adapted == {"to": None, "clips": 0, "reason": "7 file(s); adapting needs at least 20"}
     good = df[df["path"].isin([str(folder / n) for n in GOOD])]
     assert good["error"].isna().all() and len(good) == 3
     assert np.allclose(good[SCORES].sum(axis=1), 1.0)

@@ -77,5 +77,6 @@ def test_without_timeline_the_output_is_unchanged(debug_model, files):
     r = run_emovox("analyze", str(short), "--json", "--no-features", "--model", str(debug_model))
     assert r.returncode == 0, r.stderr
     out = json.loads(r.stdout)
-    assert set(out) == {"file", "duration_s", "emotion", "confidence", "scores", "silent", "features", "model"}
+    assert set(out) == {"file", "duration_s", "emotion", "confidence", "scores", "silent", "features", "model",
+                        "adapted"}
     assert out["duration_s"] == pytest.approx(2.0) and "segments" not in out

@@ -68,7 +68,9 @@ def test_create_get_use_delete(client):
     assert adapted["scores"] == pytest.approx(expected.scores, abs=1e-5)
     # the timeline option and a label subset take the profile too
     tl_plain, tl = analyze(client, timeline="true").json(), analyze(client, timeline="true", profile=pid).json()
-    assert tl_plain["adapted"] is None and tl["adapted"]["to"] == "profile"
+    # without a profile a timeline adapts to its own speech when it has enough; this one is too short
+    assert tl_plain["adapted"]["to"] == "recording" and tl_plain["adapted"]["applied"] is False
+    assert "speech window" in tl_plain["adapted"]["reason"] and tl["adapted"]["to"] == "profile"
     assert [s["scores"] for s in tl["segments"]] != [s["scores"] for s in tl_plain["segments"]]
     sub = analyze(client, profile=pid, labels="angry,sad").json()
     assert set(sub["scores"]) == {"angry", "sad"} and sub["adapted"]["to"] == "profile"

@@ -74,7 +74,8 @@ class Analyzer(Recognizer):
         **options,
     ) -> Timeline:
         """Emotion over time for a recording of any length: speech segments with emotions, and
-        non-speech segments with none. Options: batch_size, switch_penalty, vad, progress.
+        non-speech segments with none. Options: batch_size, switch_penalty, vad, progress, adapt
+        ("auto": adapt to the recording's own speech once it has 20 windows, about 30 s; True; False).
         See ``emovox.analysis.timeline.build_timeline``."""
         from .timeline import build_timeline
 

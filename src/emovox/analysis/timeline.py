@@ -20,13 +20,14 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..defaults import (
+    MIN_REFERENCE_CLIPS,
     TIMELINE_HOP_S,
     TIMELINE_WINDOW_S,
     check_batch_size,
     check_max_duration,
     check_window,
 )
-from ..errors import AudioTooLongError
+from ..errors import AudioTooLongError, EmovoxError, ModelError, OptionError
 from ..io.audio import SAMPLE_RATE, AudioSource, iter_audio
 from ..signal.segmenter import AudioRing, plan_windows, smooth_region
 from ..signal.vad import VoiceActivityDetector
@@ -36,6 +37,10 @@ if TYPE_CHECKING:
 
 WINDOW_S = TIMELINE_WINDOW_S  # the defaults live in defaults.py (their reasons too)
 HOP_S = TIMELINE_HOP_S
+
+ADAPT_WINDOWS = MIN_REFERENCE_CLIPS
+"""Speech windows a recording needs before its timeline adapts to it (``adapt="auto"``): fewer give an
+offset too noisy to trust (the same floor as ``Recognizer.adapt``'s 20 clips)."""
 
 Progress = Callable[[float, "float | None"], None]
 """progress(seconds_done, seconds_total_or_None), called after each decoded block."""
@@ -51,6 +56,7 @@ class Segment:
     confidence: float
     scores: dict[str, float]
     speech: bool
+    adapted: bool = False  # its scores came from a model adapted (and applied) to the recording or a source
 
     @property
     def duration(self) -> float:
@@ -64,6 +70,7 @@ class Segment:
             "confidence": round(self.confidence, 4),
             "scores": {k: round(v, 4) for k, v in self.scores.items()},
             "speech": self.speech,
+            "adapted": self.adapted,
         }
 
 
@@ -76,6 +83,7 @@ class Summary:
     dominant: str | None
     changes: int
     top_segments: dict[str, tuple[Segment, ...]]
+    adapted: dict | None = None  # as Timeline.adapted
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -84,12 +92,20 @@ class Summary:
             "dominant": self.dominant,
             "changes": self.changes,
             "top_segments": {k: [s.to_dict() for s in v] for k, v in self.top_segments.items()},
+            "adapted": self.adapted,
         }
 
 
 @dataclass(frozen=True)
 class Timeline:
-    """Segments covering [0, duration_s] in order; ``steps``/``step_scores`` feed the plot."""
+    """Segments covering [0, duration_s] in order; ``steps``/``step_scores`` feed the plot.
+
+    ``adapted``: None when no adaptation was tried (``adapt=False``, or a model without an adapted head),
+    else what was done, as a prediction's ``adapted``: ``{"to": "recording", "clips": <speech windows>,
+    "method", "applied", ...}``, with ``"applied": False`` and a ``"reason"`` when the recording was too
+    short (fewer than 20 speech windows) or the safe estimate kept the un-adapted model; ``"to"`` names
+    another source ("batch", "group:...", "reference") when the model came adapted.
+    """
 
     segments: tuple[Segment, ...]
     duration_s: float
@@ -100,6 +116,7 @@ class Timeline:
     file: str | None = None
     steps: np.ndarray = field(default_factory=lambda: np.zeros((0, 2)), compare=False, repr=False)
     step_scores: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)), compare=False, repr=False)
+    adapted: dict | None = None
 
     @property
     def speech_regions(self) -> list[tuple[float, float]]:
@@ -116,7 +133,7 @@ class Timeline:
 
     @property
     def summary(self) -> Summary:
-        return summarize(self.segments, self.labels)
+        return summarize(self.segments, self.labels, adapted=self.adapted)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -128,20 +145,22 @@ class Timeline:
             "labels": list(self.labels),
             "segments": [s.to_dict() for s in self.segments],
             "summary": self.summary.to_dict(),
+            "adapted": self.adapted,
         }
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), ensure_ascii=False)
 
     def to_csv(self) -> str:
-        """One row per segment: start, end, speech, emotion, confidence, then one column per label."""
+        """One row per segment: start, end, speech, emotion, confidence, one column per label, then
+        ``adapted`` (1 when the segment's scores came from an adapted model)."""
         buf = io.StringIO()
         writer = csv.writer(buf, lineterminator="\n")
-        writer.writerow(["start", "end", "speech", "emotion", "confidence", *self.labels])
+        writer.writerow(["start", "end", "speech", "emotion", "confidence", *self.labels, "adapted"])
         for s in self.segments:
             writer.writerow(
                 [f"{s.start:.3f}", f"{s.end:.3f}", int(s.speech), s.emotion or "", f"{s.confidence:.4f}"]
-                + [f"{s.scores[k]:.4f}" if k in s.scores else "" for k in self.labels]
+                + [f"{s.scores[k]:.4f}" if k in s.scores else "" for k in self.labels] + [int(s.adapted)]
             )
         return buf.getvalue()
 
@@ -164,7 +183,8 @@ class Timeline:
         plot_timeline(self, path, **options)
 
 
-def summarize(segments: tuple[Segment, ...], labels: tuple[str, ...], top: int = 3) -> Summary:
+def summarize(segments: tuple[Segment, ...], labels: tuple[str, ...], top: int = 3,
+              adapted: dict | None = None) -> Summary:
     """Shares of speech time per emotion, dominant emotion, changes between speech segments."""
     speech = [s for s in segments if s.speech and s.emotion is not None]
     total = sum(s.duration for s in speech)
@@ -176,7 +196,7 @@ def summarize(segments: tuple[Segment, ...], labels: tuple[str, ...], top: int =
         for k in labels
         if shares[k] > 0
     }
-    return Summary(total, shares, dominant, changes, top_segments)
+    return Summary(total, shares, dominant, changes, top_segments, adapted)
 
 
 def _vtt_time(t: float) -> str:
@@ -210,18 +230,30 @@ def build_timeline(
     progress: Progress | None = None,
     chunk_s: float = 30.0,
     max_duration_s: float | None = None,
+    adapt: bool | str = "auto",
 ) -> Timeline:
     """Decode, find speech, classify windows in batches, smooth, and merge into a Timeline.
 
     ``switch_penalty`` (probability x steps) is what one change of emotion must earn; 0 gives
     the per-step argmax. ``vad`` holds VoiceActivityDetector options (aggressiveness, ...).
+    ``adapt``: "auto" (default) adapts an adaptable model to the recording's own speech windows
+    (``Recognizer.adapt_pooled``, method "safe") once there are at least ``ADAPT_WINDOWS`` of them,
+    reusing the pooled features of the one encoding; True does the same but raises when it cannot
+    (no adapted head, too little speech); False never. A recognizer that is already adapted (to a
+    batch, a folder) is kept as it is. ``Timeline.adapted`` says what was done.
     """
+    if adapt not in ("auto", True, False):
+        raise OptionError(f"adapt must be 'auto', True or False, got {adapt!r}")
+    if adapt is True and recognizer.adapted is None and not recognizer.adaptable():
+        raise ModelError(f"{recognizer.info.id} cannot adapt the timeline to the recording: it has no adapted "
+                         "head (train it with the recipe setting \"adapt_head\": true), or use adapt=False")
+    try_adapt = adapt is not False and recognizer.adapted is None and recognizer.adaptable()
     check_window(window_s, hop_s)
     check_batch_size(batch_size)
     check_max_duration(max_duration_s)
     stream = iter_audio(source, chunk_s=chunk_s, max_duration_s=max_duration_s)
     detector = VoiceActivityDetector(**(vad or {}))
-    builder = _Builder(recognizer, window_s, hop_s, batch_size)
+    builder = _Builder(recognizer, window_s, hop_s, batch_size, keep_pooled=try_adapt)
     ring = builder.ring
     for chunk in stream:
         if max_duration_s is not None and stream.samples > max_duration_s * SAMPLE_RATE:
@@ -239,10 +271,14 @@ def build_timeline(
     if duration <= window_s + 1e-6:  # a short clip: one result for all of it, as predict gives
         builder.regions = _whole_clip(builder, duration)
     builder.flush()
-    segments, steps, scores = assemble(builder.regions, duration, recognizer.labels, hop_s, switch_penalty)
+    adapted = builder.adapt(strict=adapt is True) if try_adapt else recognizer.adapted
+    applied = adapted is not None and bool(adapted.get("applied", True))
+    segments, steps, scores = assemble(builder.regions, duration, recognizer.labels, hop_s, switch_penalty,
+                                       adapted=applied)
     name = stream.name if not isinstance(source, tuple) else None
     return Timeline(
-        tuple(segments), duration, recognizer.labels, recognizer.info.id, window_s, hop_s, name, steps, scores
+        tuple(segments), duration, recognizer.labels, recognizer.info.id, window_s, hop_s, name, steps, scores,
+        adapted,
     )
 
 
@@ -259,12 +295,15 @@ def _whole_clip(builder: _Builder, duration: float) -> list[_Region]:
 class _Builder:
     """Plans windows per speech region as soon as their audio is certain, and batches them."""
 
-    def __init__(self, recognizer: Recognizer, window_s: float, hop_s: float, batch_size: int) -> None:
+    def __init__(self, recognizer: Recognizer, window_s: float, hop_s: float, batch_size: int,
+                 keep_pooled: bool = False) -> None:
         self.recognizer = recognizer
         self.window_s, self.hop_s, self.batch_size = window_s, hop_s, batch_size
+        self.keep_pooled = keep_pooled
         self.ring = AudioRing()
         self.regions: list[_Region] = []
         self._queue: list[tuple[list, int, np.ndarray]] = []  # (region windows, index, audio)
+        self._pooled: list[tuple[list, int, np.ndarray]] = []  # (region windows, index, pooled features)
 
     def on_event(self, kind: str, time: float) -> None:
         if kind == "start":
@@ -308,19 +347,41 @@ class _Builder:
     def flush(self) -> None:
         if not self._queue:
             return
-        predictions = self.recognizer.predict_signals([audio for _, _, audio in self._queue])
-        labels = self.recognizer.labels
-        for (windows, i, _), p in zip(self._queue, predictions, strict=True):
+        probs, pooled = self.recognizer.score_windows([audio for _, _, audio in self._queue],
+                                                      pooled=self.keep_pooled)
+        for (windows, i, _), p, f in zip(self._queue, probs, pooled, strict=True):
             a, b, _ = windows[i]
-            probs = None if p.silent else np.array([p.scores[k] for k in labels])
-            windows[i] = (a, b, probs)
+            windows[i] = (a, b, p)
+            if f is not None:
+                self._pooled.append((windows, i, f))
         self._queue = []
+
+    def adapt(self, strict: bool = False) -> dict:
+        """Adapt to the speech windows scored (those still in a region): rescore them from their pooled
+        features, and say what was done; too few windows: not adapted (``strict``: raise), saying why."""
+        current = {id(r.windows) for r in self.regions}
+        kept = [(windows, i, f) for windows, i, f in self._pooled if id(windows) in current]
+        self._pooled = []
+        if len(kept) < ADAPT_WINDOWS:
+            reason = (f"{len(kept)} speech window(s); adapting to a recording needs at least {ADAPT_WINDOWS} "
+                      f"(about {ADAPT_WINDOWS * self.hop_s + self.window_s - self.hop_s:g} s of speech)")
+            if strict:
+                raise EmovoxError(f"cannot adapt the timeline: {reason}")
+            return {"to": "recording", "clips": len(kept), "method": "safe", "applied": False, "reason": reason}
+        adapted, probs = self.recognizer.adapt_pooled(np.stack([f for _, _, f in kept]), to="recording")
+        if probs is not None:
+            for (windows, i, _), p in zip(kept, probs, strict=True):
+                a, b, _ = windows[i]
+                windows[i] = (a, b, p)
+        return dict(adapted.adapted or {})
 
 
 def assemble(
-    regions: list[_Region], duration: float, labels: tuple[str, ...], hop_s: float, switch_penalty: float
+    regions: list[_Region], duration: float, labels: tuple[str, ...], hop_s: float, switch_penalty: float,
+    adapted: bool = False,
 ) -> tuple[list[Segment], np.ndarray, np.ndarray]:
-    """Segments covering [0, duration]: non-speech gaps, and smoothed runs inside each region."""
+    """Segments covering [0, duration]: non-speech gaps, and smoothed runs inside each region
+    (``adapted``: the speech segments' scores came from an adapted model)."""
     segments: list[Segment] = []
     all_steps, all_scores = [], []
     t = 0.0
@@ -337,7 +398,7 @@ def assemble(
                 continue
             probs = {k: float(v) for k, v in zip(labels, run.scores, strict=True)}
             emotion = labels[run.label]
-            segments.append(Segment(run.start, run.end, emotion, probs[emotion], probs, True))
+            segments.append(Segment(run.start, run.end, emotion, probs[emotion], probs, True, adapted))
         all_steps.append(np.stack([edges[:-1], edges[1:]], axis=1))
         all_scores.append(scores)
         t = end

@@ -107,3 +107,43 @@ def _csv_paths(manifest: Path) -> list[str]:
 
 def _no_path_column(manifest: Path, columns) -> str:
     return f"the manifest {manifest} has no 'path' column (columns: {', '.join(columns) or 'none'})"
+
+
+def groups_of(source, paths: list[str], by: str) -> dict[str, str | None]:
+    """path -> its group for ``--adapt-by``: ``"folder"`` (the file's parent folder) or a column of the
+    manifest ``source`` (a missing or empty value: None). The first row of a path listed twice wins."""
+    if by == "folder":
+        return {p: os.path.dirname(p) for p in paths}
+    manifest = Path(os.fspath(source)).expanduser() if isinstance(source, (str, os.PathLike)) else None
+    if manifest is None or not manifest.is_file() or manifest.suffix.lower() not in MANIFEST_SUFFIXES:
+        raise InputError(f"--adapt-by {by}: a column needs a manifest (.csv/.parquet) as input; "
+                         "use --adapt-by folder for folders and globs")
+    listed = read_manifest(manifest)
+    values = _column(manifest, by)
+    out: dict[str, str | None] = {}
+    for path, value in zip(listed, values, strict=True):
+        text = None if value is None else str(value).strip()
+        out.setdefault(path, text or None)
+    return out
+
+
+def _column(manifest: Path, column: str) -> list:
+    if manifest.suffix.lower() == ".csv":
+        import csv
+
+        with open(manifest, newline="", encoding="utf-8-sig") as f:
+            reader = csv.DictReader(f)
+            names = reader.fieldnames or []
+            if column not in names:
+                raise InputError(_no_column(manifest, column, names))
+            return [row[column] for row in reader]
+    pq = require("pyarrow.parquet", "batch", "reading a Parquet manifest")
+    table = pq.read_table(manifest)
+    if column not in table.column_names:
+        raise InputError(_no_column(manifest, column, table.column_names))
+    return table.column(column).to_pylist()
+
+
+def _no_column(manifest: Path, column: str, columns) -> str:
+    return (f"--adapt-by {column}: the manifest {manifest} has no {column!r} column "
+            f"(columns: {', '.join(columns) or 'none'}; or use --adapt-by folder)")

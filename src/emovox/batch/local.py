@@ -22,25 +22,28 @@ def chunk_size_for(n: int, workers: int, batch_size: int, limit: int) -> int:
     return max(1, min(limit, max(spread, batch_size if workers <= 1 else 1)))
 
 
-def chunks(paths: list[str], size: int) -> Iterator[list[str]]:
+def chunks(paths: list[str], size: int, groups: list | None = None) -> Iterator[tuple[list[str], list | None]]:
+    """(paths, their groups or None), ``size`` at a time."""
     for i in range(0, len(paths), size):
-        yield paths[i : i + size]
+        yield paths[i : i + size], (None if groups is None else groups[i : i + size])
 
 
 def run_local(
-    paths: list[str], options: ModelOptions, *, workers: int = 1, chunk_size: int = 64
+    paths: list[str], options: ModelOptions, *, workers: int = 1, chunk_size: int = 64,
+    groups: list | None = None,
 ) -> Iterator:
-    """Yield one pyarrow Table per finished chunk (completion order)."""
+    """Yield one pyarrow Table per finished chunk (completion order); ``groups``: each path's group
+    key (``ModelOptions.adapt_groups``)."""
     size = chunk_size_for(len(paths), workers, options.batch_size, chunk_size)
     if workers <= 1:
         analyzer = Analyzer(options)
-        for chunk in chunks(paths, size):
-            yield analyzer.table(chunk)
+        for chunk, chunk_groups in chunks(paths, size, groups):
+            yield analyzer.table(chunk) if chunk_groups is None else analyzer.table(chunk, chunk_groups)
         return
-    yield from _pool(chunks(paths, size), options, workers)
+    yield from _pool(chunks(paths, size, groups), options, workers)
 
 
-def _pool(work: Iterator[list[str]], options: ModelOptions, workers: int) -> Iterator:
+def _pool(work: Iterator[tuple[list[str], list | None]], options: ModelOptions, workers: int) -> Iterator:
     import multiprocessing
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
     from concurrent.futures.process import BrokenProcessPool
@@ -54,13 +57,13 @@ def _pool(work: Iterator[list[str]], options: ModelOptions, workers: int) -> Ite
     pending: set = set()
     try:
         for chunk in _take(work, 2 * workers):
-            pending.add(pool.submit(process_chunk, chunk))
+            pending.add(pool.submit(process_chunk, *chunk))
         while pending:
             done, pending = wait(pending, return_when=FIRST_COMPLETED)
             for future in done:
                 table = future.result()
                 for chunk in _take(work, 1):
-                    pending.add(pool.submit(process_chunk, chunk))
+                    pending.add(pool.submit(process_chunk, *chunk))
                 yield table
     except BrokenProcessPool as exc:
         raise EmovoxError(
@@ -72,7 +75,7 @@ def _pool(work: Iterator[list[str]], options: ModelOptions, workers: int) -> Ite
         pool.shutdown(wait=False, cancel_futures=True)
 
 
-def _take(work: Iterator[list[str]], n: int) -> list[list[str]]:
+def _take(work: Iterator, n: int) -> list:
     out = []
     for chunk in work:
         out.append(chunk)

@@ -26,7 +26,8 @@ class RayAnalyzer:
         self.analyzer = Analyzer(options)
 
     def __call__(self, batch):
-        return self.analyzer.table(batch.column("path").to_pylist())
+        groups = batch.column("group").to_pylist() if "group" in batch.column_names else None
+        return self.analyzer.table(batch.column("path").to_pylist(), groups)
 
 
 def run_ray(
@@ -39,8 +40,11 @@ def run_ray(
     address: str | None = None,
     chunk_size: int = 64,
     progress: bool = False,
+    groups: list | None = None,
 ) -> None:
-    """Analyze ``paths`` on Ray and write Parquet parts into the writer's folder."""
+    """Analyze ``paths`` on Ray and write Parquet parts into the writer's folder (``groups``: each
+    path's group key for ``ModelOptions.adapt_groups``; the options, references included, go to
+    every actor)."""
     if not isinstance(writer, ParquetFolder):
         raise OutputError("the ray engine writes Parquet: use --out results/ (a folder) or results.parquet")
     ray = require("ray", "ray", "the Ray engine")
@@ -51,7 +55,7 @@ def run_ray(
     try:
         before = set(writer.parts())
         # writing a few rows of Parquet is light: it must not wait for the actors' CPUs
-        _pipeline(ray, paths, options, workers, chunk_size).write_parquet(
+        _pipeline(ray, paths, options, workers, chunk_size, groups).write_parquet(
             str(writer.folder), ray_remote_args={"num_cpus": 0}
         )
         for part in sorted(set(writer.parts()) - before):
@@ -61,10 +65,13 @@ def run_ray(
             ray.shutdown()
 
 
-def _pipeline(ray, paths: list[str], options: ModelOptions, workers: int, chunk_size: int):
+def _pipeline(ray, paths: list[str], options: ModelOptions, workers: int, chunk_size: int,
+              groups: list | None = None):
     per_batch = max(1, min(chunk_size, math.ceil(len(paths) / (workers * 4))))
     blocks = max(1, math.ceil(len(paths) / per_batch))
-    ds = ray.data.from_items([{"path": p} for p in paths], override_num_blocks=blocks)
+    items = ([{"path": p} for p in paths] if groups is None
+             else [{"path": p, "group": g} for p, g in zip(paths, groups, strict=True)])
+    ds = ray.data.from_items(items, override_num_blocks=blocks)
     return ds.map_batches(
         RayAnalyzer,
         fn_constructor_args=(options,),

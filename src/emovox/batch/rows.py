@@ -4,8 +4,14 @@ A row is built only from what the recognizer returned (a ``Prediction``, a timel
 ``EmovoxError`` it yielded in the file's place); nothing here decodes audio or runs a model.
 
 Columns, per file: ``path, duration_s, emotion, confidence, score_<label>... , <descriptor>...,
-silent, error, model``. With ``timeline=True`` there is one row per segment and ``segment, start_s,
-end_s`` follow ``duration_s``; a file that failed still gets one row, with its error.
+silent, error, model, adapted_to, adapted_clips, adapted_applied``. With ``timeline=True`` there is
+one row per segment and ``segment, start_s, end_s`` follow ``duration_s``; a file that failed still
+gets one row, with its error. The ``adapted_*`` columns say what the model scoring the row was adapted
+to (the prediction's ``adapted``): ``adapted_to`` "batch", "<by>:<group>" (``--adapt-by``),
+"recording" (a timeline adapted to its own speech), or null when not adapted; ``adapted_clips`` the
+reference's clips (windows for a recording); ``adapted_applied`` true only when the row's scores came
+from the adapted model: false when not adapted, when the safe estimate kept the un-adapted model (a
+one-sided mix), or when a recording was too short to adapt to (and on error rows).
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ SCORE_PREFIX = "score_"
 BASE_COLUMNS = ("path", "duration_s", "emotion", "confidence")
 SEGMENT_COLUMNS = ("segment", "start_s", "end_s")
 TAIL_COLUMNS = ("silent", "error", "model")
+ADAPTED_COLUMNS = ("adapted_to", "adapted_clips", "adapted_applied")
 
 
 @dataclass(frozen=True)
@@ -37,21 +44,22 @@ class Schema:
 
     @property
     def feature_columns(self) -> tuple[str, ...]:
-        taken = set(BASE_COLUMNS + SEGMENT_COLUMNS + TAIL_COLUMNS + self.score_columns)
+        taken = set(BASE_COLUMNS + SEGMENT_COLUMNS + TAIL_COLUMNS + ADAPTED_COLUMNS + self.score_columns)
         return tuple(f"feature_{name}" if name in taken else name for name in self.features)
 
     @property
     def columns(self) -> tuple[str, ...]:
         head = BASE_COLUMNS[:2] + (SEGMENT_COLUMNS if self.timeline else ()) + BASE_COLUMNS[2:]
         feats = () if self.timeline else self.feature_columns
-        return head + self.score_columns + feats + TAIL_COLUMNS
+        return head + self.score_columns + feats + TAIL_COLUMNS + ADAPTED_COLUMNS
 
     def arrow(self):
         """The pyarrow schema, so that every part file and every engine agree on types."""
         pa = require("pyarrow", "batch", "batch analysis")
 
         types = {"path": pa.string(), "emotion": pa.string(), "error": pa.string(),
-                 "model": pa.string(), "silent": pa.bool_(), "segment": pa.int32()}
+                 "model": pa.string(), "silent": pa.bool_(), "segment": pa.int32(),
+                 "adapted_to": pa.string(), "adapted_clips": pa.int32(), "adapted_applied": pa.bool_()}
         return pa.schema([(c, types.get(c, pa.float64())) for c in self.columns])
 
     def table(self, rows: list[dict[str, Any]]):
@@ -73,6 +81,7 @@ class Schema:
             "model": result.model,
         }
         row.update(_scores(self, result.scores))
+        row.update(adapted_columns(getattr(result, "adapted", None)))
         feats = result.features or {}
         for name, column in zip(self.features, self.feature_columns, strict=True):
             row[column] = _number(feats.get(name))
@@ -82,6 +91,7 @@ class Schema:
         """One row per timeline segment; non-speech segments are ``silent`` with no emotion."""
         rows = []
         duration = _timeline_duration(timeline)
+        adapted = adapted_columns(getattr(timeline, "adapted", None))
         for i, seg in enumerate(timeline.segments):
             speech = bool(getattr(seg, "speech", seg.emotion is not None)) and seg.emotion is not None
             row = {
@@ -97,11 +107,21 @@ class Schema:
                 "model": getattr(timeline, "model", None) or model,
             }
             row.update(_scores(self, seg.scores or {}))
+            row.update(adapted)
             rows.append(row)
         return rows
 
     def error_row(self, path: str, error: BaseException, model: str) -> dict[str, Any]:
-        return {"path": path, "silent": False, "error": one_line(error), "model": model}
+        return {"path": path, "silent": False, "error": one_line(error), "model": model, "adapted_applied": False}
+
+
+def adapted_columns(adapted: dict | None) -> dict[str, Any]:
+    """A prediction's (or timeline's) ``adapted`` as the three flat row columns."""
+    if not adapted:
+        return {"adapted_to": None, "adapted_clips": None, "adapted_applied": False}
+    clips = adapted.get("clips")
+    return {"adapted_to": adapted.get("to"), "adapted_clips": None if clips is None else int(clips),
+            "adapted_applied": bool(adapted.get("applied", True))}
 
 
 def schema_for(recognizer, *, timeline: bool = False) -> Schema:

@@ -7,11 +7,18 @@ import os
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 
-from ..defaults import MAX_DURATION_S, TIMELINE_HOP_S, TIMELINE_WINDOW_S, check_max_duration
+from ..defaults import (
+    ADAPT_CLIPS,
+    MAX_DURATION_S,
+    TIMELINE_HOP_S,
+    TIMELINE_WINDOW_S,
+    check_max_duration,
+)
 from ..errors import EmovoxError, require
 from ..labels import canonical_list
-from .inputs import discover
+from .inputs import discover, groups_of
 from .local import run_local
+from .reference import AdaptPlan, plan_adaptation
 from .summary import BatchSummary, Tally, progress_bar
 from .worker import ModelOptions
 from .writers import OutputError, open_output
@@ -48,7 +55,8 @@ def run_batch(
     chunk_size: int = 64,
     progress: bool = False,
     backend_options: dict | None = None,
-    adapt: int = 0,
+    adapt: int | bool | str = "auto",
+    adapt_by: str | None = None,
 ) -> BatchSummary:
     """Analyze every file of ``source`` and write one row per file (or segment) to ``out``.
 
@@ -59,28 +67,43 @@ def run_batch(
     A file that fails is a row with its ``error``. Ctrl-C raises ``BatchInterrupted`` after saving
     the finished rows; ``resume=True`` continues where a run stopped. ``threads`` caps each worker's
     math threads (default: cores / workers; in-process runs keep the library default).
-    ``adapt=N``: first adapt the model to N files drawn at random (seed 0) from all of ``source``
-    (``Recognizer.adapt``; unreadable or silent ones are left out, at least 20 must remain); every
-    worker then scores relative to that one reference. A resumed run draws the same files.
+    ``adapt``: "auto" (default) first adapts the model to ``min(all, 50)`` files drawn at random
+    (seed 0) from all of ``source`` when it has at least 20 (``Recognizer.adapt``, method "safe";
+    unreadable or silent ones are left out, at least 20 must remain), else leaves it un-adapted and
+    the summary says why; ``adapt=N`` draws N and raises when it cannot adapt; 0 or False: never.
+    Every worker then scores relative to that one reference; a resumed run draws the same files.
+    ``adapt_by``: "folder" (each file's parent folder) or a column of a manifest ``source`` (caller,
+    site, speaker): each group of at least 20 files gets its own reference (rows: ``adapted_to``
+    "<by>:<value>"); a smaller group falls back to the whole batch's. A timeline (``timeline=True``)
+    of an un-adapted model adapts to each recording's own speech unless ``adapt`` is off.
+    ``BatchSummary.adapted`` says what was adapted to, and why not.
 
     >>> s = run_batch("calls/", "calls.parquet", workers=2)   # doctest: +SKIP
     >>> s.files, s.failed, s.failures                          # doctest: +SKIP
     """
     _check(engine, workers, batch_size, chunk_size, features)
-    if not isinstance(adapt, int) or adapt < 0:
-        raise EmovoxError(f"adapt must be a number of files >= 0, got {adapt!r}")
+    n, strict = _adapt_count(adapt)
+    if adapt_by is not None and (not isinstance(adapt_by, str) or not adapt_by.strip()):
+        raise EmovoxError(f"adapt_by must be 'folder' or a manifest column, got {adapt_by!r}")
     writer = open_output(out, resume=resume, overwrite=overwrite)  # checked before any analysis
     check_max_duration(max_duration_s)
     paths = list(dict.fromkeys(discover(source)))  # a manifest may list a file twice
+    group_of = groups_of(source, paths, adapt_by.strip()) if adapt_by and n else None
+    timeline_options = _timeline_options(window_s, hop_s)
+    if not n:
+        timeline_options["adapt"] = False  # adaptation off: not to each recording either
     options = ModelOptions(
         model=model, features=features, max_duration_s=max_duration_s, batch_size=batch_size,
         labels=None if labels is None else canonical_list(labels),
-        timeline=timeline, timeline_options=_timeline_options(window_s, hop_s),
+        timeline=timeline, timeline_options=timeline_options,
         threads=threads or _default_threads(workers),
         backend_options=dict(backend_options or {}),
     )
-    if adapt:  # before the output is touched: a failure here leaves existing results as they are
-        options = replace(options, adapt=adaptation_reference(paths, adapt, options, progress))
+    plan = AdaptPlan()
+    if n:  # before the output is touched: a failure here leaves existing results as they are
+        plan = adaptation_plan(paths, n, options, strict=strict, group_of=group_of,
+                               by=adapt_by.strip() if adapt_by else None, progress=progress)
+        options = replace(options, adapt=plan.reference, adapt_groups=plan.groups, adapt_by=plan.by)
     if overwrite:
         writer.remove()
     done = writer.done_paths() if resume else set()
@@ -88,11 +111,12 @@ def run_batch(
     tally = Tally()
     summarize = lambda interrupted: tally.summary(  # noqa: E731
         os.fspath(out), engine, len(paths) - len(todo), interrupted,
-        options.adapt.clips if options.adapt is not None else 0,
+        options.adapt.clips if options.adapt is not None else 0, plan.report,
     )
+    groups = None if group_of is None or not plan.groups else [group_of.get(p) for p in todo]
     try:
         if todo:
-            _run_engine(todo, options, writer, tally, engine, workers, address, chunk_size, progress)
+            _run_engine(todo, options, writer, tally, engine, workers, address, chunk_size, progress, groups)
         writer.finalize()
     except KeyboardInterrupt:
         _save(writer)
@@ -106,15 +130,28 @@ def run_batch(
     return summarize(False)
 
 
-def adaptation_reference(paths: Sequence[str], n: int, options: ModelOptions, progress: bool = False):
-    """The ``Reference`` of ``n`` of ``paths`` drawn at random (seed 0), computed once in this process."""
-    import emovox
+def adaptation_plan(paths: Sequence[str], n: int, options: ModelOptions, *, strict: bool = False,
+                    group_of: dict | None = None, by: str | None = None, progress: bool = False) -> AdaptPlan:
+    """The references of the batch (and of its groups), computed once in this process
+    (``reference.plan_adaptation``); the model is loaded here only when a reference is computed."""
+    def load():
+        import emovox
 
-    from .reference import draw_reference
+        return emovox.load_model(options.model, features=False, max_duration_s=options.max_duration_s,
+                                 **options.backend_options)
 
-    recognizer = emovox.load_model(options.model, features=False, max_duration_s=options.max_duration_s,
-                                   **options.backend_options)
-    return draw_reference(recognizer, paths, n, progress=progress, what=f"adapt={n}")
+    return plan_adaptation(load, paths, n, strict=strict, group_of=group_of, by=by, progress=progress)
+
+
+def _adapt_count(adapt) -> tuple[int, bool]:
+    """``adapt`` as (files to draw, strict): "auto"/True -> (ADAPT_CLIPS, False), N -> (N, True), 0/False -> off."""
+    if adapt == "auto" or adapt is True:
+        return ADAPT_CLIPS, False
+    if adapt is False or adapt is None:
+        return 0, False
+    if not isinstance(adapt, int) or adapt < 0:
+        raise EmovoxError(f"adapt must be 'auto', False or a number of files >= 0, got {adapt!r}")
+    return adapt, True
 
 
 def _save(writer) -> None:
@@ -129,16 +166,16 @@ def _save(writer) -> None:
         pass
 
 
-def _run_engine(todo, options, writer, tally, engine, workers, address, chunk_size, progress) -> None:
+def _run_engine(todo, options, writer, tally, engine, workers, address, chunk_size, progress, groups=None) -> None:
     if engine == "ray":
         from .ray_engine import run_ray
 
         run_ray(todo, options, writer, tally, workers=max(workers, 1), address=address,
-                chunk_size=chunk_size, progress=progress)
+                chunk_size=chunk_size, progress=progress, groups=groups)
         return
     bar, task = progress_bar(len(todo), progress)
     with bar:
-        for table in run_local(todo, options, workers=workers, chunk_size=chunk_size):
+        for table in run_local(todo, options, workers=workers, chunk_size=chunk_size, groups=groups):
             writer.write(table)
             bar.advance(task, tally.add(table))
 

@@ -24,7 +24,8 @@ class BatchSummary:
     elapsed_s: float
     failures: dict[str, int] = field(default_factory=dict)
     interrupted: bool = False
-    adapted_to_clips: int = 0  # run_batch(adapt=N): the reference clips the model was adapted to
+    adapted_to_clips: int = 0  # the reference clips the model was adapted to (the whole batch's)
+    adapted: dict | None = None  # what was adapted to, and why not (None: adaptation was turned off)
 
     @property
     def ok(self) -> int:
@@ -59,6 +60,7 @@ class BatchSummary:
             "failures": dict(self.failures),
             "interrupted": self.interrupted,
             "adapted_to_clips": self.adapted_to_clips,
+            "adapted": self.adapted,
         }
 
 
@@ -90,7 +92,7 @@ class Tally:
         return len(seen)
 
     def summary(self, output: str, engine: str, skipped: int, interrupted: bool,
-                adapted_to_clips: int = 0) -> BatchSummary:
+                adapted_to_clips: int = 0, adapted: dict | None = None) -> BatchSummary:
         return BatchSummary(
             output=output,
             engine=engine,
@@ -103,6 +105,7 @@ class Tally:
             failures=dict(self.failures.most_common()),
             interrupted=interrupted,
             adapted_to_clips=adapted_to_clips,
+            adapted=adapted,
         )
 
 

@@ -30,7 +30,9 @@ class ModelOptions:
     threads: int | None = None  # per worker; None leaves the library default
     timeline_options: dict[str, Any] = field(default_factory=dict)  # window_s, hop_s, ...
     backend_options: dict[str, Any] = field(default_factory=dict)
-    adapt: Any = None  # models.adapted.Reference: score relative to it (Recognizer.adapt)
+    adapt: Any = None  # results.result.Reference: score relative to it (Recognizer.adapt, to="batch")
+    adapt_groups: dict[str, Any] = field(default_factory=dict)  # group key -> its own Reference
+    adapt_by: str | None = None  # what the groups are ("folder", or a manifest column): to="<by>:<key>"
 
 
 class Analyzer:
@@ -41,15 +43,17 @@ class Analyzer:
 
         limit_threads(options.threads)
         self.options = options
-        self.recognizer = emovox.load_model(
+        plain = emovox.load_model(
             options.model,
             features=options.features,
             max_duration_s=options.max_duration_s,
             labels=options.labels,
             **options.backend_options,
         )
-        if options.adapt is not None:
-            self.recognizer = self.recognizer.adapt(options.adapt)
+        self.recognizer = plain if options.adapt is None else plain.adapt(options.adapt, to="batch")
+        # one recognizer per group with its own reference; they share the loaded model
+        self.by_group = {key: plain.adapt(ref, to=f"{options.adapt_by}:{key}")
+                         for key, ref in options.adapt_groups.items()}
         limit_threads(options.threads)  # torch may only have been imported by the load
         if options.timeline and not hasattr(self.recognizer, "timeline"):
             raise EmovoxError(
@@ -59,29 +63,45 @@ class Analyzer:
         self.schema: Schema = schema_for(self.recognizer, timeline=options.timeline)
         self.model_id = self.recognizer.info.id
 
-    def rows(self, paths: list[str]) -> list[dict[str, Any]]:
-        """Rows for ``paths``; a file that fails in any way is a row with its error."""
+    def rows(self, paths: list[str], groups: list | None = None) -> list[dict[str, Any]]:
+        """Rows for ``paths`` (``groups``: each path's group key, for ``adapt_groups``), in input order;
+        a file that fails in any way is a row with its error."""
+        if groups is None or not self.by_group:
+            return self._rows(paths, self.recognizer)
+        out: list[dict[str, Any]] = []
+        start = 0
+        for i in range(1, len(paths) + 1):  # runs of files scored by the same recognizer
+            if i == len(paths) or self._for(groups[i]) is not self._for(groups[start]):
+                out.extend(self._rows(paths[start:i], self._for(groups[start])))
+                start = i
+        return out
+
+    def _for(self, group):
+        return self.by_group.get(group, self.recognizer) if group is not None else self.recognizer
+
+    def _rows(self, paths: list[str], recognizer) -> list[dict[str, Any]]:
         try:
-            return self._timeline_rows(paths) if self.options.timeline else self._file_rows(paths)
+            return (self._timeline_rows(paths, recognizer) if self.options.timeline
+                    else self._file_rows(paths, recognizer))
         except Exception:
             if len(paths) == 1:
                 raise
             # something outside the recognizer's per-file checks broke the batch: isolate the file
-            return [row for path in paths for row in self._one(path)]
+            return [row for path in paths for row in self._one(path, recognizer)]
 
-    def table(self, paths: list[str]):
-        return self.schema.table(self.rows(paths))
+    def table(self, paths: list[str], groups: list | None = None):
+        return self.schema.table(self.rows(paths, groups))
 
-    def _file_rows(self, paths: list[str]) -> list[dict[str, Any]]:
-        results = self.recognizer.iter_predict(paths, batch_size=self.options.batch_size, errors="return",
-                                               faces=False)  # rows of voice results
+    def _file_rows(self, paths: list[str], recognizer) -> list[dict[str, Any]]:
+        results = recognizer.iter_predict(paths, batch_size=self.options.batch_size, errors="return",
+                                          faces=False)  # rows of voice results
         return [self.schema.file_row(path, result, self.model_id) for path, result in zip(paths, results, strict=True)]
 
-    def _timeline_rows(self, paths: list[str]) -> list[dict[str, Any]]:
+    def _timeline_rows(self, paths: list[str], recognizer) -> list[dict[str, Any]]:
         rows: list[dict[str, Any]] = []
         for path in paths:
             try:
-                timeline = self.recognizer.timeline(
+                timeline = recognizer.timeline(
                     path, batch_size=self.options.batch_size, **self.options.timeline_options
                 )
             except EmovoxError as exc:
@@ -90,9 +110,9 @@ class Analyzer:
             rows.extend(self.schema.segment_rows(path, timeline, self.model_id))
         return rows
 
-    def _one(self, path: str) -> list[dict[str, Any]]:
+    def _one(self, path: str, recognizer) -> list[dict[str, Any]]:
         try:
-            return self.rows([path])
+            return self._rows([path], recognizer)
         except Exception as exc:  # a bug or a backend failure on this file: record, don't crash
             error = EmovoxError(f"{path}: internal error while analyzing: {type(exc).__name__}: {exc}")
             return [self.schema.error_row(path, error, self.model_id)]
@@ -129,8 +149,8 @@ def init_process(options: ModelOptions) -> None:
         _LOAD_ERROR = str(exc) if isinstance(exc, EmovoxError) else f"{type(exc).__name__}: {exc}"
 
 
-def process_chunk(paths: list[str]):
+def process_chunk(paths: list[str], groups: list | None = None):
     """Run in a worker process: the chunk's rows as a pyarrow Table."""
     if _ANALYZER is None:
         raise EmovoxError(_LOAD_ERROR or "batch worker used before its model was loaded")
-    return _ANALYZER.table(paths)
+    return _ANALYZER.table(paths, groups)

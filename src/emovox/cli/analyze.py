@@ -32,6 +32,9 @@ def register(sub) -> None:
                    "see README 'Adapting to your recordings')")
     p.add_argument("--adapt", type=_positive, default=ADAPT_CLIPS, metavar="N",
                    help=f"how many --adapt-to files to draw at random (default {ADAPT_CLIPS})")
+    p.add_argument("--no-adapt", action="store_true",
+                   help="with --timeline: do not adapt to the recording's own speech (by default a timeline "
+                   "with at least 20 speech windows, about 30 s, is adapted to it)")
     p.add_argument("--fps", type=float, default=4.0, help="video frames analysed per second for faces (default 4)")
     p.add_argument("--batch-size", type=_positive, default=8, help="clips per model call (default 8)")
     p.add_argument(
@@ -83,6 +86,11 @@ def _seconds(value: str) -> float:
 def run(args) -> int:
     import emovox
 
+    if args.no_adapt and args.adapt_to:
+        import sys
+
+        print("emovox analyze: error: --no-adapt cannot be combined with --adapt-to", file=sys.stderr)
+        return 2
     if args.transcribe:
         from .words_view import run_words
 

@@ -10,7 +10,14 @@ from __future__ import annotations
 import json
 import sys
 
-from ..defaults import MAX_DURATION_S, TIMELINE_HOP_S, TIMELINE_WINDOW_S, check_window
+from ..defaults import (
+    ADAPT_CLIPS,
+    MAX_DURATION_S,
+    MIN_REFERENCE_CLIPS,
+    TIMELINE_HOP_S,
+    TIMELINE_WINDOW_S,
+    check_window,
+)
 
 
 def register(sub) -> None:
@@ -46,10 +53,17 @@ def register(sub) -> None:
     p.add_argument("--no-features", action="store_true", help="skip the acoustic descriptors")
     p.add_argument("--labels", default=None, metavar="A,B,...",
                    help="score only these of the model's emotions (e.g. angry,happy,neutral,sad)")
-    p.add_argument("--adapt", type=_count, default=0, metavar="N",
-                   help="adapt the model to N of the input files drawn at random first (unlabelled; "
-                   "at least 20; helps on audio unlike the training corpora, e.g. another language "
-                   "or channel; see README)")
+    a = p.add_argument_group(
+        "adapting to the input (default: on when it has at least 20 files; see README 'Adapting to your recordings')")
+    a.add_argument("--adapt", type=_count, default=None, metavar="N",
+                   help=f"draw N input files at random (seed 0: --resume draws the same) and fail if the model "
+                   f"cannot be adapted to them (default: min(all, {ADAPT_CLIPS}), and a batch of fewer than "
+                   f"{MIN_REFERENCE_CLIPS} files, or one the model cannot adapt to, is analysed un-adapted)")
+    a.add_argument("--no-adapt", action="store_true",
+                   help="do not adapt (neither to the batch nor, with --timeline, to each recording)")
+    a.add_argument("--adapt-by", default=None, metavar="COLUMN|folder",
+                   help="adapt per group: each file's parent folder, or a manifest column (caller, site, "
+                   f"speaker); a group of fewer than {MIN_REFERENCE_CLIPS} files uses the whole batch's adaptation")
     p.add_argument("--max-duration", type=float, default=MAX_DURATION_S,
                    help=f"longest file in seconds; longer files get an error row (default {MAX_DURATION_S:g}; "
                    "--timeline has no limit)")
@@ -84,6 +98,10 @@ def run(args) -> int:
     if args.address and args.engine != "ray":
         args.engine = "ray"  # --address only makes sense for Ray
     _check_window(args.window, args.hop)
+    if args.no_adapt and (args.adapt is not None or args.adapt_by):
+        print("emovox batch: error: --no-adapt cannot be combined with --adapt or --adapt-by", file=sys.stderr)
+        return 2
+    adapt = False if args.no_adapt else ("auto" if args.adapt is None else args.adapt)
     try:
         summary = run_batch(
             args.input, args.out, model=args.model, engine=args.engine, workers=args.workers,
@@ -91,7 +109,7 @@ def run(args) -> int:
             window_s=args.window, hop_s=args.hop,
             resume=args.resume, overwrite=args.overwrite, features=not args.no_features,
             max_duration_s=args.max_duration, labels=args.labels, threads=args.threads,
-            progress=not args.no_progress and sys.stderr.isatty(), adapt=args.adapt,
+            progress=not args.no_progress and sys.stderr.isatty(), adapt=adapt, adapt_by=args.adapt_by,
         )
     except BatchInterrupted as stop:
         report(stop.summary, args.json)
@@ -124,8 +142,31 @@ def report(summary, as_json: bool = False) -> None:
     for key in ("engine", "files", "ok", "failed", "skipped", "rows", "audio_hours", "elapsed_s",
                 "files_per_s", "audio_hours_per_hour"):
         table.add_row(key.replace("_", " "), str(d[key]))
-    if d["adapted_to_clips"]:
-        table.add_row("adapted to", f"{d['adapted_to_clips']} clips")
+    for key, value in adaptation_lines(d["adapted"]):
+        table.add_row(key, value)
     for why, count in d["failures"].items():
         table.add_row("[red]failed[/]", f"{count} x {why}")
     Console(stderr=True).print(table)
+
+
+def adaptation_lines(adapted: dict | None) -> list[tuple[str, str]]:
+    """The summary's ``adapted`` as table rows: what the batch (and each group) was adapted to, or why not."""
+    if adapted is None:
+        return [("adapted", "no (--no-adapt)")]
+    lines = [("adapted", _one(adapted, "batch"))]
+    groups = adapted.get("groups")
+    if groups is not None:
+        own = sum(1 for g in groups.values() if g.get("clips"))
+        lines.append((f"adapted by {adapted.get('by')}", f"{own} of {len(groups)} group(s) on their own files"))
+        for key, g in groups.items():
+            lines.append((f"  {key or '(none)'}", f"{g['files']} files: {_one(g, 'batch')}"))
+    return lines
+
+
+def _one(info: dict, fallback: str) -> str:
+    if info.get("clips") and info.get("to"):
+        applied = "" if info.get("applied", True) else f", not applied: {info.get('reason', 'kept the un-adapted model')}"
+        return f"to {info['to']} ({info['clips']} clips, {info.get('method', 'safe')}{applied})"
+    if info.get("to"):  # a group that fell back
+        return f"as the {info['to']} ({info.get('reason')})"
+    return f"no ({info.get('reason', 'not adapted')})"

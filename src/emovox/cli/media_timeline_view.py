@@ -29,7 +29,8 @@ def run_media_timeline(path: str, voice_model, args) -> int:
         if not _FACE_MODEL:
             _FACE_MODEL.append(emovox.load_face_model())
         mt = build_media_timeline(path, face_model=_FACE_MODEL[0], voice_model=voice_model, fps=args.fps,
-                                  window_s=args.window, hop_s=args.hop, max_duration_s=args.max_duration)
+                                  window_s=args.window, hop_s=args.hop, max_duration_s=args.max_duration,
+                                  adapt=False if getattr(args, "no_adapt", False) else "auto")
     except EmovoxError as exc:
         report_error(path, exc, args.json)
         return 1

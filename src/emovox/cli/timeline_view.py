@@ -39,7 +39,7 @@ def run_timeline(args) -> int:
             with _progress(path) as progress:
                 tl = model.timeline(
                     path, window_s=args.window, hop_s=args.hop, progress=progress,
-                    max_duration_s=args.max_duration,
+                    max_duration_s=args.max_duration, adapt=_adapt(args),
                 )
         except EmovoxError as exc:
             failed += 1
@@ -50,6 +50,11 @@ def run_timeline(args) -> int:
             tl.plot(args.plot)
             print(f"wrote {args.plot}", file=sys.stderr)
     return 1 if failed else 0
+
+
+def _adapt(args):
+    """The timeline's adapt option: "auto", or False with --no-adapt."""
+    return False if getattr(args, "no_adapt", False) else "auto"
 
 
 def _check(args) -> str | None:
@@ -111,6 +116,16 @@ def print_timeline(tl, console=None) -> None:
         f"speech {summary.speech_s:.1f} s of {tl.duration_s:.1f} s; dominant {dominant.emoji} "
         f"{dominant.label}; {summary.changes} change(s); share of speech time: {shares}"
     )
+    if tl.adapted is not None:
+        console.print(f"adapted: {adapted_line(tl.adapted)}")
+
+
+def adapted_line(adapted: dict) -> str:
+    """What a timeline was adapted to, in a few words."""
+    if not adapted.get("applied", True):
+        return f"no ({adapted.get('reason', 'the safe estimate kept the un-adapted model')})"
+    return f"to the {adapted.get('to')} ({adapted.get('clips')} {'windows' if adapted.get('to') == 'recording' else 'clips'}, " \
+        f"{adapted.get('method')})"
 
 
 @contextmanager

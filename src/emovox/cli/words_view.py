@@ -53,7 +53,8 @@ def _timeline(model, signal, path, args, transcriber) -> None:
     from ..analysis.transcript import timeline_words
     from ..io.audio import SAMPLE_RATE
 
-    tl = model.timeline((signal, SAMPLE_RATE), window_s=args.window, hop_s=args.hop)
+    tl = model.timeline((signal, SAMPLE_RATE), window_s=args.window, hop_s=args.hop,
+                        adapt=False if getattr(args, "no_adapt", False) else "auto")
     tl = dataclasses.replace(tl, file=path)
     words = timeline_words(tl, signal, transcriber=transcriber)
     if args.json:

@@ -306,24 +306,44 @@ class NativeBackend:
             )
         return self._outputs(batch, self._pooled, self.adapted_head.dims)
 
-    def _outputs(self, batch: list[np.ndarray], output: str, width: int) -> np.ndarray:
-        out = np.empty((len(batch), width), dtype=np.float32)
+    def forward_pooled(self, batch: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        """``forward`` and ``pooled`` of the same clips from one encoding (a timeline that may adapt
+        to its own windows keeps their pooled features instead of encoding them twice)."""
+        self.pooled([])  # the ModelError for a model without an adapted head
+        logits, pooled = self._outputs(batch, (self._output, self._pooled),
+                                       (len(self.info.labels), self.adapted_head.dims))
+        return logits / np.float32(self.config.temperature), pooled
+
+    def _outputs(self, batch: list[np.ndarray], output, width):
+        """(len(batch), width) of the output named ``output``; with tuples of names and widths, a tuple
+        of arrays from the same session runs."""
+        if isinstance(output, tuple):
+            return self._run_outputs(batch, output, width)
+        return self._run_outputs(batch, (output,), (width,))[0]
+
+    def _run_outputs(self, batch: list[np.ndarray], names: tuple, widths: tuple) -> tuple:
+        outs = tuple(np.empty((len(batch), w), dtype=np.float32) for w in widths)
+        if not batch:
+            return outs
         inputs = [self.frontend(signal) for signal in batch]
         groups: dict[tuple[int, ...], list[int]] = {}
         for i, x in enumerate(inputs):
             groups.setdefault(x.shape if self._batched else (i,), []).append(i)
         for rows in self._chunks(groups.values(), batch):
             x = np.concatenate([inputs[i] for i in rows]) if len(rows) > 1 else inputs[rows[0]]
-            values = np.asarray(self.session.run([output], {self._input: x})[0], dtype=np.float32)
-            if values.size != len(rows) * width:
-                raise ModelError(
-                    f"{self.info.name}: the ONNX model returned {output} of shape {values.shape} "
-                    f"for {len(rows)} clip(s), expected width {width}"
-                )
-            out[rows] = values.reshape(len(rows), width)
-        if not np.isfinite(out).all():
-            raise ModelError(f"{self.info.name}: the ONNX model returned non-finite {output}")
-        return out
+            results = self.session.run(list(names), {self._input: x})
+            for out, output, width, result in zip(outs, names, widths, results, strict=True):
+                values = np.asarray(result, dtype=np.float32)
+                if values.size != len(rows) * width:
+                    raise ModelError(
+                        f"{self.info.name}: the ONNX model returned {output} of shape {values.shape} "
+                        f"for {len(rows)} clip(s), expected width {width}"
+                    )
+                out[rows] = values.reshape(len(rows), width)
+        for out, output in zip(outs, names, strict=True):
+            if not np.isfinite(out).all():
+                raise ModelError(f"{self.info.name}: the ONNX model returned non-finite {output}")
+        return outs
 
 
 def session_options(threads: int | None = None, spinning: bool = False):

@@ -116,6 +116,78 @@ class Recognizer(Front):
         centre, adaptation = base.adapted_head.centre(np.stack(means), method)
         return Reference(centre, len(means), tuple(skipped), adaptation)
 
+    def adaptable(self) -> bool:
+        """Whether ``adapt`` can work on this model (it has an adapted head); an adapted recognizer is
+        adaptable again (``adapt`` starts from the plain model)."""
+        try:
+            self._adaptable()
+        except EmovoxError:
+            return False
+        return True
+
+    @property
+    def adapted(self) -> dict | None:
+        """What this recognizer was adapted to (``adapt``'s record, as every prediction carries it), or None."""
+        return self.info.extra.get("adapted")
+
+    def score_windows(self, signals: Sequence[np.ndarray], *, pooled: bool = False
+                      ) -> tuple[list[np.ndarray | None], list[np.ndarray | None]]:
+        """Each float32 16 kHz window's probabilities over ``labels`` (None when silent) and, with
+        ``pooled`` on an adaptable, not yet adapted model, its pooled features (else None) from the same
+        encoding: what a timeline keeps to adapt to its own windows afterwards (``adapt_pooled``)
+        without encoding them twice."""
+        prepared = [self._prepare_signal(np.asarray(s, np.float32), None) for s in signals]
+        windows = [w for p in prepared if not p.silent for w in p.windows]
+        features = None
+        if not windows:
+            logits = np.zeros((0, len(self.labels)))
+        elif pooled and self.adapted is None and self.adaptable():
+            base, _ = self._adaptable()
+            both = getattr(base, "forward_pooled", None)  # one encoding for both (models.native)
+            logits, features = both(windows) if callable(both) else (base.forward(windows), base.pooled(windows))
+            logits = logits[:, self._columns(base)]
+        else:
+            logits = self.backend.forward(windows)
+        probs = softmax(logits) if windows else logits
+        out_probs: list[np.ndarray | None] = []
+        out_pooled: list[np.ndarray | None] = []
+        row = 0
+        for p in prepared:
+            if p.silent:
+                out_probs.append(None)
+                out_pooled.append(None)
+                continue
+            n = len(p.windows)
+            clip = np.average(probs[row : row + n], axis=0, weights=p.weights)
+            out_probs.append(clip / clip.sum())
+            out_pooled.append(None if features is None else  # float32: a timeline holds one per speech window
+                              np.average(features[row : row + n], axis=0, weights=p.weights).astype(np.float32))
+            row += n
+        return out_probs, out_pooled
+
+    def adapt_pooled(self, pooled: np.ndarray, *, to: str, method: str = "safe") -> tuple[Recognizer, np.ndarray | None]:
+        """This recognizer adapted to clips given by their pooled features (N, F) as ``score_windows``
+        returned them, and those clips' probabilities under it (None when the safe estimate kept the
+        un-adapted model). Raises as ``adapt`` (ModelError: no adapted head; EmovoxError: fewer than 20)."""
+        from ..models.adapt_estimate import METHODS
+
+        if method not in METHODS:
+            raise OptionError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
+        base, _ = self._adaptable()
+        pooled = np.asarray(pooled, dtype=np.float32).reshape(len(pooled), -1)
+        if len(pooled) < MIN_REFERENCE_CLIPS:
+            Reference(np.zeros(0, np.float32), len(pooled))  # raises: too few clips
+        centre, adaptation = base.adapted_head.centre(pooled, method)
+        adapted = self.adapt(Reference(centre, len(pooled), (), adaptation), to=to)
+        if not adapted.adapted.get("applied", True):  # the safe estimate kept the un-adapted model
+            return adapted, None
+        logits = base.adapted_head(pooled - np.asarray(centre, np.float32))[:, self._columns(base)]
+        return adapted, softmax(logits)
+
+    def _columns(self, base: Backend) -> np.ndarray:
+        """Where this recognizer's labels sit among ``base``'s outputs (a label subset keeps some)."""
+        return np.array([base.info.labels.index(label) for label in self.labels])
+
     def _adaptable(self) -> tuple[Backend, tuple[str, ...] | None]:
         """The backend adapt works on (below any label subset or earlier adaptation) and the kept labels."""
         from ..errors import ModelError
