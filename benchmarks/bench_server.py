@@ -19,6 +19,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -54,19 +55,26 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(model: str, concurrency: int, threads: int | None) -> tuple[subprocess.Popen, str]:
+def start_server(model: str, concurrency: int | None = None, threads: int | None = None,
+                 log_path: Path | None = None) -> tuple[subprocess.Popen, str]:
+    """`emovox serve` on a free port. Its output goes to ``log_path`` (a temporary file by default):
+    a pipe nobody reads would fill and block a server that logs a lot (hostile requests do)."""
     port = free_port()
-    cmd = [sys.executable, "-m", "emovox", "serve", "--port", str(port), "--model", model,
-           "--concurrency", str(concurrency), "--log-level", "warning"]
+    cmd = [sys.executable, "-m", "emovox", "serve", "--port", str(port), "--model", model, "--log-level", "warning"]
+    if concurrency:
+        cmd += ["--concurrency", str(concurrency)]
     if threads:
         cmd += ["--threads", str(threads)]
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT / "src"), os.environ.get("PYTHONPATH", "")]))
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    if log_path is None:
+        log_path = Path(tempfile.mkstemp(prefix="emovox-serve-", suffix=".log")[1])
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise SystemExit(f"server failed to start:\n{proc.stderr.read()}")
+            raise SystemExit(f"server failed to start:\n{log_path.read_text(errors='replace')}")
         try:
             if httpx.get(url + "/healthz", timeout=2).status_code == 200:
                 return proc, url

@@ -21,7 +21,6 @@ import argparse
 import base64
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -33,7 +32,10 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
-from bench_server import default_model, free_port, rss_mb, speech_like, stop_server, wav_bytes  # noqa: E402
+sys.path.insert(0, str(ROOT / "tests"))
+from bench_server import default_model, rss_mb, speech_like, start_server, stop_server, wav_bytes  # noqa: E402
+
+from media_helpers import moving_frames, video_bytes  # noqa: E402  (the tests' media builders)
 
 MB = 1_000_000
 SETTLE_S = 1.0  # RSS is read this long after the last answer: the server frees a large body after answering
@@ -53,36 +55,8 @@ def png_bytes() -> bytes:
 
 
 def mp4_bytes(seconds: float = 1.0, fps: int = 10) -> bytes:
-    """Drawn frames (no face) and speech-like sound, encoded in memory."""
-    import io
-
-    import av
-
-    buf = io.BytesIO()
-    audio = speech_like(seconds)
-    with av.open(buf, "w", format="mp4") as out:
-        vs = out.add_stream("mpeg4", rate=fps)
-        vs.width, vs.height, vs.pix_fmt = 160, 120, "yuv420p"
-        a_s = out.add_stream("aac", rate=16_000)
-        a_s.layout = "mono"
-        for i in range(int(seconds * fps)):
-            rgb = np.full((120, 160, 3), 40, np.uint8)
-            rgb[10:40, i * 10 % 130: i * 10 % 130 + 30] = 255
-            frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")
-            frame.pts = i
-            for packet in vs.encode(frame):
-                out.mux(packet)
-        for packet in vs.encode(None):
-            out.mux(packet)
-        step = a_s.codec_context.frame_size or 1024
-        for i in range(0, audio.size, step):
-            frame = av.AudioFrame.from_ndarray(audio[None, i:i + step], format="flt", layout="mono")
-            frame.sample_rate, frame.pts = 16_000, i
-            for packet in a_s.encode(frame):
-                out.mux(packet)
-        for packet in a_s.encode(None):
-            out.mux(packet)
-    return buf.getvalue()
+    """A short MP4 (a square moving over a drawn picture, no face) with speech-like AAC audio."""
+    return video_bytes(moving_frames(seconds, fps), fps, audio=speech_like(seconds))
 
 
 def valid_requests() -> list[tuple[str, dict]]:
@@ -111,27 +85,6 @@ def rejected_requests() -> list[tuple[str, dict, str]]:
         ("/v1/analyze", {"content": bytes(30 * MB), "headers": {"content-type": "audio/wav"}}, "30 MB raw body (413)"),
         ("/api/v1/emotion/analyze/multimodal", as_json(zeros40[:-4] + "!!!!"), "40 MB bad base64 (422)"),
     ]
-
-
-def start_server(model: str, log_path: Path) -> tuple[subprocess.Popen, str]:
-    """`emovox serve` on a free port, its log in a file (hostile requests log a lot: a pipe would fill)."""
-    port = free_port()
-    cmd = [sys.executable, "-m", "emovox", "serve", "--port", str(port), "--model", model, "--log-level", "warning"]
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT / "src"), os.environ.get("PYTHONPATH", "")]))
-    with open(log_path, "wb") as log:
-        proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 300
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"server failed to start:\n{log_path.read_text(errors='replace')}")
-        try:
-            if httpx.get(url + "/healthz", timeout=2).status_code == 200:
-                return proc, url
-        except httpx.HTTPError:
-            time.sleep(0.25)
-    proc.kill()
-    raise SystemExit("server did not start within 300 s")
 
 
 def settled_rss(pid: int) -> tuple[float | None, float | None]:
@@ -175,7 +128,7 @@ def main() -> int:
     long_requests = [("/v1/analyze", {"files": {"file": ("long.wav", long_wav, "audio/wav")}}),
                      ("/api/v1/emotion/analyze/multimodal", {"json": {"audio_base64": base64.b64encode(long_wav).decode()}})]
     log_dir = tempfile.TemporaryDirectory()
-    proc, url = start_server(model, Path(log_dir.name) / "server.log")
+    proc, url = start_server(model, log_path=Path(log_dir.name) / "server.log")
     rows: list[tuple[str, float | None, str]] = []
     try:
         with httpx.Client(timeout=300) as client:
