@@ -21,7 +21,13 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..defaults import MIN_REFERENCE_CLIPS, TIMELINE_HOP_S, TIMELINE_WINDOW_S, check_max_duration, check_window
+from ..defaults import (
+    MIN_REFERENCE_CLIPS,
+    TIMELINE_HOP_S,
+    TIMELINE_WINDOW_S,
+    check_max_duration,
+    check_window,
+)
 from ..errors import ModelError, OptionError
 from ..io.audio import SAMPLE_RATE, AudioSource, is_silent, load_audio, source_name
 from .diarization import Turn, diarize

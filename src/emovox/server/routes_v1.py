@@ -19,6 +19,7 @@ from .answers import (
     require_transcriber,
     timeline_words_of,
 )
+from .conversations import check_speaker_options, conversation_response
 from .schemas import (
     ERROR_RESPONSES,
     AnalyzeResponse,
@@ -77,6 +78,10 @@ async def analyze(
         ),
     ] = None,
     transcribe: Annotated[bool, Query(description="also transcribe (English) and fuse voice and words")] = False,
+    speakers: Annotated[bool, Query(description="with timeline=true: who spoke when; segments per speaker turn "
+                                    "with `speaker`, a summary per speaker")] = False,
+    num_speakers: Annotated[int | None, Query(ge=1, le=20, description="with speakers=true: the number of voices "
+                                              "when known (default: estimated)")] = None,
 ) -> dict[str, Any]:
     """Emotion, confidence, per-emotion scores, descriptors and display metadata.
 
@@ -85,7 +90,11 @@ async def analyze(
     silence has `emotion: null`) covering the recording, a summary, and display metadata.
     With `transcribe=true` (English; the server needs emovox[transcribe], else 501): `transcript`,
     `text` (the words' emotion) and `fused`; on a timeline, `words` per speech segment.
+    With `timeline=true&speakers=true` (+ `num_speakers` when known): who spoke when; `segments` per
+    speaker turn (`speaker` S1, S2... in order of first speech, `start_s`, `end_s`, `emotion`, `scores`,
+    `adapted`), `speakers` (a summary per speaker) and `summary` (the whole conversation).
     """
+    check_speaker_options(timeline, speakers, num_speakers, transcribe)
     if timeline:
         try:
             check_window(window_s, hop_s)
@@ -100,6 +109,9 @@ async def analyze(
     data, filename = await read_upload(request, "file")
     if not timeline and is_media_upload(data, filename):  # faces (and a video's voice)
         return media_response(await analyze_upload(state, data, filename, require=False))
+    if speakers:
+        return await conversation_response(state, data, filename, model=model, num_speakers=num_speakers,
+                                           window_s=window_s)  # type: ignore[return-value]
     if timeline:
         tl = await state.timeline(data, filename, window_s=window_s, hop_s=hop_s, model=model)
         out = {**tl.to_dict(), "display": {name: emotion_info(name).to_dict() for name in tl.labels}}
