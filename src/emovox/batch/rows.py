@@ -30,6 +30,7 @@ class Schema:
     labels: tuple[str, ...]
     features: tuple[str, ...]
     timeline: bool = False
+    speakers: bool = False  # timeline rows of a conversation: a "speaker" column (analysis.conversation)
 
     @property
     def score_columns(self) -> tuple[str, ...]:
@@ -42,7 +43,8 @@ class Schema:
 
     @property
     def columns(self) -> tuple[str, ...]:
-        head = BASE_COLUMNS[:2] + (SEGMENT_COLUMNS if self.timeline else ()) + BASE_COLUMNS[2:]
+        head = (BASE_COLUMNS[:2] + (SEGMENT_COLUMNS if self.timeline else ()) + ("speaker",) * self.speakers
+                + BASE_COLUMNS[2:])
         feats = () if self.timeline else self.feature_columns
         return head + self.score_columns + feats + TAIL_COLUMNS
 
@@ -51,7 +53,7 @@ class Schema:
         pa = require("pyarrow", "batch", "batch analysis")
 
         types = {"path": pa.string(), "emotion": pa.string(), "error": pa.string(),
-                 "model": pa.string(), "silent": pa.bool_(), "segment": pa.int32()}
+                 "model": pa.string(), "silent": pa.bool_(), "segment": pa.int32(), "speaker": pa.string()}
         return pa.schema([(c, types.get(c, pa.float64())) for c in self.columns])
 
     def table(self, rows: list[dict[str, Any]]):
@@ -96,6 +98,8 @@ class Schema:
                 "error": None,
                 "model": getattr(timeline, "model", None) or model,
             }
+            if self.speakers:
+                row["speaker"] = seg.speaker
             row.update(_scores(self, seg.scores or {}))
             rows.append(row)
         return rows
@@ -104,7 +108,7 @@ class Schema:
         return {"path": path, "silent": False, "error": one_line(error), "model": model}
 
 
-def schema_for(recognizer, *, timeline: bool = False) -> Schema:
+def schema_for(recognizer, *, timeline: bool = False, speakers: bool = False) -> Schema:
     """The schema a recognizer's results fill: its labels and descriptor names.
 
     Descriptor names come from a one-second silent probe through the recognizer's own path
@@ -118,7 +122,7 @@ def schema_for(recognizer, *, timeline: bool = False) -> Schema:
 
         probe = recognizer.predict_signal(np.zeros(SAMPLE_RATE, np.float32), name="<probe>")
         features = tuple((probe.features or {}).keys())
-    return Schema(tuple(recognizer.labels), features, timeline)
+    return Schema(tuple(recognizer.labels), features, timeline, speakers)
 
 
 def _scores(schema: Schema, scores: dict[str, float]) -> dict[str, float | None]:
