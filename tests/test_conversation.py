@@ -127,3 +127,26 @@ def test_each_speaker_with_enough_speech_is_its_own_adaptation_source():
     plain = build_conversation(model, (signal, SR), window_s=1.0, num_speakers=2, adapt=False)
     assert all(s.adapted is None for s in plain.segments)
     assert [s.speaker for s in plain.segments] == [s.speaker for s in conv.segments]
+
+
+@pytest.mark.slow
+@pytest.mark.corpus
+def test_real_voices_alternating_with_the_built_in_model(corpora):
+    """Two RAVDESS actors' calm clips in turns: two speakers, each segment inside its true turn's speaker."""
+    import emovox
+    from test_diarization import ravdess_clips
+
+    pause = np.zeros(int(0.6 * SR), np.float32)
+    a, b = ravdess_clips(corpora, 1, 3), ravdess_clips(corpora, 2, 3)
+    parts, truth, t = [], [], 0.0
+    for clip, who in zip([a[0], b[0], a[1], b[1], a[2], b[2]], "abab" "ab", strict=True):
+        parts += [clip, pause]
+        truth.append((t, t + clip.size / SR, who))
+        t += (clip.size + pause.size) / SR
+    conv = emovox.load_model(features=False).conversation((np.concatenate(parts), SR))
+    assert conv.speaker_names == ["S1", "S2"]
+    for s in conv.segments:
+        mid = 0.5 * (s.start + s.end)
+        who = next(w for x, y, w in truth if x - 0.3 <= mid <= y + 0.3)
+        assert s.speaker == {"a": "S1", "b": "S2"}[who]
+        assert s.emotion in conv.labels

@@ -93,6 +93,7 @@ def print_conversation(conv, console=None) -> None:
         shares = ", ".join(f"{emotion_info(k).label} {v:.0%}"
                            for k, v in sorted(summary.shares.items(), key=lambda kv: -kv[1]) if v > 0)
         dominant = emotion_info(summary.dominant)
-        note = " (adapted to this speaker)" if summary.speaker and summary.adapted else ""
+        applied = summary.speaker and summary.adapted and summary.adapted.get("applied", True)
+        note = " (adapted to this speaker)" if applied else ""
         console.print(f"{who}: {summary.speech_s:.1f} s of speech in {summary.turns} turn(s); dominant "
                       f"{dominant.emoji} {dominant.label}; {summary.changes} change(s); {shares}{note}")

@@ -74,7 +74,7 @@ function speakerCards(body, meta) {
     const shares = Object.entries(p.shares).filter((kv) => kv[1] > 0).sort((a, b) => b[1] - a[1])
       .map(([k, v]) => `${meta(k).label} ${(v * 100).toFixed(0)}%`).join(", ");
     facts.textContent = `${p.speech_s.toFixed(1)} s in ${p.turns} turn(s) · ${p.changes} change(s)` +
-      (shares ? ` · ${shares}` : "") + (p.adapted ? " · adapted to this speaker" : "");
+      (shares ? ` · ${shares}` : "") + (p.adapted && p.adapted.applied !== false ? " · adapted to this speaker" : "");
     card.append(title, facts);
     box.append(card);
   }
