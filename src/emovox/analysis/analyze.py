@@ -22,6 +22,7 @@ from ..results.result import Prediction
 
 if TYPE_CHECKING:
     from ..results.result_media import MediaPrediction
+    from .conversation import Conversation
     from .live import StreamEvent
     from .timeline import Timeline
 
@@ -80,6 +81,18 @@ class Analyzer(Recognizer):
         from .timeline import build_timeline
 
         return build_timeline(self, source, window_s=window_s, hop_s=hop_s, **options)
+
+    def conversation(
+        self, source: AudioSource, *, num_speakers: int | None = None, window_s: float = TIMELINE_WINDOW_S,
+        **options,
+    ) -> Conversation:
+        """Who spoke when and what each of them felt: emotion segments per speaker turn, a summary per
+        speaker and one for the whole. Options: adapt (True: each speaker with enough speech is the
+        model's adaptation source), batch_size, max_duration_s. See
+        ``emovox.analysis.conversation.build_conversation``."""
+        from .conversation import build_conversation
+
+        return build_conversation(self, source, num_speakers=num_speakers, window_s=window_s, **options)
 
     def stream(
         self, chunks: Iterable[np.ndarray], *, window_s: float = LIVE_WINDOW_S, hop_s: float = LIVE_HOP_S,

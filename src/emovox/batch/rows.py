@@ -37,6 +37,7 @@ class Schema:
     labels: tuple[str, ...]
     features: tuple[str, ...]
     timeline: bool = False
+    speakers: bool = False  # timeline rows of a conversation: a "speaker" column (analysis.conversation)
 
     @property
     def score_columns(self) -> tuple[str, ...]:
@@ -49,7 +50,8 @@ class Schema:
 
     @property
     def columns(self) -> tuple[str, ...]:
-        head = BASE_COLUMNS[:2] + (SEGMENT_COLUMNS if self.timeline else ()) + BASE_COLUMNS[2:]
+        head = (BASE_COLUMNS[:2] + (SEGMENT_COLUMNS if self.timeline else ()) + ("speaker",) * self.speakers
+                + BASE_COLUMNS[2:])
         feats = () if self.timeline else self.feature_columns
         return head + self.score_columns + feats + TAIL_COLUMNS + ADAPTED_COLUMNS
 
@@ -58,7 +60,7 @@ class Schema:
         pa = require("pyarrow", "batch", "batch analysis")
 
         types = {"path": pa.string(), "emotion": pa.string(), "error": pa.string(),
-                 "model": pa.string(), "silent": pa.bool_(), "segment": pa.int32(),
+                 "model": pa.string(), "silent": pa.bool_(), "segment": pa.int32(), "speaker": pa.string(),
                  "adapted_to": pa.string(), "adapted_clips": pa.int32(), "adapted_applied": pa.bool_()}
         return pa.schema([(c, types.get(c, pa.float64())) for c in self.columns])
 
@@ -106,6 +108,8 @@ class Schema:
                 "error": None,
                 "model": getattr(timeline, "model", None) or model,
             }
+            if self.speakers:
+                row["speaker"] = seg.speaker
             row.update(_scores(self, seg.scores or {}))
             row.update(adapted)
             rows.append(row)
@@ -124,7 +128,7 @@ def adapted_columns(adapted: dict | None) -> dict[str, Any]:
             "adapted_applied": bool(adapted.get("applied", True))}
 
 
-def schema_for(recognizer, *, timeline: bool = False) -> Schema:
+def schema_for(recognizer, *, timeline: bool = False, speakers: bool = False) -> Schema:
     """The schema a recognizer's results fill: its labels and descriptor names.
 
     Descriptor names come from a one-second silent probe through the recognizer's own path
@@ -138,7 +142,7 @@ def schema_for(recognizer, *, timeline: bool = False) -> Schema:
 
         probe = recognizer.predict_signal(np.zeros(SAMPLE_RATE, np.float32), name="<probe>")
         features = tuple((probe.features or {}).keys())
-    return Schema(tuple(recognizer.labels), features, timeline)
+    return Schema(tuple(recognizer.labels), features, timeline, speakers)
 
 
 def _scores(schema: Schema, scores: dict[str, float]) -> dict[str, float | None]:

@@ -57,6 +57,8 @@ def run_batch(
     backend_options: dict | None = None,
     adapt: int | bool | str = "auto",
     adapt_by: str | None = None,
+    speakers: bool = False,
+    num_speakers: int | None = None,
 ) -> BatchSummary:
     """Analyze every file of ``source`` and write one row per file (or segment) to ``out``.
 
@@ -64,6 +66,8 @@ def run_batch(
     paths. ``out``: ``.parquet`` (default), ``.csv``, ``.jsonl`` or a folder of Parquet parts.
     ``timeline=True``: one row per segment (``window_s``/``hop_s`` as in ``Recognizer.timeline``).
     ``labels``: score only these of the model's labels (see ``Recognizer.restrict``).
+    ``speakers=True`` (with ``timeline``): one row per conversation segment with its ``speaker``
+    (``Analyzer.conversation``; ``num_speakers`` when known).
     A file that fails is a row with its ``error``. Ctrl-C raises ``BatchInterrupted`` after saving
     the finished rows; ``resume=True`` continues where a run stopped. ``threads`` caps each worker's
     math threads (default: cores / workers; in-process runs keep the library default).
@@ -95,7 +99,8 @@ def run_batch(
     options = ModelOptions(
         model=model, features=features, max_duration_s=max_duration_s, batch_size=batch_size,
         labels=None if labels is None else canonical_list(labels),
-        timeline=timeline, timeline_options=timeline_options,
+        timeline=timeline, timeline_options={**timeline_options,
+                                             **_speaker_options(timeline, speakers, num_speakers)},
         threads=threads or _default_threads(workers),
         backend_options=dict(backend_options or {}),
     )
@@ -203,6 +208,20 @@ def _timeline_options(window_s: float | None, hop_s: float | None) -> dict:
 
         check_window(options.get("window_s", TIMELINE_WINDOW_S), options.get("hop_s", TIMELINE_HOP_S))
     return options
+
+
+def _speaker_options(timeline: bool, speakers: bool, num_speakers: int | None) -> dict:
+    """``speakers``/``num_speakers`` for conversations, checked once."""
+    if not speakers:
+        if num_speakers is not None:
+            raise EmovoxError("num_speakers only applies with speakers (--speakers)")
+        return {}
+    if not timeline:
+        raise EmovoxError("speakers needs timeline (--timeline --speakers)")
+    if num_speakers is not None and (isinstance(num_speakers, bool) or not isinstance(num_speakers, int)
+                                     or num_speakers < 1):
+        raise EmovoxError(f"num_speakers must be a whole number >= 1, got {num_speakers!r}")
+    return {"speakers": True, **({"num_speakers": num_speakers} if num_speakers is not None else {})}
 
 
 def _default_threads(workers: int) -> int | None:

@@ -60,7 +60,8 @@ class Analyzer:
                 "--timeline is not available yet in this build of emovox (Recognizer.timeline is "
                 "missing); run without --timeline for one row per file"
             )
-        self.schema: Schema = schema_for(self.recognizer, timeline=options.timeline)
+        self.schema: Schema = schema_for(self.recognizer, timeline=options.timeline,
+                                         speakers=bool(options.timeline_options.get("speakers")))
         self.model_id = self.recognizer.info.id
 
     def rows(self, paths: list[str], groups: list | None = None) -> list[dict[str, Any]]:
@@ -101,14 +102,23 @@ class Analyzer:
         rows: list[dict[str, Any]] = []
         for path in paths:
             try:
-                timeline = recognizer.timeline(
-                    path, batch_size=self.options.batch_size, **self.options.timeline_options
-                )
+                timeline = self._timeline(path, recognizer)
             except EmovoxError as exc:
                 rows.append(self.schema.error_row(path, exc, self.model_id))
                 continue
             rows.extend(self.schema.segment_rows(path, timeline, self.model_id))
         return rows
+
+    def _timeline(self, path: str, recognizer):
+        """A timeline, or with ``speakers`` a conversation (analysis.conversation: a speaker per segment)."""
+        options = dict(self.options.timeline_options)
+        if not options.pop("speakers", False):
+            return recognizer.timeline(path, batch_size=self.options.batch_size, **options)
+        options.pop("hop_s", None)  # conversations cut turns into pieces of about window_s
+        own = options.pop("adapt", "auto") is not False
+        # each speaker adapts to their own turns, unless adaptation is off or the batch (or group) did
+        return recognizer.conversation(path, batch_size=self.options.batch_size,
+                                       adapt=own and recognizer.info.extra.get("adapted") is None, **options)
 
     def _one(self, path: str, recognizer) -> list[dict[str, Any]]:
         try:

@@ -56,6 +56,10 @@ def register(sub) -> None:
     t.add_argument("--csv", action="store_true", help="CSV: one row per segment")
     t.add_argument("--vtt", action="store_true", help="WebVTT captions of the speech segments")
     t.add_argument("--plot", metavar="FILE.png", default=None, help="also write a PNG chart")
+    t.add_argument("--speakers", action="store_true", help="with --timeline: who spoke when, and the emotion of "
+                   "each speaker's turns (segments carry speaker S1, S2...; a summary per speaker)")
+    t.add_argument("--num-speakers", type=_positive, default=None, metavar="N",
+                   help="with --speakers: the number of voices when known (default: estimated)")
     p.set_defaults(func=run)
 
 
@@ -95,6 +99,10 @@ def run(args) -> int:
         from .words_view import run_words
 
         return run_words(args)
+    if args.speakers or args.num_speakers:
+        from .conversation_view import run_conversation
+
+        return run_conversation(args)  # checks the flag combinations itself
     if args.timeline or args.csv or args.vtt or args.plot:
         from .timeline_view import run_timeline
 

@@ -45,6 +45,10 @@ def register(sub) -> None:
                    help=f"timeline window in seconds (default {TIMELINE_WINDOW_S:g})")
     p.add_argument("--hop", type=float, default=None,
                    help=f"timeline hop in seconds (default {TIMELINE_HOP_S:g})")
+    p.add_argument("--speakers", action="store_true",
+                   help="with --timeline: who spoke when; one row per speaker segment with a speaker column")
+    p.add_argument("--num-speakers", type=_positive, default=None, metavar="N",
+                   help="with --speakers: the number of voices when known (default: estimated)")
     p.add_argument("--resume", action="store_true", help="skip files already in --out, append the rest")
     p.add_argument("--overwrite", action="store_true", help="replace results already in --out")
     p.add_argument("--batch-size", type=_positive, default=8, help="clips per model call (default 8)")
@@ -110,6 +114,7 @@ def run(args) -> int:
             resume=args.resume, overwrite=args.overwrite, features=not args.no_features,
             max_duration_s=args.max_duration, labels=args.labels, threads=args.threads,
             progress=not args.no_progress and sys.stderr.isatty(), adapt=adapt, adapt_by=args.adapt_by,
+            speakers=args.speakers, num_speakers=args.num_speakers,
         )
     except BatchInterrupted as stop:
         report(stop.summary, args.json)

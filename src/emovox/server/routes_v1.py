@@ -19,6 +19,7 @@ from .answers import (
     require_transcriber,
     timeline_words_of,
 )
+from .conversations import check_speaker_options, conversation_response
 from .profiles import profile_model
 from .schemas import (
     ERROR_RESPONSES,
@@ -82,6 +83,10 @@ async def analyze(
         str | None, Query(max_length=200, description="a voice profile's id (POST /v1/profiles): score relative "
                           "to those recordings; the answer's `adapted` says so")
     ] = None,
+    speakers: Annotated[bool, Query(description="with timeline=true: who spoke when; segments per speaker turn "
+                                    "with `speaker`, a summary per speaker")] = False,
+    num_speakers: Annotated[int | None, Query(ge=1, le=20, description="with speakers=true: the number of voices "
+                                              "when known (default: estimated)")] = None,
 ) -> dict[str, Any]:
     """Emotion, confidence, per-emotion scores, descriptors and display metadata.
 
@@ -91,7 +96,11 @@ async def analyze(
     With `transcribe=true` (English; the server needs emovox[transcribe], else 501): `transcript`,
     `text` (the words' emotion) and `fused`; on a timeline, `words` per speech segment.
     With `profile=ID`: adapted to that profile (404 when unknown); `adapted` says to what.
+    With `timeline=true&speakers=true` (+ `num_speakers` when known): who spoke when; `segments` per
+    speaker turn (`speaker` S1, S2... in order of first speech, `start_s`, `end_s`, `emotion`, `scores`,
+    `adapted`), `speakers` (a summary per speaker) and `summary` (the whole conversation).
     """
+    check_speaker_options(timeline, speakers, num_speakers, transcribe)
     if timeline:
         try:
             check_window(window_s, hop_s)
@@ -107,6 +116,9 @@ async def analyze(
     data, filename = await read_upload(request, "file")
     if not timeline and is_media_upload(data, filename):  # faces (and a video's voice)
         return media_response(await analyze_upload(state, data, filename, require=False, model=base))
+    if speakers:
+        return await conversation_response(state, data, filename, model=model, num_speakers=num_speakers,
+                                           window_s=window_s)  # type: ignore[return-value]
     if timeline:
         tl = await state.timeline(data, filename, window_s=window_s, hop_s=hop_s, model=model)
         out = {"adapted": model.info.extra.get("adapted"), **tl.to_dict(),

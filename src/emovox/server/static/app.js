@@ -95,10 +95,14 @@ async function analyze(blob, filename) {
   const timelineBox = $("timeline-mode");
   const asTimeline = Boolean(timelineBox && timelineBox.checked && window.emovoxTimeline);
   if (window.emovoxTimeline) window.emovoxTimeline.hide();
+  const speakersBox = $("speakers-mode");  // who spoke when: a timeline per speaker (conversation.js)
+  const asConversation = Boolean(speakersBox && speakersBox.checked && window.emovoxConversation);
+  if (window.emovoxConversation) window.emovoxConversation.hide();
   let response;
   try {
     const words = $("transcribe-mode") && $("transcribe-mode").checked ? "&transcribe=true" : "";
-    const url = asTimeline ? "v1/analyze?timeline=true" : `v1/analyze?features=true${words}`;
+    const url = asConversation ? "v1/analyze?timeline=true&speakers=true"
+      : asTimeline ? "v1/analyze?timeline=true" : `v1/analyze?features=true${words}`;
     response = await fetch(url, { method: "POST", body: form });
   } catch (err) {
     setStatus("");
@@ -113,7 +117,8 @@ async function analyze(blob, filename) {
     return;
   }
   setStatus(`Analyzed ${filename}.`);
-  if (asTimeline) window.emovoxTimeline.render(body);
+  if (asConversation) window.emovoxConversation.render(body);
+  else if (asTimeline) window.emovoxTimeline.render(body);
   else render(body);
 }
 

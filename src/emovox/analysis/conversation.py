@@ -1,0 +1,264 @@
+"""Conversations: who spoke when (``analysis.diarization``) and what each of them felt.
+
+``build_conversation`` decodes once, diarizes, cuts every speaker turn into segments (a turn up to
+1.5 windows long is one segment; a longer one is cut into pieces of about ``window_s``), and
+classifies each segment's audio with the voice model. Each speaker's own segments are that speaker's
+adaptation source (``Recognizer.adapt``) when there are at least ``MIN_REFERENCE_CLIPS`` non-silent
+ones: one speaker's voice and channel, measured on their own speech. Segments and summaries carry
+``adapted`` (what they were adapted to, or None).
+
+>>> # talk = emovox.load_model().conversation("call.wav"); talk.speakers[0].dominant; print(talk.to_vtt())
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ..defaults import (
+    MIN_REFERENCE_CLIPS,
+    TIMELINE_HOP_S,
+    TIMELINE_WINDOW_S,
+    check_max_duration,
+    check_window,
+)
+from ..errors import ModelError, OptionError
+from ..io.audio import SAMPLE_RATE, AudioSource, is_silent, load_audio, source_name
+from .diarization import Turn, diarize
+
+if TYPE_CHECKING:
+    from ..recognizers.voice import Recognizer
+
+
+@dataclass(frozen=True)
+class SpeakerSegment:
+    """One piece of one speaker's turn with its emotion (``emotion`` None when it is silent)."""
+
+    speaker: str
+    start: float
+    end: float
+    emotion: str | None
+    confidence: float
+    scores: dict[str, float]
+    adapted: dict | None = None
+
+    @property
+    def duration(self) -> float:
+        return self.end - self.start
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "speaker": self.speaker,
+            "start_s": round(self.start, 3),
+            "end_s": round(self.end, 3),
+            "emotion": self.emotion,
+            "confidence": round(self.confidence, 4),
+            "scores": {k: round(v, 4) for k, v in self.scores.items()},
+            "adapted": self.adapted,
+        }
+
+
+@dataclass(frozen=True)
+class SpeakerSummary:
+    """Speech seconds, share of them per emotion, the dominant emotion and the number of emotion
+    changes between consecutive segments, of one speaker (``speaker`` None: the whole conversation)."""
+
+    speaker: str | None
+    speech_s: float
+    turns: int
+    shares: dict[str, float]
+    dominant: str | None
+    changes: int
+    adapted: Any = None
+
+    def to_dict(self) -> dict[str, Any]:
+        out = {"speaker": self.speaker} if self.speaker is not None else {}
+        return {
+            **out,
+            "speech_s": round(self.speech_s, 3),
+            "turns": self.turns,
+            "shares": {k: round(v, 4) for k, v in self.shares.items()},
+            "dominant": self.dominant,
+            "changes": self.changes,
+            "adapted": self.adapted,
+        }
+
+
+@dataclass(frozen=True)
+class Conversation:
+    """A recording's speaker turns (``turns``, from ``diarize``) and their emotion ``segments``, in
+    time order, with a summary per speaker (``speakers``) and one for the whole (``summary``)."""
+
+    segments: tuple[SpeakerSegment, ...]
+    turns: tuple[Turn, ...]
+    duration_s: float
+    labels: tuple[str, ...]
+    model: str
+    window_s: float
+    file: str | None = None
+
+    @property
+    def speaker_names(self) -> list[str]:
+        """"S1", "S2", ... in order of first speech."""
+        names: list[str] = []
+        for t in self.turns:
+            if t.speaker not in names:
+                names.append(t.speaker)
+        return names
+
+    @property
+    def speakers(self) -> list[SpeakerSummary]:
+        return [
+            summarize([s for s in self.segments if s.speaker == name], self.labels, name,
+                      sum(1 for t in self.turns if t.speaker == name))
+            for name in self.speaker_names
+        ]
+
+    @property
+    def summary(self) -> SpeakerSummary:
+        out = summarize(list(self.segments), self.labels, None, len(self.turns))
+        adapted = {s.speaker: s.adapted for s in self.speakers if s.adapted is not None}
+        return SpeakerSummary(None, out.speech_s, out.turns, out.shares, out.dominant, out.changes,
+                              adapted or None)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "file": self.file,
+            "duration_s": round(self.duration_s, 3),
+            "model": self.model,
+            "window_s": self.window_s,
+            "labels": list(self.labels),
+            "num_speakers": len(self.speaker_names),
+            "segments": [s.to_dict() for s in self.segments],
+            "speakers": [s.to_dict() for s in self.speakers],
+            "summary": self.summary.to_dict(),
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), ensure_ascii=False)
+
+    def to_csv(self) -> str:
+        """One row per segment: speaker, start, end, emotion, confidence, adapted, one column per label."""
+        buf = io.StringIO()
+        writer = csv.writer(buf, lineterminator="\n")
+        writer.writerow(["speaker", "start", "end", "emotion", "confidence", "adapted", *self.labels])
+        for s in self.segments:
+            writer.writerow(
+                [s.speaker, f"{s.start:.3f}", f"{s.end:.3f}", s.emotion or "", f"{s.confidence:.4f}",
+                 int(_applied(s.adapted))]
+                + [f"{s.scores[k]:.4f}" if k in s.scores else "" for k in self.labels]
+            )
+        return buf.getvalue()
+
+    def to_vtt(self) -> str:
+        """WebVTT cues with voice tags: ``<v S1>Happy 82%``."""
+        from ..labels import emotion_info
+
+        lines = ["WEBVTT", ""]
+        for i, s in enumerate(self.segments):
+            text = "(no emotion)" if s.emotion is None else f"{emotion_info(s.emotion).label} {s.confidence:.0%}"
+            lines += [str(i + 1), f"{_vtt_time(s.start)} --> {_vtt_time(s.end)}", f"<v {s.speaker}>{text}", ""]
+        return "\n".join(lines)
+
+    def plot(self, path, **options) -> None:
+        """Write a PNG: one lane per speaker, each segment coloured by its emotion (needs matplotlib)."""
+        from .plot_conversation import plot_conversation
+
+        plot_conversation(self, path, **options)
+
+
+def summarize(segments: list[SpeakerSegment], labels: tuple[str, ...], speaker: str | None,
+              turns: int) -> SpeakerSummary:
+    """Shares of speech time per emotion, the dominant one, changes between consecutive segments."""
+    voiced = [s for s in segments if s.emotion is not None]
+    total = sum(s.duration for s in voiced)
+    shares = {k: sum(s.duration for s in voiced if s.emotion == k) / total if total else 0.0 for k in labels}
+    dominant = max(shares, key=shares.get) if total else None
+    changes = sum(1 for a, b in zip(voiced, voiced[1:], strict=False) if a.emotion != b.emotion)
+    records = [s.adapted for s in segments if s.adapted is not None]
+    speech = sum(s.duration for s in segments)
+    return SpeakerSummary(speaker, speech, turns, shares, dominant, changes, records[0] if records else None)
+
+
+def split_turn(start: float, end: float, window_s: float) -> list[tuple[float, float]]:
+    """A turn up to 1.5 windows long is one piece; a longer one is cut into equal pieces of about
+    ``window_s``.
+
+    >>> split_turn(0.0, 4.0, 3.0)
+    [(0.0, 4.0)]
+    >>> split_turn(0.0, 10.0, 3.0)
+    [(0.0, 3.3333333333333335), (3.3333333333333335, 6.666666666666667), (6.666666666666667, 10.0)]
+    """
+    length = end - start
+    if length <= 1.5 * window_s:
+        return [(start, end)]
+    n = max(1, round(length / window_s))
+    edges = [start + length * k / n for k in range(n)] + [end]
+    return list(zip(edges[:-1], edges[1:], strict=True))
+
+
+def build_conversation(
+    recognizer: Recognizer,
+    source: AudioSource,
+    *,
+    num_speakers: int | None = None,
+    window_s: float = TIMELINE_WINDOW_S,
+    adapt: bool = True,
+    batch_size: int = 16,
+    max_duration_s: float | None = None,
+    encoder=None,
+) -> Conversation:
+    """Who spoke when and with which emotion. ``num_speakers``: the number of voices when known
+    (else estimated); ``adapt``: adapt the model to each speaker with enough speech (see the module);
+    ``encoder``: a ``models.speaker.SpeakerEncoder`` (the shipped one by default)."""
+    check_window(window_s, min(window_s, TIMELINE_HOP_S))
+    check_max_duration(max_duration_s)
+    if not isinstance(adapt, bool):
+        raise OptionError(f"adapt must be True or False, got {adapt!r}")
+    signal = load_audio(source, max_duration_s=max_duration_s)
+    turns = diarize((signal, SAMPLE_RATE), num_speakers=num_speakers, encoder=encoder)
+    pieces = [(t.speaker, a, b) for t in turns for a, b in split_turn(t.start, t.end, window_s)]
+    clips = [signal[int(round(a * SAMPLE_RATE)):int(round(b * SAMPLE_RATE))] for _, a, b in pieces]
+    segments: list[SpeakerSegment | None] = [None] * len(pieces)
+    for name in dict.fromkeys(t.speaker for t in turns):
+        mine = [i for i, (who, _, _) in enumerate(pieces) if who == name]
+        model = _adapted(recognizer, [clips[i] for i in mine], name) if adapt else recognizer
+        for start in range(0, len(mine), batch_size):
+            batch = mine[start:start + batch_size]
+            for i, p in zip(batch, model.predict_signals([clips[i] for i in batch]), strict=True):
+                who, a, b = pieces[i]
+                segments[i] = SpeakerSegment(who, a, b, p.emotion, p.confidence, dict(p.scores),
+                                             None if p.silent else p.adapted)
+    name = source_name(source) if not isinstance(source, tuple) else None
+    return Conversation(tuple(s for s in segments if s is not None), tuple(turns), signal.size / SAMPLE_RATE,
+                        tuple(recognizer.labels), recognizer.info.id, window_s, name)
+
+
+def _adapted(recognizer: Recognizer, clips: list[np.ndarray], speaker: str) -> Recognizer:
+    """``recognizer`` adapted to one speaker's clips (the safe estimate; its predictions say so), or
+    ``recognizer`` itself when the speaker has fewer than ``MIN_REFERENCE_CLIPS`` non-silent clips, the
+    model has no adapted head, or it is adapted already (a profile, a batch): that choice stands."""
+    voiced = [c for c in clips if not is_silent(c)]
+    if len(voiced) < MIN_REFERENCE_CLIPS or recognizer.info.extra.get("adapted") is not None:
+        return recognizer
+    try:
+        return recognizer.adapt([(c, SAMPLE_RATE) for c in voiced], method="safe", to=f"speaker:{speaker}")
+    except ModelError:  # no adapted head: the model as it is
+        return recognizer
+
+
+def _applied(record: dict | None) -> bool:
+    return bool(record) and bool(record.get("applied", True))
+
+
+def _vtt_time(t: float) -> str:
+    ms = int(round(t * 1000))
+    h, ms = divmod(ms, 3_600_000)
+    m, ms = divmod(ms, 60_000)
+    s, ms = divmod(ms, 1000)
+    return f"{h:02d}:{m:02d}:{s:02d}.{ms:03d}"
