@@ -1,6 +1,6 @@
 """The long fuzz profile: Hypothesis inputs against every route that takes a client's bytes or text and
-both WebSockets, in-process (the app on the native debug model), counted instead of stopped at the
-first failure.
+both WebSockets, in-process (the app on a native test model with an adapted head, as the CI profile),
+counted instead of stopped at the first failure.
 
     python benchmarks/fuzz_server.py [--examples 700] [--routes /v1/text ...] [--show 5]
 
@@ -37,7 +37,7 @@ def main() -> int:
     from hypothesis import settings
 
     import fuzz_support as fz
-    from emovox.models.debug import write_debug_model
+    from adapt_helpers import write_adaptable_model
 
     routes = args.routes or [*fz.HTTP_ROUTES, *fz.WS_ROUTES]
     long = settings(settings.get_profile("emovox-long"), max_examples=args.examples)
@@ -45,7 +45,7 @@ def main() -> int:
     print(f"# fuzz_server: {args.examples} examples per route, time limit {fz.TIME_LIMIT_S:g} s, "
           f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores", flush=True)
     with tempfile.TemporaryDirectory() as tmp, \
-            TestClient(fz.make_app(write_debug_model(Path(tmp))), raise_server_exceptions=False) as client:
+            TestClient(fz.make_app(write_adaptable_model(Path(tmp))), raise_server_exceptions=False) as client:
         fz.silence_logs()
         for route in routes:
             counts = {"inputs": 0, "2xx": 0, "4xx": 0, "5xx": 0, "max_s": 0.0, "ws_no_close": 0, "failed": 0}

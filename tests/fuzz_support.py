@@ -33,6 +33,7 @@ FILE_ROUTES = {  # path -> the multipart field its file goes in
     "/predict": "file", "/api/analyze": "file", "/predict-emotion/": "file",
     "/predict-realtime/": "audio_buffer", "/api/classify-emotion": "file",
     "/api/classify-emotion-upload": "audio",
+    "/v1/profiles": "files",  # a profile wants >= 20 clips: one fuzzed clip is always refused, never a 5xx
 }
 JSON_ROUTES = ("/v1/text", "/api/v1/emotion/analyze/text", "/api/v1/emotion/analyze/multimodal")
 HTTP_ROUTES = (*FILE_ROUTES, *JSON_ROUTES)

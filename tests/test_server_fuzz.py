@@ -1,5 +1,5 @@
 """Property-based fuzzing of every route that takes a client's bytes or text, and of both WebSockets
-(issue 28), in-process against the app on the native debug model.
+(issue 28), in-process against the app on a native test model (random weights, with an adapted head).
 
 Hypothesis generates (and on failure shrinks) mutated real formats, random bytes, wrong content
 types, JSON of the wrong type, deep or huge, and unicode edge cases; ``fuzz_support`` holds the
@@ -29,8 +29,13 @@ FAST = settings(settings.get_profile("emovox-fast"), max_examples=EXAMPLES)
 
 
 @pytest.fixture(scope="module")
-def client(debug_model):
-    with TestClient(fz.make_app(debug_model), raise_server_exceptions=False) as c:
+def client(tmp_path_factory):
+    """The app on a native model that can be adapted, so that /v1/profiles runs its real checks."""
+    pytest.importorskip("onnx", reason="building the test model needs onnx (the dev extra)")
+    from adapt_helpers import write_adaptable_model
+
+    model = write_adaptable_model(tmp_path_factory.mktemp("emovox-fuzz-model"))
+    with TestClient(fz.make_app(model), raise_server_exceptions=False) as c:
         fz.silence_logs()
         yield c
 
