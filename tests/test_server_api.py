@@ -265,7 +265,7 @@ def test_page_and_status_routes(client):
     head = client.head("/")
     assert head.status_code == 200 and head.content == b""
     assert client.get("/favicon.ico").status_code == 204
-    for asset in ("app.js", "style.css", "faces.js", "camera.js"):
+    for asset in ("app.js", "style.css", "faces.js", "camera.js", "segments.js"):
         assert client.get(f"/static/{asset}").status_code == 200
 
 

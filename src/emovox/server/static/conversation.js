@@ -4,27 +4,20 @@
 
 window.emovoxConversation = {
   hide() {
-    const section = document.getElementById("conversation-results");
-    if (section) section.hidden = true;
+    window.emovoxSegments.hide("conversation");
   },
 
   render(body) {
-    const section = document.getElementById("conversation-results");
-    document.getElementById("results").hidden = true;
-    section.hidden = false;
-    document.getElementById("conversation-file").textContent = body.file ? `· ${body.file}` : "";
-    const meta = (name) => body.display[name] || { label: name, emoji: "🔹", color: "#9ca3af" };
+    const view = window.emovoxSegments;
     const s = body.summary;
-    document.getElementById("conversation-summary").textContent = s.dominant
+    const meta = view.open("conversation", body, (meta) => s.dominant
       ? `${body.num_speakers} speaker(s) · ${meta(s.dominant).emoji} Mostly ${meta(s.dominant).label} · ` +
         `${s.speech_s.toFixed(1)} s of speech in ${body.duration_s.toFixed(1)} s · ${s.changes} change(s)`
-      : `No speech found in ${body.duration_s.toFixed(1)} s, so no speakers and no emotion are given.`;
+      : `No speech found in ${body.duration_s.toFixed(1)} s, so no speakers and no emotion are given.`);
     drawLanes(body, meta);
     speakerCards(body, meta);
     listTurns(body, meta);
-    if (window.emovoxBringIntoView) {
-      window.emovoxBringIntoView(section, document.getElementById("conversation-title"));
-    }
+    view.bringIntoView("conversation");
   },
 };
 
@@ -37,7 +30,7 @@ function drawLanes(body, meta) {
   g.clearRect(0, 0, c.width, c.height);
   const left = 36;
   const x = (t) => left + (t / Math.max(body.duration_s, 1e-3)) * (c.width - left);
-  const muted = getComputedStyle(document.documentElement).getPropertyValue("--muted").trim() || "#475569";
+  const muted = window.emovoxSegments.muted();
   g.font = "12px system-ui, sans-serif";
   names.forEach((name, i) => {
     g.fillStyle = muted;
@@ -50,10 +43,7 @@ function drawLanes(body, meta) {
     g.fillStyle = meta(seg.emotion).color;
     g.fillRect(x(seg.start_s), i * lane + (lane - 4 - h), Math.max(1, x(seg.end_s) - x(seg.start_s) - 1), h);
   }
-  g.fillStyle = muted;
-  g.fillText("0:00", left, c.height - 3);
-  const end = conversationClock(body.duration_s);
-  g.fillText(end, c.width - g.measureText(end).width - 2, c.height - 3);
+  window.emovoxSegments.timeLabels(g, c, left, body.duration_s);
   c.dataset.lanes = String(names.length);
   c.dataset.segments = String(body.segments.length);
 }
@@ -71,8 +61,7 @@ function speakerCards(body, meta) {
     title.textContent = m ? `${p.speaker} · ${m.emoji} ${m.label}` : `${p.speaker} · no emotion`;
     if (m) card.style.setProperty("--speaker-color", m.color);
     const facts = document.createElement("p");
-    const shares = Object.entries(p.shares).filter((kv) => kv[1] > 0).sort((a, b) => b[1] - a[1])
-      .map(([k, v]) => `${meta(k).label} ${(v * 100).toFixed(0)}%`).join(", ");
+    const shares = window.emovoxSegments.shares(p.shares, meta);
     facts.textContent = `${p.speech_s.toFixed(1)} s in ${p.turns} turn(s) · ${p.changes} change(s)` +
       (shares ? ` · ${shares}` : "") + (p.adapted && p.adapted.applied !== false ? " · adapted to this speaker" : "");
     card.append(title, facts);
@@ -81,6 +70,7 @@ function speakerCards(body, meta) {
 }
 
 function listTurns(body, meta) {
+  const { clock, addRow } = window.emovoxSegments;
   const tbody = document.getElementById("conversation-segments");
   tbody.replaceChildren();
   for (const seg of body.segments) {
@@ -88,19 +78,8 @@ function listTurns(body, meta) {
     tr.dataset.speaker = seg.speaker;
     tr.dataset.emotion = seg.emotion || "";
     const m = seg.emotion ? meta(seg.emotion) : null;
-    const cells = [seg.speaker, conversationClock(seg.start_s), conversationClock(seg.end_s), m ? `${m.emoji} ${m.label}` : "no emotion",
+    const cells = [seg.speaker, clock(seg.start_s), clock(seg.end_s), m ? `${m.emoji} ${m.label}` : "no emotion",
       m ? `${(seg.confidence * 100).toFixed(0)}%` : ""];
-    for (const text of cells) {
-      const td = document.createElement("td");
-      td.textContent = text;
-      tr.append(td);
-    }
-    tbody.append(tr);
+    addRow(tbody, tr, cells);
   }
-}
-
-function conversationClock(t) {
-  const m = Math.floor(t / 60);
-  const s = t - m * 60;
-  return `${m}:${s.toFixed(1).padStart(4, "0")}`;
 }

@@ -4,26 +4,19 @@
 
 window.emovoxTimeline = {
   hide() {
-    const section = document.getElementById("timeline-results");
-    if (section) section.hidden = true;
+    window.emovoxSegments.hide("timeline");
   },
 
   render(body) {
-    const section = document.getElementById("timeline-results");
-    document.getElementById("results").hidden = true;
-    section.hidden = false;
-    document.getElementById("timeline-file").textContent = body.file ? `· ${body.file}` : "";
-    const meta = (name) => body.display[name] || { label: name, emoji: "🔹", color: "#9ca3af" };
+    const view = window.emovoxSegments;
     const s = body.summary;
-    const shares = Object.entries(s.shares).filter((kv) => kv[1] > 0).sort((a, b) => b[1] - a[1])
-      .map(([k, v]) => `${meta(k).label} ${(v * 100).toFixed(0)}%`).join(", ");
-    document.getElementById("timeline-summary").textContent = s.dominant
+    const meta = view.open("timeline", body, (meta) => s.dominant
       ? `${meta(s.dominant).emoji} Mostly ${meta(s.dominant).label} · ${s.speech_s.toFixed(1)} s of speech in ` +
-        `${body.duration_s.toFixed(1)} s · ${s.changes} change(s) · ${shares}`
-      : `No speech found in ${body.duration_s.toFixed(1)} s, so no emotion is given.`;
+        `${body.duration_s.toFixed(1)} s · ${s.changes} change(s) · ${view.shares(s.shares, meta)}`
+      : `No speech found in ${body.duration_s.toFixed(1)} s, so no emotion is given.`);
     drawSegments(body, meta);
     listSegments(body, meta);
-    if (window.emovoxBringIntoView) window.emovoxBringIntoView(section, document.getElementById("timeline-title"));
+    view.bringIntoView("timeline");
   },
 };
 
@@ -38,15 +31,12 @@ function drawSegments(body, meta) {
     g.fillStyle = meta(seg.emotion).color;
     g.fillRect(x(seg.start), c.height - 16 - h, Math.max(1, x(seg.end) - x(seg.start)), h);
   }
-  g.fillStyle = getComputedStyle(document.documentElement).getPropertyValue("--muted").trim() || "#475569";
-  g.font = "12px system-ui, sans-serif";
-  g.fillText("0:00", 2, c.height - 3);
-  const end = clock(body.duration_s);
-  g.fillText(end, c.width - g.measureText(end).width - 2, c.height - 3);
+  window.emovoxSegments.timeLabels(g, c, 2, body.duration_s);
   c.dataset.segments = String(body.segments.length);
 }
 
 function listSegments(body, meta) {
+  const { clock, addRow } = window.emovoxSegments;
   const tbody = document.getElementById("timeline-segments");
   tbody.replaceChildren();
   for (const seg of body.segments) {
@@ -57,17 +47,6 @@ function listSegments(body, meta) {
     const cells = [clock(seg.start), clock(seg.end),
       m ? `${m.emoji} ${m.label}` : (seg.speech ? "no emotion" : "silence"),
       m ? `${(seg.confidence * 100).toFixed(0)}%` : ""];
-    for (const text of cells) {
-      const td = document.createElement("td");
-      td.textContent = text;
-      tr.append(td);
-    }
-    tbody.append(tr);
+    addRow(tbody, tr, cells);
   }
-}
-
-function clock(t) {
-  const m = Math.floor(t / 60);
-  const s = t - m * 60;
-  return `${m}:${s.toFixed(1).padStart(4, "0")}`;
 }
