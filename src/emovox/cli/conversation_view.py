@@ -3,24 +3,16 @@ CSV, WebVTT with voice tags, and a PNG with one lane per speaker."""
 
 from __future__ import annotations
 
-import json
-import sys
-
 from ..errors import EmovoxError
-from .output import adapted, clock, report_error
+from .output import clock, emit_recording, report_error, shares_text, timeline_model, usage_error
 
 
 def run_conversation(args) -> int:
     """One conversation per file; a failed file is reported and the others still run (exit 1)."""
     problem = _check(args)
     if problem:
-        print(f"emovox analyze: error: {problem}", file=sys.stderr)
-        return 2
-    import emovox
-
-    model = adapted(emovox.load_model(
-        args.model, features=False, max_duration_s=args.max_duration, labels=args.labels
-    ), args)
+        return usage_error(problem)
+    model = timeline_model(args)
     # each speaker is their own adaptation source unless the user adapted the model (--adapt-to) or said not to
     per_speaker = not getattr(args, "no_adapt", False) and not getattr(args, "adapt_to", None)
     failed = 0
@@ -33,17 +25,7 @@ def run_conversation(args) -> int:
             failed += 1
             report_error(path, exc, args.json)
             continue
-        if args.json:
-            print(json.dumps(conv.to_dict(), ensure_ascii=False), flush=True)
-        elif args.csv:
-            sys.stdout.write(conv.to_csv())
-        elif args.vtt:
-            sys.stdout.write(conv.to_vtt())
-        else:
-            print_conversation(conv)
-        if args.plot:
-            conv.plot(args.plot)
-            print(f"wrote {args.plot}", file=sys.stderr)
+        emit_recording(conv, args, print_conversation)
     return 1 if failed else 0
 
 
@@ -90,8 +72,7 @@ def print_conversation(conv, console=None) -> None:
         if summary.dominant is None:
             console.print(f"{who}: {summary.speech_s:.1f} s of speech, no emotion")
             continue
-        shares = ", ".join(f"{emotion_info(k).label} {v:.0%}"
-                           for k, v in sorted(summary.shares.items(), key=lambda kv: -kv[1]) if v > 0)
+        shares = shares_text(summary.shares)
         dominant = emotion_info(summary.dominant)
         applied = summary.speaker and summary.adapted and summary.adapted.get("applied", True)
         note = " (adapted to this speaker)" if applied else ""

@@ -1,6 +1,8 @@
 """What the CLI commands share: the line printed for an input that could not be analysed (one
 stderr line, and with ``--json`` one JSON line in the results stream, so a failed input is never
-silently missing), the readable block of one prediction, clock times, and ``--adapt-to``."""
+silently missing), the readable block of one prediction, clock times, ``--adapt-to``, and what the
+timeline and conversation commands share: the usage error, their model, their output formats and a
+summary's shares."""
 
 from __future__ import annotations
 
@@ -25,6 +27,45 @@ def adapted(model, args):
     model = adapt_to(model, args.adapt_to, args.adapt)
     print(f"emovox: adapted to {model.info.extra['adapted_to_clips']} clips of {args.adapt_to}", file=sys.stderr)
     return model
+
+
+def usage_error(problem: str) -> int:
+    """``emovox analyze: error: PROBLEM`` on stderr; returns the exit status for a usage error, 2."""
+    print(f"emovox analyze: error: {problem}", file=sys.stderr)
+    return 2
+
+
+def timeline_model(args):
+    """The voice model that ``analyze --timeline`` (with or without ``--speakers``) runs: ``--model`` with
+    ``--labels`` and ``--max-duration``, no descriptors, adapted to ``--adapt-to`` when given."""
+    import emovox
+
+    return adapted(emovox.load_model(
+        args.model, features=False, max_duration_s=args.max_duration, labels=args.labels
+    ), args)
+
+
+def emit_recording(result, args, show) -> None:
+    """A timeline or conversation as ``--json`` (one line), ``--csv`` or ``--vtt`` on stdout, or else as
+    ``show(result)``'s table; then ``--plot``'s PNG."""
+    if args.json:
+        print(json.dumps(result.to_dict(), ensure_ascii=False), flush=True)
+    elif args.csv:
+        sys.stdout.write(result.to_csv())
+    elif args.vtt:
+        sys.stdout.write(result.to_vtt())
+    else:
+        show(result)
+    if args.plot:
+        result.plot(args.plot)
+        print(f"wrote {args.plot}", file=sys.stderr)
+
+
+def shares_text(shares: dict[str, float]) -> str:
+    """``Neutral 60%, Happy 40%``: the emotions with a share of speech time, largest first."""
+    from ..labels import emotion_info
+
+    return ", ".join(f"{emotion_info(k).label} {v:.0%}" for k, v in sorted(shares.items(), key=lambda kv: -kv[1]) if v > 0)
 
 
 def print_prediction(p, top_k: int | None = None, console=None) -> None:

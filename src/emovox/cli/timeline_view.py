@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from contextlib import contextmanager
 
 from ..defaults import check_window
 from ..errors import EmovoxError, OptionError
-from .output import adapted, clock, report_error
+from .output import clock, emit_recording, report_error, shares_text, timeline_model, usage_error
 
 LONG_S = 60.0
 """Files longer than this get a progress bar (on a terminal)."""
@@ -18,14 +17,8 @@ def run_timeline(args) -> int:
     """One timeline per file; a failed file is reported and the others still run (exit 1)."""
     problem = _check(args)
     if problem:
-        print(f"emovox analyze: error: {problem}", file=sys.stderr)
-        return 2
-    import emovox
-
-
-    model = adapted(emovox.load_model(
-        args.model, features=False, max_duration_s=args.max_duration, labels=args.labels
-    ), args)
+        return usage_error(problem)
+    model = timeline_model(args)
     from .media_view import is_media
 
     failed = 0
@@ -45,10 +38,7 @@ def run_timeline(args) -> int:
             failed += 1
             report_error(path, exc, args.json)
             continue
-        _emit(tl, args)
-        if args.plot:
-            tl.plot(args.plot)
-            print(f"wrote {args.plot}", file=sys.stderr)
+        emit_recording(tl, args, print_timeline)
     return 1 if failed else 0
 
 
@@ -71,17 +61,6 @@ def _check(args) -> str | None:
     if len(args.files) > 1 and (args.csv or args.vtt or args.plot):
         return "--csv, --vtt and --plot take one input file"
     return None
-
-
-def _emit(tl, args) -> None:
-    if args.json:
-        print(json.dumps(tl.to_dict(), ensure_ascii=False), flush=True)
-    elif args.csv:
-        sys.stdout.write(tl.to_csv())
-    elif args.vtt:
-        sys.stdout.write(tl.to_vtt())
-    else:
-        print_timeline(tl)
 
 
 def print_timeline(tl, console=None) -> None:
@@ -108,9 +87,7 @@ def print_timeline(tl, console=None) -> None:
     if summary.dominant is None:
         console.print("no speech found: no emotion is given")
         return
-    shares = ", ".join(
-        f"{emotion_info(k).label} {v:.0%}" for k, v in sorted(summary.shares.items(), key=lambda kv: -kv[1]) if v > 0
-    )
+    shares = shares_text(summary.shares)
     dominant = emotion_info(summary.dominant)
     console.print(
         f"speech {summary.speech_s:.1f} s of {tl.duration_s:.1f} s; dominant {dominant.emoji} "
