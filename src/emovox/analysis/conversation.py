@@ -29,6 +29,7 @@ from ..defaults import (
 )
 from ..errors import ModelError, OptionError
 from ..io.audio import SAMPLE_RATE, AudioSource, is_silent, load_audio, source_name
+from ..results.segments import emotion_shares, score_cells, vtt_cue, vtt_text
 from .diarization import Turn, diarize
 
 if TYPE_CHECKING:
@@ -151,18 +152,15 @@ class Conversation:
             writer.writerow(
                 [s.speaker, f"{s.start:.3f}", f"{s.end:.3f}", s.emotion or "", f"{s.confidence:.4f}",
                  int(_applied(s.adapted))]
-                + [f"{s.scores[k]:.4f}" if k in s.scores else "" for k in self.labels]
+                + score_cells(s.scores, self.labels)
             )
         return buf.getvalue()
 
     def to_vtt(self) -> str:
         """WebVTT cues with voice tags: ``<v S1>Happy 82%``."""
-        from ..labels import emotion_info
-
         lines = ["WEBVTT", ""]
         for i, s in enumerate(self.segments):
-            text = "(no emotion)" if s.emotion is None else f"{emotion_info(s.emotion).label} {s.confidence:.0%}"
-            lines += [str(i + 1), f"{_vtt_time(s.start)} --> {_vtt_time(s.end)}", f"<v {s.speaker}>{text}", ""]
+            lines += vtt_cue(i + 1, s, f"<v {s.speaker}>{vtt_text(s)}")
         return "\n".join(lines)
 
     def plot(self, path, **options) -> None:
@@ -175,11 +173,7 @@ class Conversation:
 def summarize(segments: list[SpeakerSegment], labels: tuple[str, ...], speaker: str | None,
               turns: int) -> SpeakerSummary:
     """Shares of speech time per emotion, the dominant one, changes between consecutive segments."""
-    voiced = [s for s in segments if s.emotion is not None]
-    total = sum(s.duration for s in voiced)
-    shares = {k: sum(s.duration for s in voiced if s.emotion == k) / total if total else 0.0 for k in labels}
-    dominant = max(shares, key=shares.get) if total else None
-    changes = sum(1 for a, b in zip(voiced, voiced[1:], strict=False) if a.emotion != b.emotion)
+    _, shares, dominant, changes = emotion_shares([s for s in segments if s.emotion is not None], labels)
     records = [s.adapted for s in segments if s.adapted is not None]
     speech = sum(s.duration for s in segments)
     return SpeakerSummary(speaker, speech, turns, shares, dominant, changes, records[0] if records else None)
@@ -254,11 +248,3 @@ def _adapted(recognizer: Recognizer, clips: list[np.ndarray], speaker: str) -> R
 
 def _applied(record: dict | None) -> bool:
     return bool(record) and bool(record.get("applied", True))
-
-
-def _vtt_time(t: float) -> str:
-    ms = int(round(t * 1000))
-    h, ms = divmod(ms, 3_600_000)
-    m, ms = divmod(ms, 60_000)
-    s, ms = divmod(ms, 1000)
-    return f"{h:02d}:{m:02d}:{s:02d}.{ms:03d}"

@@ -29,6 +29,7 @@ from ..defaults import (
 )
 from ..errors import AudioTooLongError, EmovoxError, ModelError, OptionError
 from ..io.audio import SAMPLE_RATE, AudioSource, iter_audio
+from ..results.segments import emotion_shares, score_cells, vtt_cue, vtt_text
 from ..signal.segmenter import AudioRing, plan_windows, smooth_region
 from ..signal.vad import VoiceActivityDetector
 
@@ -160,20 +161,15 @@ class Timeline:
         for s in self.segments:
             writer.writerow(
                 [f"{s.start:.3f}", f"{s.end:.3f}", int(s.speech), s.emotion or "", f"{s.confidence:.4f}"]
-                + [f"{s.scores[k]:.4f}" if k in s.scores else "" for k in self.labels] + [int(s.adapted)]
+                + score_cells(s.scores, self.labels) + [int(s.adapted)]
             )
         return buf.getvalue()
 
     def to_vtt(self) -> str:
         """WebVTT cues for the speech segments: 'Happy 82%' (non-speech gets no cue)."""
-        from ..labels import emotion_info
-
         lines = ["WEBVTT", ""]
         for i, s in enumerate(x for x in self.segments if x.speech):
-            text = "(no emotion)" if s.emotion is None else (
-                f"{emotion_info(s.emotion).label} {s.confidence:.0%}"
-            )
-            lines += [str(i + 1), f"{_vtt_time(s.start)} --> {_vtt_time(s.end)}", text, ""]
+            lines += vtt_cue(i + 1, s, vtt_text(s))
         return "\n".join(lines)
 
     def plot(self, path, **options) -> None:
@@ -187,24 +183,13 @@ def summarize(segments: tuple[Segment, ...], labels: tuple[str, ...], top: int =
               adapted: dict | None = None) -> Summary:
     """Shares of speech time per emotion, dominant emotion, changes between speech segments."""
     speech = [s for s in segments if s.speech and s.emotion is not None]
-    total = sum(s.duration for s in speech)
-    shares = {k: sum(s.duration for s in speech if s.emotion == k) / total if total else 0.0 for k in labels}
-    dominant = max(shares, key=shares.get) if total else None
-    changes = sum(1 for a, b in zip(speech, speech[1:], strict=False) if a.emotion != b.emotion)
+    total, shares, dominant, changes = emotion_shares(speech, labels)
     top_segments = {
         k: tuple(sorted((s for s in speech if s.emotion == k), key=lambda s: -s.confidence)[:top])
         for k in labels
         if shares[k] > 0
     }
     return Summary(total, shares, dominant, changes, top_segments, adapted)
-
-
-def _vtt_time(t: float) -> str:
-    ms = int(round(t * 1000))
-    h, ms = divmod(ms, 3_600_000)
-    m, ms = divmod(ms, 60_000)
-    s, ms = divmod(ms, 1000)
-    return f"{h:02d}:{m:02d}:{s:02d}.{ms:03d}"
 
 
 # --- the builder -----------------------------------------------------------------------------
