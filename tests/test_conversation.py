@@ -134,16 +134,11 @@ def test_each_speaker_with_enough_speech_is_its_own_adaptation_source():
 def test_real_voices_alternating_with_the_built_in_model(corpora):
     """Two RAVDESS actors' calm clips in turns: two speakers, each segment inside its true turn's speaker."""
     import emovox
-    from test_diarization import ravdess_clips
+    from test_diarization import in_turns, ravdess_clips
 
     pause = np.zeros(int(0.6 * SR), np.float32)
-    a, b = ravdess_clips(corpora, 1, 3), ravdess_clips(corpora, 2, 3)
-    parts, truth, t = [], [], 0.0
-    for clip, who in zip([a[0], b[0], a[1], b[1], a[2], b[2]], "abab" "ab", strict=True):
-        parts += [clip, pause]
-        truth.append((t, t + clip.size / SR, who))
-        t += (clip.size + pause.size) / SR
-    conv = emovox.load_model(features=False).conversation((np.concatenate(parts), SR))
+    signal, truth = in_turns(ravdess_clips(corpora, 1, 3), ravdess_clips(corpora, 2, 3), pause)
+    conv = emovox.load_model(features=False).conversation((signal, SR))
     assert conv.speaker_names == ["S1", "S2"]
     for s in conv.segments:
         mid = 0.5 * (s.start + s.end)

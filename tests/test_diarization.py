@@ -217,17 +217,25 @@ def ravdess_clips(corpora, actor: int, n: int) -> list[np.ndarray]:
     return out
 
 
+def in_turns(a: list[np.ndarray], b: list[np.ndarray], pause: np.ndarray):
+    """``a[0], b[0], a[1], b[1], ...``, each followed by ``pause``: the signal and the true
+    (start, end, "a" or "b") turns."""
+    parts, truth, t = [], [], 0.0
+    for pair in zip(a, b, strict=True):
+        for clip, who in zip(pair, "ab", strict=True):
+            parts += [clip, pause]
+            truth.append((t, t + clip.size / SR, who))
+            t += (clip.size + pause.size) / SR
+    return np.concatenate(parts), truth
+
+
 @pytest.mark.slow
 @pytest.mark.corpus
 def test_real_voices_alternating_and_alone(corpora):
     pause = np.zeros(int(0.6 * SR), np.float32)
     a, b = ravdess_clips(corpora, 1, 3), ravdess_clips(corpora, 2, 3)
-    parts, truth, t = [], [], 0.0
-    for clip, who in zip([a[0], b[0], a[1], b[1], a[2], b[2]], "abab" "ab"):
-        parts += [clip, pause]
-        truth.append((t, t + clip.size / SR, who))
-        t += (clip.size + pause.size) / SR
-    turns = diarize((np.concatenate(parts), SR))
+    signal, truth = in_turns(a, b, pause)
+    turns = diarize((signal, SR))
     assert len({x.speaker for x in turns}) == 2
     hyp = [(x.start, x.end, x.speaker) for x in turns]
     assert diarization_error_rate(truth, hyp)["der"] < 0.1
