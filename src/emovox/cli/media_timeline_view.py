@@ -3,11 +3,8 @@ CSV, or a PNG of three lanes."""
 
 from __future__ import annotations
 
-import json
-import sys
-
 from ..errors import EmovoxError, MediaError
-from .output import clock, report_error
+from .output import clock, emit_recording, report_error
 
 _FACE_MODEL = []
 
@@ -34,15 +31,7 @@ def run_media_timeline(path: str, voice_model, args) -> int:
     except EmovoxError as exc:
         report_error(path, exc, args.json)
         return 1
-    if args.json:
-        print(json.dumps(mt.to_dict(), ensure_ascii=False), flush=True)
-    elif args.csv:
-        sys.stdout.write(mt.to_csv())
-    else:
-        print_media_timeline(mt)
-    if args.plot:
-        mt.plot(args.plot)
-        print(f"wrote {args.plot}", file=sys.stderr)
+    emit_recording(mt, args, print_media_timeline)  # --vtt was refused above
     return 0
 
 

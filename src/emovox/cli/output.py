@@ -46,8 +46,8 @@ def timeline_model(args):
 
 
 def emit_recording(result, args, show) -> None:
-    """A timeline or conversation as ``--json`` (one line), ``--csv`` or ``--vtt`` on stdout, or else as
-    ``show(result)``'s table; then ``--plot``'s PNG."""
+    """A timeline, conversation or video timeline as ``--json`` (one line), ``--csv`` or ``--vtt`` on
+    stdout, or else as ``show(result)``'s table; then ``--plot``'s PNG."""
     if args.json:
         print(json.dumps(result.to_dict(), ensure_ascii=False), flush=True)
     elif args.csv:
