@@ -2,24 +2,13 @@
 // One lane per speaker (height = confidence, colour = emotion), a card per speaker, the segments.
 "use strict";
 
-window.emovoxConversation = {
-  hide() {
-    window.emovoxSegments.hide("conversation");
-  },
-
-  render(body) {
-    const view = window.emovoxSegments;
-    const s = body.summary;
-    const meta = view.open("conversation", body, (meta) => s.dominant
-      ? `${body.num_speakers} speaker(s) · ${meta(s.dominant).emoji} Mostly ${meta(s.dominant).label} · ` +
-        `${s.speech_s.toFixed(1)} s of speech in ${body.duration_s.toFixed(1)} s · ${s.changes} change(s)`
-      : `No speech found in ${body.duration_s.toFixed(1)} s, so no speakers and no emotion are given.`);
-    drawLanes(body, meta);
-    speakerCards(body, meta);
-    listTurns(body, meta);
-    view.bringIntoView("conversation");
-  },
-};
+window.emovoxConversation = window.emovoxSegments.view("conversation", (body, meta) => {
+  const s = body.summary;
+  return s.dominant
+    ? `${body.num_speakers} speaker(s) · ${meta(s.dominant).emoji} Mostly ${meta(s.dominant).label} · ` +
+      `${s.speech_s.toFixed(1)} s of speech in ${body.duration_s.toFixed(1)} s · ${s.changes} change(s)`
+    : `No speech found in ${body.duration_s.toFixed(1)} s, so no speakers and no emotion are given.`;
+}, [drawLanes, speakerCards, listTurns]);
 
 function drawLanes(body, meta) {
   const c = document.getElementById("conversation-chart");

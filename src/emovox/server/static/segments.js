@@ -4,6 +4,23 @@
 "use strict";
 
 window.emovoxSegments = {
+  // A view over the section `${view}-results`: hide(), and render(body), which opens the section with
+  // the line summary(body, meta), runs each draw(body, meta) and brings the section into view.
+  view(view, summary, draws) {
+    const shared = window.emovoxSegments;
+    return {
+      hide() {
+        shared.hide(view);
+      },
+
+      render(body) {
+        const meta = shared.open(view, body, (meta) => summary(body, meta));
+        for (const draw of draws) draw(body, meta);
+        shared.bringIntoView(view);
+      },
+    };
+  },
+
   // Hides the section `${view}-results`, if the page has it.
   hide(view) {
     const section = document.getElementById(`${view}-results`);

@@ -2,23 +2,13 @@
 // Draws the segments (height = confidence, colour = emotion, gaps = silence) and lists them.
 "use strict";
 
-window.emovoxTimeline = {
-  hide() {
-    window.emovoxSegments.hide("timeline");
-  },
-
-  render(body) {
-    const view = window.emovoxSegments;
-    const s = body.summary;
-    const meta = view.open("timeline", body, (meta) => s.dominant
-      ? `${meta(s.dominant).emoji} Mostly ${meta(s.dominant).label} · ${s.speech_s.toFixed(1)} s of speech in ` +
-        `${body.duration_s.toFixed(1)} s · ${s.changes} change(s) · ${view.shares(s.shares, meta)}`
-      : `No speech found in ${body.duration_s.toFixed(1)} s, so no emotion is given.`);
-    drawSegments(body, meta);
-    listSegments(body, meta);
-    view.bringIntoView("timeline");
-  },
-};
+window.emovoxTimeline = window.emovoxSegments.view("timeline", (body, meta) => {
+  const s = body.summary;
+  return s.dominant
+    ? `${meta(s.dominant).emoji} Mostly ${meta(s.dominant).label} · ${s.speech_s.toFixed(1)} s of speech in ` +
+      `${body.duration_s.toFixed(1)} s · ${s.changes} change(s) · ${window.emovoxSegments.shares(s.shares, meta)}`
+    : `No speech found in ${body.duration_s.toFixed(1)} s, so no emotion is given.`;
+}, [drawSegments, listSegments]);
 
 function drawSegments(body, meta) {
   const c = document.getElementById("timeline-chart");
