@@ -334,5 +334,6 @@ def test_page_puts_results_right_under_the_upload_panel(http):
     html = http.get("/", headers={"accept": "text/html"}).text
     parser = Sections()
     parser.feed(html)
-    assert parser.order[:4] == ["input-title", "timeline-results", "results", "live-title"]
+    # every result view (timeline, conversation, one clip) sits right under the upload panel, before Live
+    assert parser.order[:5] == ["input-title", "timeline-results", "conversation-results", "results", "live-title"]
     assert 'id="results-title" tabindex="-1"' in html  # the heading takes the focus after an upload
