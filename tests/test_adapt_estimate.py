@@ -12,6 +12,8 @@ from emovox.models.adapt_estimate import (
     centre_for,
     estimate,
     gate_weight,
+    mix_offset,
+    soft_combine,
     source_centre,
 )
 
@@ -129,3 +131,35 @@ def test_safe_keeps_the_unadapted_model_for_a_one_class_source_and_adapts_a_mixe
         assert info["applied"] is applied
         target = offset if applied else stats.origin
         assert np.abs(centre @ P - target).max() < (0.5 if applied else 1e-6)
+
+
+def _posteriors(U, offset, sharp=1.0):
+    """What a head that already knows the source's offset would say (the main head's role)."""
+    z = -0.5 * ((U - offset)[:, None, :] - CENTROIDS[None]) ** 2
+    z = sharp * z.sum(axis=2)
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+@pytest.mark.parametrize("k", range(K))
+def test_mix_offset_keeps_a_one_class_source_in_its_class_and_recovers_a_mixed_offset(stats, k):
+    rng = np.random.default_rng(30 + k)
+    offset = stats.origin + np.array([1.5, -1.0, 0.5, 1.0])
+    one, _ = _source(rng, offset, np.eye(K)[k], 50)
+    beta = mix_offset(one, _posteriors(one, offset), stats, sharpen=2.0)
+    assert (_classify(one, beta) == k).mean() > 0.8
+    assert (_classify(one, one.mean(axis=0)) == k).mean() < 0.6  # plain centring loses it
+    mixed, _ = _source(rng, offset, np.full(K, 0.25), 200)
+    assert np.abs(mix_offset(mixed, _posteriors(mixed, offset), stats) - offset).max() < 0.5
+    # posteriors that know nothing (uniform) give plain centring shifted by the training mix's mean
+    flat = np.full((len(mixed), K), 1 / K)
+    np.testing.assert_allclose(mix_offset(mixed, flat, stats), mixed.mean(axis=0) - stats.centroids.mean(axis=0))
+
+
+def test_soft_combine_bounds_the_adapted_heads_share():
+    main = np.array([[0.9, 0.1], [0.2, 0.8]])
+    adapted = np.array([[0.1, 0.9], [0.6, 0.4]])
+    out = soft_combine(main, adapted, 0.3)
+    np.testing.assert_allclose(out, [[0.66, 0.34], [0.32, 0.68]])
+    np.testing.assert_allclose(out.sum(axis=1), 1.0)
+    np.testing.assert_allclose(soft_combine(main, adapted, 0.0), main)

@@ -53,7 +53,11 @@ def test_safe_adaptation_helps_mixed_sources_and_spares_one_emotion_sources():
     assert s["centre"]["one_change_mean"] < -0.2
     assert s["safe"]["one_mean"] > s["centre"]["one_mean"] + 0.2 and s["safe"]["one_change_worst"] > -0.1
     assert s["safe"]["mixed_mean"] > s["unadapted"]["mixed_mean"] + 0.1
+    # the soft combinations keep most of the main head's answer on one-emotion sources
+    for soft in ("soft 0.3, centre", "soft 0.3, main-head mix"):
+        assert s[soft]["one_change_mean"] > s["centre"]["one_change_mean"] + 0.1
     sources = study["corpora"]["one"]["sources"]
+    assert sources["one:sad"]["soft 0.3, main-head mix info"] == {"method": "soft-mix", "weight": 0.3}
     assert set(sources) == {"mixed", *(f"one:{e}" for e in NAMES), *(f"skew:{e}" for e in NAMES)}
     assert sources["one:angry"]["safe info"]["method"] == "safe"
     table = study_tables(study)

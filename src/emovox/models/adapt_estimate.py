@@ -41,7 +41,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["METHODS", "AdaptStats", "Estimate", "adapt_stats", "centre_for", "estimate", "gate_weight", "source_centre"]
+__all__ = ["METHODS", "AdaptStats", "Estimate", "adapt_stats", "centre_for", "estimate", "gate_weight", "mix_offset",
+           "soft_combine", "source_centre"]
 
 METHODS = ("safe", "centre", "gate", "none")
 """``safe``: MAP-EM over offset and mix (default); ``centre``: the source's mean (the training mix
@@ -194,6 +195,23 @@ def gate_weight(probs: np.ndarray) -> float:
     p = p / p.sum()
     h = float(-(p * np.log(p)).sum() / np.log(len(p)))
     return float(np.clip((h - 0.5) / 0.5, 0.0, 1.0))
+
+
+def mix_offset(U: np.ndarray, responsibilities: np.ndarray, stats: AdaptStats, sharpen: float = 1.0) -> np.ndarray:
+    """The offset of a source's clips ``U`` (N, D, head output space) given each clip's class
+    probabilities (N, K, the adapted head's classes) from a model that does not need the offset (the
+    main head): ``mean_i(u_i - sum_k q_ik m_k)``, with ``q`` the probabilities raised to ``sharpen`` and
+    renormalised. A one-emotion source the main head recognises keeps its class (the offset removes
+    only the domain); a mixed one gets about plain centring."""
+    q = np.clip(np.asarray(responsibilities, dtype=np.float64), 0.0, None) ** sharpen
+    q = q / np.clip(q.sum(axis=1, keepdims=True), 1e-12, None)
+    return (np.asarray(U, dtype=np.float64) - q @ stats.centroids).mean(axis=0)
+
+
+def soft_combine(main: np.ndarray, adapted: np.ndarray, weight: float) -> np.ndarray:
+    """``(1 - weight) * main + weight * adapted``: probabilities (N, K) of the main head and of the
+    adapted head, mixed (the adapted head's errors on a one-emotion source are bounded by ``weight``)."""
+    return (1.0 - weight) * np.asarray(main, dtype=np.float64) + weight * np.asarray(adapted, dtype=np.float64)
 
 
 def centre_for(X: np.ndarray, projection: np.ndarray, offset: np.ndarray) -> np.ndarray:

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from ..errors import EmovoxError
-from ..models.adapt_estimate import source_centre
+from ..models.adapt_estimate import centre_for, mix_offset, soft_combine, source_centre
 from .metrics import FOUR, HARMONISE, restricted_metrics
 
 VARIANTS: dict[str, tuple[str, dict]] = {
@@ -30,10 +30,16 @@ VARIANTS: dict[str, tuple[str, dict]] = {
     "map-em, prior x0.25": ("safe", {"spread_scale": 0.25, "one_sided": 1.01}),
     "safe": ("safe", {}),
     "safe, prior x0.25": ("safe", {"spread_scale": 0.25}),
+    "soft 0.3, centre": ("soft-centre", {"weight": 0.3}),
+    "soft 0.3, main-head mix": ("soft-mix", {"weight": 0.3, "sharpen": 1.0}),
+    "soft 0.4, main-head mix ^2": ("soft-mix", {"weight": 0.4, "sharpen": 2.0}),
 }
 """Name -> (``source_centre`` method, options): the candidates measured. ``map-em``: the MAP-EM offset
 always applied; ``safe`` (ships): the same, but the un-adapted model is kept when the estimated mix
-is one-sided (``adapt_estimate.ONE_SIDED``)."""
+is one-sided (``adapt_estimate.ONE_SIDED``). ``soft-*`` (study only, issue 25 round 2): the
+probabilities ``(1 - weight) * main + weight * adapted`` (``adapt_estimate.soft_combine``), the adapted
+head at plain centring (``soft-centre``) or at ``adapt_estimate.mix_offset`` of the main head's
+probabilities of the source's clips, raised to ``sharpen`` (``soft-mix``)."""
 
 SKEW = 0.7
 
@@ -119,6 +125,19 @@ def adaptation_study(rows, X: np.ndarray, recipe, n: int, seed: int = 0,
             entry = {"clips": int(len(idx)), "unadapted": source_scores(truth, unadapted, labels, src)}
             for vname, (method, options) in variants.items():
                 S = Z[idx]
+                if method.startswith("soft-"):
+                    if method == "soft-centre":
+                        centre = S.mean(axis=0)
+                    else:
+                        cols = [labels.index(lab) for lab in adapted.labels]
+                        offset = mix_offset(S @ P, unadapted[idx][:, cols], stats, options.get("sharpen", 1.0))
+                        centre = centre_for(S, P, offset)
+                    probs = soft_combine(unadapted, probs_of(adapted, Z - centre), options["weight"])
+                    entry[vname] = source_scores(truth, probs, labels, src)
+                    entry[vname + " info"] = {"method": method, "weight": options["weight"]}
+                    if src == "mixed":
+                        result["mixed_probs"][vname] = probs
+                    continue
                 centre, info = source_centre(S, P, stats, method, probs_at=lambda c, S=S, a=adapted: probs_of(a, S - c),
                                              **options)
                 probs = probs_of(adapted, Z - centre) if info.get("applied", True) else unadapted
