@@ -87,6 +87,13 @@ def rejected_requests() -> list[tuple[str, dict, str]]:
     ]
 
 
+def progress(row: tuple) -> None:
+    """One line on stderr as each measuring point is reached (the table comes at the end)."""
+    name, (rss, peak), note = row
+    mib = lambda v: "n/a" if v is None else f"{v:.0f} MiB"  # noqa: E731
+    print(f"{name}: RSS {mib(rss)}, peak {mib(peak)} ({note})", file=sys.stderr, flush=True)
+
+
 def settled_rss(pid: int) -> tuple[float | None, float | None]:
     """(RSS now, peak RSS so far) in MiB, read ``SETTLE_S`` after the last answer."""
     time.sleep(SETTLE_S)
@@ -144,7 +151,7 @@ def main() -> int:
                 statuses = [s for part in pool.map(worker, range(args.clients)) for s in part]
             rows.append((f"after {args.valid:,} mixed valid requests", settled_rss(proc.pid),
                          f"{_counts(statuses)}, {time.perf_counter() - start:.0f} s"))
-            print(rows[-1], flush=True)
+            progress(rows[-1])
             quarter = max(args.rejected // 4, 1)
             statuses = []
             for i in range(args.rejected):
@@ -153,7 +160,7 @@ def main() -> int:
                 if (i + 1) % quarter == 0 or i + 1 == args.rejected:
                     rows.append((f"after {i + 1} large rejected bodies", settled_rss(proc.pid),
                                  f"{_counts(statuses)}; {time.perf_counter() - start:.0f} s"))
-                    print(rows[-1], flush=True)
+                    progress(rows[-1])
             statuses = []
             for i in range(args.rounds):  # the issue's rounds: a 40 MB rejected body, a 2-minute WAV on two routes
                 statuses.append(send(client, url, *rejected[0][:2]))
@@ -161,7 +168,7 @@ def main() -> int:
                 if i + 1 in (1, 2, 4) or i + 1 == args.rounds:
                     rows.append((f"after round {i + 1}: 40 MB rejected + 2-min WAV on 2 routes", settled_rss(proc.pid),
                                  f"{_counts(statuses)}; {time.perf_counter() - start:.0f} s"))
-                    print(rows[-1], flush=True)
+                    progress(rows[-1])
     finally:
         stop_server(proc)
         log_dir.cleanup()
