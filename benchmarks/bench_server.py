@@ -107,11 +107,12 @@ def client_loop(url: str, route: str, clip: bytes, n: int) -> tuple[list[float],
     return latencies, errors
 
 
-def rss_mb(pid: int) -> float | None:
-    """Resident memory of a process in MiB (Linux /proc), or None where it cannot be read."""
+def rss_mb(pid: int, field: str = "VmRSS") -> float | None:
+    """A process' memory in MiB from Linux /proc (``VmRSS``: resident now; ``VmHWM``: its peak so
+    far), or None where it cannot be read."""
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
+            if line.startswith(field + ":"):
                 return int(line.split()[1]) / 1024
     except OSError:
         return None

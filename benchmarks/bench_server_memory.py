@@ -97,18 +97,7 @@ def progress(row: tuple) -> None:
 def settled_rss(pid: int) -> tuple[float | None, float | None]:
     """(RSS now, peak RSS so far) in MiB, read ``SETTLE_S`` after the last answer."""
     time.sleep(SETTLE_S)
-    return rss_mb(pid), peak_mb(pid)
-
-
-def peak_mb(pid: int) -> float | None:
-    """The process' peak resident memory (VmHWM) in MiB, or None where it cannot be read."""
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        return None
-    return None
+    return rss_mb(pid), rss_mb(pid, "VmHWM")
 
 
 def send(client: httpx.Client, url: str, route: str, request: dict) -> int:
