@@ -93,10 +93,7 @@ class Recognizer(Front):
         """
         if errors not in ("raise", "skip"):
             raise OptionError(f"errors must be 'raise' or 'skip', got {errors!r}")
-        from ..models.adapt_estimate import METHODS
-
-        if method not in METHODS:
-            raise OptionError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
+        _check_method(method)
         base, _ = self._adaptable()
         means, skipped = [], []
         for source in sources:
@@ -111,10 +108,7 @@ class Recognizer(Front):
                 skipped.append(source_name(source))
                 continue
             means.append(np.average(base.pooled(p.windows), axis=0, weights=p.weights))
-        if len(means) < MIN_REFERENCE_CLIPS:
-            return Reference(np.zeros(0, np.float32), len(means), tuple(skipped))  # raises: too few clips
-        centre, adaptation = base.adapted_head.centre(np.stack(means), method)
-        return Reference(centre, len(means), tuple(skipped), adaptation)
+        return _reference(base, means, method, tuple(skipped))
 
     def adaptable(self) -> bool:
         """Whether ``adapt`` can work on this model (it has an adapted head); an adapted recognizer is
@@ -169,16 +163,12 @@ class Recognizer(Front):
         """This recognizer adapted to clips given by their pooled features (N, F) as ``score_windows``
         returned them, and those clips' probabilities under it (None when the safe estimate kept the
         un-adapted model). Raises as ``adapt`` (ModelError: no adapted head; EmovoxError: fewer than 20)."""
-        from ..models.adapt_estimate import METHODS
-
-        if method not in METHODS:
-            raise OptionError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
+        _check_method(method)
         base, _ = self._adaptable()
         pooled = np.asarray(pooled, dtype=np.float32).reshape(len(pooled), -1)
-        if len(pooled) < MIN_REFERENCE_CLIPS:
-            Reference(np.zeros(0, np.float32), len(pooled))  # raises: too few clips
-        centre, adaptation = base.adapted_head.centre(pooled, method)
-        adapted = self.adapt(Reference(centre, len(pooled), (), adaptation), to=to)
+        reference = _reference(base, list(pooled), method)
+        centre = reference.mean
+        adapted = self.adapt(reference, to=to)
         if not adapted.adapted.get("applied", True):  # the safe estimate kept the un-adapted model
             return adapted, None
         logits = base.adapted_head(pooled - np.asarray(centre, np.float32))[:, self._columns(base)]
@@ -344,6 +334,22 @@ class Recognizer(Front):
             adapted=self.info.extra.get("adapted"),
             silent=True,
         )
+
+
+def _check_method(method: str) -> None:
+    from ..models.adapt_estimate import METHODS
+
+    if method not in METHODS:
+        raise OptionError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
+
+
+def _reference(base: Backend, pooled: list[np.ndarray], method: str, skipped: tuple[str, ...] = ()) -> Reference:
+    """The ``Reference`` of clips given by their pooled features: what ``reference`` and
+    ``adapt_pooled`` both build (EmovoxError for fewer than ``MIN_REFERENCE_CLIPS`` clips)."""
+    if len(pooled) < MIN_REFERENCE_CLIPS:
+        return Reference(np.zeros(0, np.float32), len(pooled), skipped)  # raises: too few clips
+    centre, adaptation = base.adapted_head.centre(np.stack(pooled), method)
+    return Reference(centre, len(pooled), skipped, adaptation)
 
 
 @lru_cache(maxsize=4)
