@@ -124,6 +124,13 @@ def test_each_speaker_with_enough_speech_is_its_own_adaptation_source():
     assert by["S2"].adapted is None
     assert all((s.adapted is not None) == (s.speaker == "S1") for s in conv.segments)
     assert conv.summary.adapted == {"S1": by["S1"].adapted}
+    # the one encoding gives what adapting to S1's segments by hand and predicting them gives
+    mine = [s for s in conv.segments if s.speaker == "S1"]
+    clips = [signal[int(round(s.start * SR)):int(round(s.end * SR))] for s in mine]
+    by_hand = model.adapt([(c, SR) for c in clips], to="speaker:S1")
+    assert by_hand.adapted == by["S1"].adapted
+    for seg, p in zip(mine, by_hand.predict_signals(clips), strict=True):
+        assert seg.emotion == p.emotion and seg.scores == pytest.approx(p.scores, abs=1e-4)
     plain = build_conversation(model, (signal, SR), window_s=1.0, num_speakers=2, adapt=False)
     assert all(s.adapted is None for s in plain.segments)
     assert [s.speaker for s in plain.segments] == [s.speaker for s in conv.segments]

@@ -27,8 +27,8 @@ from ..defaults import (
     check_max_duration,
     check_window,
 )
-from ..errors import ModelError, OptionError
-from ..io.audio import SAMPLE_RATE, AudioSource, is_silent, load_audio, source_name
+from ..errors import OptionError
+from ..io.audio import SAMPLE_RATE, AudioSource, load_audio, source_name
 from ..results.segments import emotion_shares, score_cells, vtt_cue, vtt_text
 from .diarization import Turn, diarize
 
@@ -221,29 +221,42 @@ def build_conversation(
     segments: list[SpeakerSegment | None] = [None] * len(pieces)
     for name in dict.fromkeys(t.speaker for t in turns):
         mine = [i for i, (who, _, _) in enumerate(pieces) if who == name]
-        model = _adapted(recognizer, [clips[i] for i in mine], name) if adapt else recognizer
-        for start in range(0, len(mine), batch_size):
-            batch = mine[start:start + batch_size]
-            for i, p in zip(batch, model.predict_signals([clips[i] for i in batch]), strict=True):
-                who, a, b = pieces[i]
-                segments[i] = SpeakerSegment(who, a, b, p.emotion, p.confidence, dict(p.scores),
-                                             None if p.silent else p.adapted)
+        probs, record = _speaker_probs(recognizer, [clips[i] for i in mine], name, adapt, batch_size)
+        for i, p in zip(mine, probs, strict=True):
+            who, a, b = pieces[i]
+            if p is None:  # silent: no emotion is invented
+                segments[i] = SpeakerSegment(who, a, b, None, 0.0, {}, None)
+                continue
+            best = int(np.argmax(p))
+            segments[i] = SpeakerSegment(who, a, b, recognizer.labels[best], float(p[best]),
+                                         {label: float(v) for label, v in zip(recognizer.labels, p)}, record)
     name = source_name(source) if not isinstance(source, tuple) else None
     return Conversation(tuple(s for s in segments if s is not None), tuple(turns), signal.size / SAMPLE_RATE,
                         tuple(recognizer.labels), recognizer.info.id, window_s, name)
 
 
-def _adapted(recognizer: Recognizer, clips: list[np.ndarray], speaker: str) -> Recognizer:
-    """``recognizer`` adapted to one speaker's clips (the safe estimate; its predictions say so), or
-    ``recognizer`` itself when the speaker has fewer than ``MIN_REFERENCE_CLIPS`` non-silent clips, the
-    model has no adapted head, or it is adapted already (a profile, a batch): that choice stands."""
-    voiced = [c for c in clips if not is_silent(c)]
-    if len(voiced) < MIN_REFERENCE_CLIPS or recognizer.info.extra.get("adapted") is not None:
-        return recognizer
-    try:
-        return recognizer.adapt([(c, SAMPLE_RATE) for c in voiced], method="safe", to=f"speaker:{speaker}")
-    except ModelError:  # no adapted head: the model as it is
-        return recognizer
+def _speaker_probs(recognizer: Recognizer, clips: list[np.ndarray], speaker: str, adapt: bool,
+                   batch_size: int) -> tuple[list[np.ndarray | None], dict | None]:
+    """Each of one speaker's clips' probabilities over the labels (None when silent) and what they were
+    adapted to. One encoding serves both: its pooled features are the speaker's adaptation source
+    (``Recognizer.adapt_pooled``, the safe estimate) when there are at least ``MIN_REFERENCE_CLIPS``
+    non-silent clips and the model has an adapted head and is not adapted already (a profile, a batch:
+    that choice stands)."""
+    want = adapt and recognizer.adapted is None and recognizer.adaptable()
+    probs: list[np.ndarray | None] = []
+    pooled: list[np.ndarray | None] = []
+    for start in range(0, len(clips), batch_size):
+        p, f = recognizer.score_windows(clips[start:start + batch_size], pooled=want)
+        probs += p
+        pooled += f
+    voiced = [k for k, f in enumerate(pooled) if f is not None]
+    if not want or len(voiced) < MIN_REFERENCE_CLIPS:
+        return probs, recognizer.adapted
+    model, adapted = recognizer.adapt_pooled(np.stack([pooled[k] for k in voiced]), to=f"speaker:{speaker}")
+    if adapted is not None:  # None: the safe estimate kept the un-adapted model
+        for k, row in zip(voiced, adapted, strict=True):
+            probs[k] = row
+    return probs, model.adapted
 
 
 def _applied(record: dict | None) -> bool:
