@@ -111,6 +111,32 @@ def test_cache_path_equals_exported_graph(tmp_path):
     assert (tmp_path / "cache").is_dir() and np.array_equal(cache.pooled(clip, "clean", "speech"), vector)
 
 
+def test_pair_of_encoders_pools_each_and_concatenates(tmp_path):
+    """A composite backbone (e.g. whisper-tiny.en+base) gives each encoder's pooled features side by side,
+    each cached under its own encoder's key, and refuses to hand out states or be exported."""
+    from conftest import encode, speech_like
+    from emovox.errors import EmovoxError
+    from emovox.training.encoder import WhisperEncoder
+    from emovox.training.features import Backbone, FeatureCache
+
+    clip = tmp_path / "a.wav"
+    clip.write_bytes(encode(speech_like(1.2), 16000, "wav"))
+    torch.manual_seed(0)
+    small = Backbone("small", "whisper-logmel", WhisperEncoder(dim=16, layers=1, heads=2, ffn=32).eval(), "small")
+    wide = Backbone("wide", "whisper-logmel", WhisperEncoder(dim=24, layers=2, heads=3, ffn=48).eval(), "wide")
+    pair = Backbone("pair", "whisper-logmel", torch.nn.ModuleList([small.module, wide.module]), "pair",
+                    parts=(small, wide)).with_preprocess("normalise")
+    assert [p.key for p in pair.parts] == ["small+normalise", "wide+normalise"]
+    cache = FeatureCache(pair, root=tmp_path / "cache")
+    got = cache.pooled(clip, "clean", "speech")
+    alone = [FeatureCache(p, root=tmp_path / "alone").pooled(clip, "clean", "speech") for p in pair.parts]
+    assert got.shape == (4 * (2 * 16 + 3 * 24),)  # (all frames, speech frames) x (mean, std) x layers x dims
+    np.testing.assert_array_equal(got, np.concatenate(alone))
+    assert sorted(p.name for p in (tmp_path / "cache").iterdir()) == ["small+normalise", "wide+normalise"]
+    with pytest.raises(EmovoxError, match="pooled features only"):
+        cache.get(clip)
+
+
 # --- slow: real corpus subset ---------------------------------------------------------------------
 SPEAKERS = ("ravdess_01", "ravdess_02", "ravdess_03", "ravdess_04", "ravdess_05", "ravdess_06")
 EMOTIONS = ("angry", "sad")

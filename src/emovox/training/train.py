@@ -77,6 +77,9 @@ class Trained:
     def module(self):
         from .head import EmotionNet
 
+        if self.backbone.parts:
+            raise EmovoxError(f"backbone {self.backbone.name!r} (two encoders side by side) is for evaluation; "
+                              "exporting it as one model is not built")
         head = self.fit.head.compact()
         return EmotionNet(self.backbone.module, head, self.backbone.frontend, self.recipe.pooling,
                           pooled_output=self.adapted is not None).eval()
