@@ -235,6 +235,44 @@ def test_adapt_uses_the_safe_estimate_when_the_model_has_its_statistics(with_sta
         model.adapt(reference, method="median")
 
 
+def test_soft_adaptation_mixes_the_main_and_the_adapted_heads_answers(with_stats, monkeypatch):
+    from emovox.models import adapt_estimate
+    from emovox.models.adapt_estimate import SOFT_SHARPEN, SOFT_WEIGHT, mix_offset
+    from emovox.models.base import softmax
+
+    model = emovox.load_model(str(with_stats), features=False)
+    reference = _voices(20)
+    clip = speech_like(1.5, f0=180.0, seed=99)
+    monkeypatch.setattr(adapt_estimate, "ONE_SIDED", 1.01)  # never one-sided: the heads are mixed
+    adapted = model.adapt(reference, method="soft")
+    info = adapted.info.extra["adapted"]
+    assert info["method"] == "soft" and info["applied"] and info["share"] == SOFT_WEIGHT
+    # the centre: the offset the main head's answers on the reference imply
+    head = model.backend.adapted_head
+    pooled = np.stack([_pooled(x) for x, _ in reference]).astype(np.float64)
+    main_ref = softmax(pooled @ W_MAIN)
+    expected = mix_offset(pooled @ head.projection.astype(np.float64), main_ref, head.stats, SOFT_SHARPEN)
+    np.testing.assert_allclose(adapted.backend.reference @ head.projection, expected, rtol=1e-3, atol=1e-3)
+    # a clip's scores: (1 - share) of the main head's plus share of the adapted head's
+    p = _pooled(clip)[None]
+    want = (1 - SOFT_WEIGHT) * softmax(p @ W_MAIN) + SOFT_WEIGHT * softmax(_adapted_logits(p - adapted.backend.reference))
+    got = adapted.predict((clip, 16_000)).scores
+    np.testing.assert_allclose([got[k] for k in LABELS], want[0], rtol=1e-4, atol=1e-5)
+    # adapting from pooled features and probabilities (timelines, conversations) is the same adaptation
+    signals = [x for x, _ in reference]
+    probs, feats = model.score_windows(signals, pooled=True)
+    again, rescored = model.adapt_pooled(np.stack(feats), to="recording", method="soft", probs=np.stack(probs))
+    np.testing.assert_allclose(again.backend.reference, adapted.backend.reference, rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(rescored, np.stack(adapted.score_windows(signals)[0]), rtol=1e-4, atol=1e-5)
+    with pytest.raises(EmovoxError, match="probabilities"):
+        model.adapt_pooled(np.stack(feats), to="recording", method="soft")
+    # one-sided: the un-adapted model, as with safe
+    monkeypatch.setattr(adapt_estimate, "ONE_SIDED", 0.0)
+    kept = model.adapt(reference, method="soft")
+    assert kept.info.extra["adapted"]["applied"] is False
+    np.testing.assert_allclose(kept.backend.forward([clip]), model.backend.forward([clip]), rtol=1e-6)
+
+
 def test_a_reference_from_another_model_is_refused(adaptable):
     from emovox.models.adapted import Reference
 

@@ -163,3 +163,22 @@ def test_soft_combine_bounds_the_adapted_heads_share():
     np.testing.assert_allclose(out, [[0.66, 0.34], [0.32, 0.68]])
     np.testing.assert_allclose(out.sum(axis=1), 1.0)
     np.testing.assert_allclose(soft_combine(main, adapted, 0.0), main)
+
+
+def test_soft_is_safe_on_a_one_class_source_and_uses_the_main_heads_answers_on_a_mixed_one(stats):
+    from emovox.models.adapt_estimate import SOFT_SHARPEN, SOFT_WEIGHT
+
+    rng = np.random.default_rng(8)
+    P = np.linalg.qr(rng.normal(size=(12, D)))[0]
+    offset = stats.origin + np.array([1.5, -1.0, 0.5, 1.0])
+    mixed, _ = _source(rng, offset, np.full(K, 0.25), 120)
+    probs = _posteriors(mixed, offset)
+    centre, info = source_centre(mixed @ P.T, P, stats, "soft", main_probs=probs)
+    assert info["method"] == "soft" and info["applied"] and info["share"] == SOFT_WEIGHT
+    np.testing.assert_allclose(centre @ P, mix_offset(mixed, probs, stats, SOFT_SHARPEN), atol=1e-6)
+    assert np.abs(centre @ P - offset).max() < 0.5
+    one, _ = _source(rng, stats.origin, np.eye(K)[2], 80)  # one-sided: the un-adapted model, as safe
+    centre, info = source_centre(one @ P.T, P, stats, "soft", main_probs=_posteriors(one, stats.origin))
+    assert info["applied"] is False and "share" not in info
+    with pytest.raises(ValueError, match="main head's probabilities"):
+        source_centre(mixed @ P.T, P, stats, "soft")

@@ -252,7 +252,8 @@ def _speaker_probs(recognizer: Recognizer, clips: list[np.ndarray], speaker: str
     voiced = [k for k, f in enumerate(pooled) if f is not None]
     if not want or len(voiced) < MIN_REFERENCE_CLIPS:
         return probs, recognizer.adapted
-    model, adapted = recognizer.adapt_pooled(np.stack([pooled[k] for k in voiced]), to=f"speaker:{speaker}")
+    model, adapted = recognizer.adapt_pooled(np.stack([pooled[k] for k in voiced]), to=f"speaker:{speaker}",
+                                             probs=np.stack([probs[k] for k in voiced]))
     if adapted is not None:  # None: the safe estimate kept the un-adapted model
         for k, row in zip(voiced, adapted, strict=True):
             probs[k] = row

@@ -29,6 +29,7 @@ from ..defaults import (
 )
 from ..errors import AudioTooLongError, EmovoxError, ModelError, OptionError
 from ..io.audio import SAMPLE_RATE, AudioSource, iter_audio
+from ..models.adapt_estimate import DEFAULT_METHOD
 from ..results.segments import emotion_shares, score_cells, vtt_cue, vtt_text
 from ..signal.segmenter import AudioRing, plan_windows, smooth_region
 from ..signal.vad import VoiceActivityDetector
@@ -222,7 +223,7 @@ def build_timeline(
     ``switch_penalty`` (probability x steps) is what one change of emotion must earn; 0 gives
     the per-step argmax. ``vad`` holds VoiceActivityDetector options (aggressiveness, ...).
     ``adapt``: "auto" (default) adapts an adaptable model to the recording's own speech windows
-    (``Recognizer.adapt_pooled``, method "safe") once there are at least ``ADAPT_WINDOWS`` of them,
+    (``Recognizer.adapt_pooled``, the default method) once there are at least ``ADAPT_WINDOWS`` of them,
     reusing the pooled features of the one encoding; True does the same but raises when it cannot
     (no adapted head, too little speech); False never. A recognizer that is already adapted (to a
     batch, a folder) is kept as it is. ``Timeline.adapted`` says what was done.
@@ -352,8 +353,9 @@ class _Builder:
                       f"(about {ADAPT_WINDOWS * self.hop_s + self.window_s - self.hop_s:g} s of speech)")
             if strict:
                 raise EmovoxError(f"cannot adapt the timeline: {reason}")
-            return {"to": "recording", "clips": len(kept), "method": "safe", "applied": False, "reason": reason}
-        adapted, probs = self.recognizer.adapt_pooled(np.stack([f for _, _, f in kept]), to="recording")
+            return {"to": "recording", "clips": len(kept), "method": DEFAULT_METHOD, "applied": False, "reason": reason}
+        adapted, probs = self.recognizer.adapt_pooled(np.stack([f for _, _, f in kept]), to="recording",
+                                                      probs=np.stack([windows[i][2] for windows, i, _ in kept]))
         if probs is not None:
             for (windows, i, _), p in zip(kept, probs, strict=True):
                 a, b, _ = windows[i]

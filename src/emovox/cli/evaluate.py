@@ -4,6 +4,8 @@ from __future__ import annotations
 
 
 def register(sub) -> None:
+    from ..models.adapt_estimate import DEFAULT_METHOD, METHODS
+
     p = sub.add_parser("evaluate", help="evaluate a model or cross-validate its recipe (needs emovox[train])")
     p.add_argument("--model", help="model name or folder (default: the built-in model)")
     p.add_argument("--manifest", required=True, action="append", metavar="CSV",
@@ -21,9 +23,11 @@ def register(sub) -> None:
     p.add_argument("--adapt", type=int, default=0, metavar="N",
                    help="adapt the model to N random clips of the manifest first (Recognizer.adapt; "
                         "labels unused); with --loco: each held-out corpus, adapted to N of its clips")
-    p.add_argument("--adapt-method", default="safe", choices=("safe", "centre", "gate", "none"),
-                   help="how --adapt finds the clips' offset: safe (estimated with their emotion mix; "
-                        "default), centre (their plain mean), gate (centring shrunk for one-sided clips)")
+    p.add_argument("--adapt-method", default=DEFAULT_METHOD, choices=METHODS,
+                   help=f"how --adapt finds the clips' offset (default {DEFAULT_METHOD}): safe (estimated with "
+                        "their emotion mix; un-adapted when that mix is one-sided), soft (as safe, then the "
+                        "adapted and the plain model's scores mixed), centre (their plain mean), gate (centring "
+                        "shrunk for one-sided clips), none")
     p.add_argument("--config", metavar="JSON", help="recipe for cross-validation (default: the model's own)")
     p.add_argument("--seed", type=int, default=0, help="random seed for cross-validation")
     p.add_argument("--report", required=True, metavar="DIR", help="folder for report.json/.md and plots")

@@ -41,12 +41,25 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["METHODS", "AdaptStats", "Estimate", "adapt_stats", "centre_for", "estimate", "gate_weight", "mix_offset",
+__all__ = ["DEFAULT_METHOD", "METHODS", "SOFT_SHARPEN", "SOFT_WEIGHT", "AdaptStats", "Estimate", "adapt_stats", "centre_for", "estimate", "gate_weight", "mix_offset",
            "soft_combine", "source_centre"]
 
-METHODS = ("safe", "centre", "gate", "none")
-"""``safe``: MAP-EM over offset and mix (default); ``centre``: the source's mean (the training mix
-assumed); ``gate``: centring shrunk toward none as the un-adapted answers get one-sided; ``none``."""
+METHODS = ("safe", "soft", "centre", "gate", "none")
+"""``safe``: MAP-EM over offset and mix (default); ``soft``: as ``safe`` where the mix is one-sided,
+elsewhere the main and the adapted head's probabilities mixed (``SOFT_WEIGHT``), the adapted head at
+the offset the main head's answers imply (``mix_offset``; needs the main head's probabilities of the
+source's clips); ``centre``: the source's mean (the training mix assumed); ``gate``: centring shrunk
+toward none as the un-adapted answers get one-sided; ``none``."""
+
+DEFAULT_METHOD = "safe"
+"""What ``Recognizer.adapt`` and every default adaptation (batch, timeline, conversation, stream,
+profiles) use."""
+
+SOFT_WEIGHT = 0.4
+"""``soft``: the adapted head's share of the probabilities (its errors on a source are bounded by it)."""
+
+SOFT_SHARPEN = 2.0
+"""``soft``: the main head's probabilities are raised to this power (and renormalised) in ``mix_offset``."""
 
 ONE_SIDED = 0.7
 """``safe`` keeps the un-adapted model when the estimated mix gives one emotion more than this share:
@@ -224,13 +237,15 @@ def centre_for(X: np.ndarray, projection: np.ndarray, offset: np.ndarray) -> np.
 
 
 def source_centre(X: np.ndarray, projection: np.ndarray, stats: AdaptStats | None, method: str = "safe",
-                  probs_at=None, **options) -> tuple[np.ndarray, dict]:
+                  probs_at=None, main_probs=None, **options) -> tuple[np.ndarray, dict]:
     """The feature-space centre to subtract from a source's clips ``X`` (N, F raw pooled features), and
     what was done (``{"method", "weight", "mix", "applied"}``; ``applied`` False: keep the un-adapted
     model, as ``safe`` does for a source whose estimated mix is one-sided, see ``ONE_SIDED``). ``probs_at(centre) -> (N, K)`` probabilities of the
-    source's clips (needed by ``gate``); ``options`` go to ``estimate``. Without statistics (an
-    ``adapted.npz`` from before they were stored) ``safe`` and ``gate`` fall back to plain centring,
-    and say so under ``"fallback"``."""
+    source's clips (needed by ``gate``); ``main_probs`` (N, K) the main head's probabilities of the
+    source's clips (needed by ``soft``, whose record also carries ``"share": SOFT_WEIGHT``, the adapted
+    head's share of the probabilities); ``options`` go to ``estimate``. Without statistics (an ``adapted.npz`` from before
+    they were stored) ``safe``, ``soft`` and ``gate`` fall back to plain centring, and say so under
+    ``"fallback"``."""
     if method not in METHODS:
         raise ValueError(f"unknown adaptation method {method!r}; known: {', '.join(METHODS)}")
     X = np.asarray(X, dtype=np.float64)
@@ -250,10 +265,17 @@ def source_centre(X: np.ndarray, projection: np.ndarray, stats: AdaptStats | Non
             raise ValueError("method 'gate' needs probs_at (the un-adapted probabilities)")
         w = gate_weight(probs_at(centre_for(X, P, stats.origin)))
         return centre_for(X, P, stats.origin + w * (mean - stats.origin)), {"method": "gate", "weight": w}
+    if method == "soft" and (main_probs is None or np.shape(main_probs) != (len(X), len(stats.centroids))):
+        raise ValueError("method 'soft' needs the main head's probabilities of the source's clips "
+                         f"({len(X)} x {len(stats.centroids)})")
     one_sided = options.pop("one_sided", ONE_SIDED)
     est = estimate(X @ P, stats, **options)
-    info = {"method": "safe", "weight": round(est.weight, 4), "mix": [round(float(p), 4) for p in est.mix]}
+    info = {"method": method, "weight": round(est.weight, 4), "mix": [round(float(p), 4) for p in est.mix]}
     if est.mix.max() > one_sided:
         return centre_for(X, P, stats.origin), {**info, "applied": False, "weight": 0.0,
                                                 "reason": "one-sided mix: the un-adapted model is kept"}
+    if method == "soft":
+        offset = mix_offset(X @ P, main_probs, stats, SOFT_SHARPEN)
+        return centre_for(X, P, offset), {**info, "applied": True, "weight": round(_weight(offset, mean, stats.origin), 4),
+                                          "share": SOFT_WEIGHT}
     return centre_for(X, P, est.offset), {**info, "applied": True}

@@ -24,8 +24,8 @@ import numpy as np
 from ..defaults import MIN_REFERENCE_CLIPS
 from ..errors import ModelError
 from ..results.result import Reference
-from .adapt_estimate import AdaptStats, source_centre
-from .base import sha256_file
+from .adapt_estimate import DEFAULT_METHOD, AdaptStats, soft_combine, source_centre
+from .base import sha256_file, softmax
 
 __all__ = ["ADAPTED_FILE", "MIN_REFERENCE_CLIPS", "Adapted", "AdaptedHead", "Reference", "load_adapted_head",
            "save_adapted"]
@@ -71,16 +71,18 @@ class AdaptedHead:
     def dims(self) -> int:
         return self.projection.shape[0]
 
-    def centre(self, pooled: np.ndarray, method: str = "safe") -> tuple[np.ndarray, dict]:
+    def centre(self, pooled: np.ndarray, method: str = DEFAULT_METHOD, main_probs: np.ndarray | None = None
+               ) -> tuple[np.ndarray, dict]:
         """The centre to subtract for a reference of per-clip pooled features (N, F), and what was done
-        (see ``adapt_estimate.source_centre``)."""
+        (see ``adapt_estimate.source_centre``; ``main_probs`` (N, classes): the main head's
+        probabilities of the same clips, which ``soft`` needs)."""
         def probs_at(c):
             z = self(pooled - c)
             e = np.exp(z - z.max(axis=1, keepdims=True))
             return e / e.sum(axis=1, keepdims=True)
 
         try:
-            return source_centre(pooled, self.projection, self.stats, method, probs_at=probs_at)
+            return source_centre(pooled, self.projection, self.stats, method, probs_at=probs_at, main_probs=main_probs)
         except ValueError as exc:
             raise ModelError(str(exc)) from exc
 
@@ -109,6 +111,8 @@ class Adapted:
         self.inner = backend
         self.reference = np.asarray(reference.mean, dtype=np.float32)
         self.applied = reference.adaptation.get("applied", True)  # False: safe kept the un-adapted model
+        # soft: the main head's probabilities mixed with the adapted head's, this share to the latter
+        self.share = float(reference.adaptation.get("share", 1.0)) if reference.adaptation.get("method") == "soft" else 1.0
         self.clips = reference.clips
         adapted = {"to": to, "clips": reference.clips, "method": "centre", "applied": True,
                    **reference.adaptation}
@@ -122,7 +126,23 @@ class Adapted:
     def forward(self, batch: list[np.ndarray]) -> np.ndarray:
         if not self.applied:
             return self.inner.forward(batch)
-        return self.inner.adapted_head(self.inner.pooled(batch) - self.reference)
+        if self.share >= 1.0:
+            return self.inner.adapted_head(self.inner.pooled(batch) - self.reference)
+        main, pooled = forward_pooled(self.inner, batch)
+        return soft_logits(main, self.inner.adapted_head(pooled - self.reference), self.share)
+
+
+def forward_pooled(backend, batch: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """The main head's logits and the pooled features of ``batch``, from one encoding where the backend
+    can (``models.native``)."""
+    both = getattr(backend, "forward_pooled", None)
+    return both(batch) if callable(both) else (backend.forward(batch), backend.pooled(batch))
+
+
+def soft_logits(main: np.ndarray, adapted: np.ndarray, share: float) -> np.ndarray:
+    """Logits whose softmax is ``(1 - share) softmax(main) + share softmax(adapted)`` (``soft``)."""
+    p = soft_combine(softmax(np.asarray(main, np.float64)), softmax(np.asarray(adapted, np.float64)), share)
+    return np.log(np.clip(p, 1e-30, None)).astype(np.float32)
 
 
 def load_adapted_head(folder: Path, extra: dict, labels: int) -> AdaptedHead | None:

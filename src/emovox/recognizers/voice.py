@@ -16,6 +16,7 @@ import numpy as np
 from ..defaults import MAX_DURATION_S, MIN_REFERENCE_CLIPS, check_batch_size, check_max_duration
 from ..errors import AudioError, EmovoxError, OptionError
 from ..io.audio import SAMPLE_RATE, AudioSource, is_silent, load_audio, source_name
+from ..models.adapt_estimate import DEFAULT_METHOD, soft_combine
 from ..models.base import Backend, Front, LabelSubset, softmax
 from ..results.result import Prediction, Reference
 
@@ -57,7 +58,7 @@ class Recognizer(Front):
         backend = LabelSubset(self.backend, labels)
         return type(self)(backend, features=self.features, max_duration_s=self.max_duration_s)
 
-    def adapt(self, sources: Iterable[AudioSource] | Reference, *, method: str = "safe",
+    def adapt(self, sources: Iterable[AudioSource] | Reference, *, method: str = DEFAULT_METHOD,
               to: str = "reference") -> Recognizer:
         """The same model scoring every clip relative to ``sources``: a fair sample of the recordings
         you analyse (at least 20 non-silent clips; more, from several speakers and moods, is better),
@@ -84,7 +85,7 @@ class Recognizer(Front):
         return type(self)(backend, features=self.features, max_duration_s=self.max_duration_s)
 
     def reference(self, sources: Iterable[AudioSource], *,
-                  errors: Literal["raise", "skip"] = "raise", method: str = "safe") -> Reference:
+                  errors: Literal["raise", "skip"] = "raise", method: str = DEFAULT_METHOD) -> Reference:
         """The centre of ``sources``' pooled features (silent clips left out) that ``adapt`` subtracts:
         ``method`` "safe" (offset and emotion mix estimated together) or "centre" (their mean).
 
@@ -95,7 +96,9 @@ class Recognizer(Front):
             raise OptionError(f"errors must be 'raise' or 'skip', got {errors!r}")
         _check_method(method)
         base, _ = self._adaptable()
-        means, skipped = [], []
+        from ..models.adapted import forward_pooled
+
+        means, probs, skipped = [], [], []
         for source in sources:
             try:
                 p = self._prepare(source)
@@ -107,8 +110,13 @@ class Recognizer(Front):
             if p.silent:
                 skipped.append(source_name(source))
                 continue
-            means.append(np.average(base.pooled(p.windows), axis=0, weights=p.weights))
-        return _reference(base, means, method, tuple(skipped))
+            if method == "soft":  # the main head's answers too, from the same encoding
+                logits, pooled = forward_pooled(base, p.windows)
+                probs.append(np.average(softmax(logits), axis=0, weights=p.weights))
+            else:
+                pooled = base.pooled(p.windows)
+            means.append(np.average(pooled, axis=0, weights=p.weights))
+        return _reference(base, means, method, tuple(skipped), probs or None)
 
     def adaptable(self) -> bool:
         """Whether ``adapt`` can work on this model (it has an adapted head); an adapted recognizer is
@@ -159,19 +167,31 @@ class Recognizer(Front):
             row += n
         return out_probs, out_pooled
 
-    def adapt_pooled(self, pooled: np.ndarray, *, to: str, method: str = "safe") -> tuple[Recognizer, np.ndarray | None]:
+    def adapt_pooled(self, pooled: np.ndarray, *, to: str, method: str = DEFAULT_METHOD, probs: np.ndarray | None = None
+                     ) -> tuple[Recognizer, np.ndarray | None]:
         """This recognizer adapted to clips given by their pooled features (N, F) as ``score_windows``
         returned them, and those clips' probabilities under it (None when the safe estimate kept the
-        un-adapted model). Raises as ``adapt`` (ModelError: no adapted head; EmovoxError: fewer than 20)."""
+        un-adapted model). ``method="soft"`` also needs ``probs``: the same clips' probabilities over
+        ``labels`` as ``score_windows`` returned them. Raises as ``adapt`` (ModelError: no adapted head;
+        EmovoxError: fewer than 20)."""
         _check_method(method)
         base, _ = self._adaptable()
         pooled = np.asarray(pooled, dtype=np.float32).reshape(len(pooled), -1)
-        reference = _reference(base, list(pooled), method)
+        main = None
+        if method == "soft":
+            if probs is None or len(probs) != len(pooled):
+                raise OptionError("method 'soft' needs the clips' probabilities (probs) beside their pooled features")
+            main = np.zeros((len(pooled), len(base.info.labels)))  # labels this recognizer masks: no share
+            main[:, self._columns(base)] = np.asarray(probs, dtype=np.float64).reshape(len(pooled), -1)
+        reference = _reference(base, list(pooled), method, probs=None if main is None else list(main))
         centre = reference.mean
         adapted = self.adapt(reference, to=to)
         if not adapted.adapted.get("applied", True):  # the safe estimate kept the un-adapted model
             return adapted, None
         logits = base.adapted_head(pooled - np.asarray(centre, np.float32))[:, self._columns(base)]
+        if method == "soft":  # as Adapted.forward mixes them (over this recognizer's labels)
+            return adapted, soft_combine(main[:, self._columns(base)] / main[:, self._columns(base)].sum(1, keepdims=True),
+                                         softmax(logits), reference.adaptation["share"])
         return adapted, softmax(logits)
 
     def _columns(self, base: Backend) -> np.ndarray:
@@ -343,12 +363,15 @@ def _check_method(method: str) -> None:
         raise OptionError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
 
 
-def _reference(base: Backend, pooled: list[np.ndarray], method: str, skipped: tuple[str, ...] = ()) -> Reference:
-    """The ``Reference`` of clips given by their pooled features: what ``reference`` and
-    ``adapt_pooled`` both build (EmovoxError for fewer than ``MIN_REFERENCE_CLIPS`` clips)."""
+def _reference(base: Backend, pooled: list[np.ndarray], method: str, skipped: tuple[str, ...] = (),
+               probs: list[np.ndarray] | None = None) -> Reference:
+    """The ``Reference`` of clips given by their pooled features (and, for ``soft``, the main head's
+    probabilities over the model's labels): what ``reference`` and ``adapt_pooled`` both build
+    (EmovoxError for fewer than ``MIN_REFERENCE_CLIPS`` clips)."""
     if len(pooled) < MIN_REFERENCE_CLIPS:
         return Reference(np.zeros(0, np.float32), len(pooled), skipped)  # raises: too few clips
-    centre, adaptation = base.adapted_head.centre(np.stack(pooled), method)
+    centre, adaptation = base.adapted_head.centre(np.stack(pooled), method,
+                                                  None if probs is None else np.stack(probs))
     return Reference(centre, len(pooled), skipped, adaptation)
 
 

@@ -33,13 +33,17 @@ VARIANTS: dict[str, tuple[str, dict]] = {
     "soft 0.3, centre": ("soft-centre", {"weight": 0.3}),
     "soft 0.3, main-head mix": ("soft-mix", {"weight": 0.3, "sharpen": 1.0}),
     "soft 0.4, main-head mix ^2": ("soft-mix", {"weight": 0.4, "sharpen": 2.0}),
+    "soft": ("soft", {}),
 }
 """Name -> (``source_centre`` method, options): the candidates measured. ``map-em``: the MAP-EM offset
 always applied; ``safe`` (ships): the same, but the un-adapted model is kept when the estimated mix
 is one-sided (``adapt_estimate.ONE_SIDED``). ``soft-*`` (study only, issue 25 round 2): the
 probabilities ``(1 - weight) * main + weight * adapted`` (``adapt_estimate.soft_combine``), the adapted
 head at plain centring (``soft-centre``) or at ``adapt_estimate.mix_offset`` of the main head's
-probabilities of the source's clips, raised to ``sharpen`` (``soft-mix``)."""
+probabilities of the source's clips, raised to ``sharpen`` (``soft-mix``); ``"gate": "safe"`` keeps
+the un-adapted model where ``safe`` would (a one-sided estimated mix) and mixes the heads elsewhere;
+``soft`` is that with ``SOFT_WEIGHT`` and ``SOFT_SHARPEN`` (0.4, ^2), as ``Recognizer.adapt`` runs it
+(round 4)."""
 
 SKEW = 0.7
 
@@ -138,9 +142,12 @@ def adaptation_study(rows, X: np.ndarray, recipe, n: int, seed: int = 0,
                     if src == "mixed":
                         result["mixed_probs"][vname] = probs
                     continue
+                cols = [labels.index(lab) for lab in adapted.labels]
                 centre, info = source_centre(S, P, stats, method, probs_at=lambda c, S=S, a=adapted: probs_of(a, S - c),
-                                             **options)
+                                             main_probs=unadapted[idx][:, cols], **options)
                 probs = probs_of(adapted, Z - centre) if info.get("applied", True) else unadapted
+                if info.get("applied", True) and "share" in info:  # soft: the two heads' probabilities mixed
+                    probs = soft_combine(unadapted, probs, info["share"])
                 entry[vname] = source_scores(truth, probs, labels, src)
                 entry[vname + " info"] = info
                 if src == "mixed":
