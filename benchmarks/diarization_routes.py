@@ -1,6 +1,6 @@
 """Routes to fewer speaker errors (issue 26), each chosen on DEV and scored on the TEST sets.
 
-    python benchmarks/diarization_routes.py      # ~8 min on 2 cores; bench_diarization.py's sets (40)
+    python benchmarks/diarization_routes.py      # ~5 min on 2 cores; bench_diarization.py's sets (40)
 
 Prints one table (also written to results/diarization/diarization_routes.txt): per route its DEV
 choice, DEV score, and DER (confusion) / share of recordings with the right number of speakers on
