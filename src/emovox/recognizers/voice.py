@@ -68,7 +68,8 @@ class Recognizer(Front):
         fitted on features centred per training corpus; this subtracts your recordings' offset instead.
         It helps on audio unlike the training corpora (another language, channel or set-up).
         ``method="safe"`` estimates the offset together with the recordings' emotion mix and keeps
-        the un-adapted model when that mix is one-sided (all angry, say); ``"centre"`` subtracts their
+        the un-adapted model when that mix is one-sided (all angry, say); ``"soft"`` keeps that gate and
+        otherwise mixes the plain and the adapted scores (0.6 / 0.4); ``"centre"`` subtracts their
         plain mean (right only for a balanced mix). ``info.extra["adapted"]`` records what was done,
         and every prediction carries it as ``adapted``; ``to`` names the source there ("batch",
         "recording", "session", "profile", ...).
@@ -87,7 +88,8 @@ class Recognizer(Front):
     def reference(self, sources: Iterable[AudioSource], *,
                   errors: Literal["raise", "skip"] = "raise", method: str = DEFAULT_METHOD) -> Reference:
         """The centre of ``sources``' pooled features (silent clips left out) that ``adapt`` subtracts:
-        ``method`` "safe" (offset and emotion mix estimated together) or "centre" (their mean).
+        ``method`` "safe" (offset and emotion mix estimated together), "soft" (as safe, with the plain
+        model's answers on ``sources`` too) or "centre" (their mean).
 
         ``errors="skip"`` leaves out files that cannot be read (listed in ``Reference.skipped``)
         instead of raising. Raises EmovoxError when fewer than 20 non-silent clips remain.
