@@ -12,11 +12,17 @@ conversation's own speakers; TEST speakers never); 4. agglomerative count + sphe
 refinement; 5. spectral clustering with an eigengap count (NME-SC: pruned binarised cosine
 affinity, p chosen by the normalised maximum eigengap); 6. 1.5 s and 3 s embeddings averaged or
 concatenated; 7. overlap marking: a window whose second-best centroid similarity is within x of its
-best one marks the middle of the window as both speakers (or as a separate "overlap" label).
+best one marks the middle of the window as both speakers (or as a separate "overlap" label); 8. the
+emotion model's own Whisper tiny.en encoder as the speaker embedding (diarization_whisper.py: pooled
+features, standardised, PCA to d components, LDA fitted on the NAP fit speakers, cross-fitted on DEV
+alike), (a) alone, (b) concatenated with the GE2E embedding (each centred and L2-normed); the
+one-voice test stays on GE2E. Below the routes, the oracle count also for the 8a/8b embeddings at
+their DEV choice.
 The DEV pick is bench_diarization.py's: min (mean DER of dev and dev_calm) - 0.5 x (mean count over
 the four DEV sets); overlap marking adds dev_overlap (DEV speakers, 10-20 % overlap) to the DER mean.
 Below the table: the d-prime of same-speaker-different-emotion vs different-speaker-same-emotion
-cosine similarities of TEST-half speakers' window embeddings (raw, corpus-centred, after NAP).
+cosine similarities of TEST-half speakers' window embeddings (raw, corpus-centred, after NAP), and
+the same for the Whisper features (standardised, after PCA + LDA, with GE2E).
 """
 
 from __future__ import annotations
@@ -33,6 +39,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench_diarization as b  # noqa: E402
+import diarization_whisper as W  # noqa: E402
 
 from emovox.analysis import diarization as D  # noqa: E402
 from emovox.io.audio import SAMPLE_RATE  # noqa: E402
@@ -46,6 +53,7 @@ PRUNE = (0.1, 0.2, 0.3, 0.5)
 MAX_SPEAKERS = 8
 WIDE_S = 3.0
 OVERLAP_X = (0.1, 0.2, 0.3, 0.4, 0.5)
+W_THRESHOLDS = (0.8, 0.9, 0.95, 1.0, 1.1)
 
 
 def norm(x: np.ndarray) -> np.ndarray:
@@ -61,6 +69,8 @@ class Conv:
     speakers: frozenset
     e: D.Embedded
     wide: np.ndarray  # per 1.5 s window, the embedding of the 3 s window nearest its centre
+    whisper: np.ndarray | None = None  # per 1.5 s window, the emotion model's pooled Whisper features
+    pcs: np.ndarray | None = None  # those standardised, in the fit speakers' PCA coordinates
 
 
 def wide_embeddings(signal: np.ndarray, e: D.Embedded, encoder) -> np.ndarray:
@@ -72,7 +82,7 @@ def wide_embeddings(signal: np.ndarray, e: D.Embedded, encoder) -> np.ndarray:
     return emb[[int(np.argmin(np.abs(centre - (a + z) / 2))) for a, z in e.windows]]
 
 
-def build_sets(encoder, n: int, n1: int, seed: int) -> dict[str, list[Conv]]:
+def build_sets(encoder, n: int, n1: int, seed: int, whisper=None) -> dict[str, list[Conv]]:
     """bench_diarization.py's DEV and TEST sets (same seeds), plus dev_overlap for overlap marking."""
     corpora = {name: b.Corpus(name) for name in b.CORPORA}
     spec = {  # name: (half, overlap, conversations, seed offset, speakers, calm)
@@ -88,16 +98,19 @@ def build_sets(encoder, n: int, n1: int, seed: int) -> dict[str, list[Conv]]:
         for c in b.conversation_set(corpora, half, overlap, k, seed + offset, n_speakers=n_spk, calm=calm):
             e = D.embed(c["signal"], encoder=encoder)
             sets[name].append(Conv(c["utts"], c["n_speakers"], frozenset(u[2] for u in c["utts"]), e,
-                                   wide_embeddings(c["signal"], e, encoder)))
+                                   wide_embeddings(c["signal"], e, encoder),
+                                   None if whisper is None else
+                                   W.whisper_windows(whisper, c["signal"], e.windows, SAMPLE_RATE)))
     return sets
 
 
 class Pool:
     """1.5 s window embeddings of every clip of RAVDESS, ASED, EmoDB and TurEV-DB with speaker,
-    emotion and corpus; NAP is fitted on the "fit" speakers only (DEV halves + TurEV-DB)."""
+    emotion and corpus (and the same windows' pooled Whisper features); NAP is fitted on the "fit"
+    speakers only (DEV halves + TurEV-DB)."""
 
-    def __init__(self, encoder) -> None:
-        emb, self.speaker, self.emotion, self.corpus, self.fit = [], [], [], [], set()
+    def __init__(self, encoder, whisper=None) -> None:
+        emb, wemb, self.speaker, self.emotion, self.corpus, self.fit = [], [], [], [], [], set()
         for name in (*b.CORPORA, "turev_db"):
             c = b.Corpus(name)
             self.fit |= set(c.halves["dev"] if name != "turev_db" else c.by_speaker)
@@ -105,12 +118,16 @@ class Pool:
                 for r in rows:
                     if (x := c.speech(r)) is None:
                         continue
-                    e = encoder.embed_windows(x, D.plan_windows(0.0, x.size / SAMPLE_RATE, D.WINDOW_S, D.HOP_S))
+                    windows = D.plan_windows(0.0, x.size / SAMPLE_RATE, D.WINDOW_S, D.HOP_S)
+                    e = encoder.embed_windows(x, windows)
                     emb.append(e)
+                    if whisper is not None:
+                        wemb.append(W.whisper_windows(whisper, x, windows, SAMPLE_RATE))
                     self.speaker += [spk] * len(e)
                     self.emotion += [r["emotion"]] * len(e)
                     self.corpus += [name] * len(e)
         self.emb = np.concatenate(emb)
+        self.wemb = np.concatenate(wemb) if wemb else None
         self.speaker, self.emotion, self.corpus = map(np.array, (self.speaker, self.emotion, self.corpus))
         self.scatter = {}
         for spk in self.fit:
@@ -273,7 +290,14 @@ def marking_sweep(convs: list[Conv]) -> str:
     return "; ".join(parts)
 
 
-def routes(pool: Pool) -> list[tuple[str, list, object]]:
+def whisper_emb(c: Conv, proj: W.WhisperLDA, d: int, ge2e: bool = False) -> np.ndarray:
+    """Route 8's window embeddings: the conversation-centred LDA projection of its Whisper features
+    (cross-fitted without its own speakers), alone or beside its centred GE2E embeddings."""
+    x = norm(D.center(proj.project(c.pcs, d, c.speakers)))
+    return norm(np.hstack([x, norm(D.center(c.e.embeddings))])) if ge2e else x
+
+
+def routes(pool: Pool, proj: W.WhisperLDA | None = None) -> list[tuple[str, list, object]]:
     """(name, DEV grid, hypothesis function (conv, parameter) -> turns) per route."""
     def nap(c, p):
         return turns(c, norm(D.center(c.e.embeddings) @ pool.nap(p[0], c.speakers)), p[1])
@@ -281,6 +305,8 @@ def routes(pool: Pool) -> list[tuple[str, list, object]]:
     def multiscale(c, p):
         a, w = D.center(c.e.embeddings), D.center(c.wide)
         return turns(c, norm(a + w if p[0] == "averaged" else np.hstack([a, w])), p[1])
+
+    grid = [(d, t) for d in W.LDA_PCA for t in W_THRESHOLDS]
 
     return [
         ("1. default (shipped)", [D.THRESHOLD], lambda c, t: D.assign(c.e)),
@@ -294,7 +320,11 @@ def routes(pool: Pool) -> list[tuple[str, list, object]]:
          multiscale),
         ("7a. overlap marked as both (x)", list(OVERLAP_X), marked),
         ("7b. overlap as own label (x)", list(OVERLAP_X), lambda c, x: marked(c, x, True)),
-    ]
+    ] + ([] if proj is None else [
+        ("8a. Whisper PCA + LDA (d, threshold)", grid, lambda c, p: turns(c, whisper_emb(c, proj, p[0]), p[1])),
+        ("8b. Whisper LDA + GE2E (d, threshold)", grid,
+         lambda c, p: turns(c, whisper_emb(c, proj, p[0], True), p[1])),
+    ])
 
 
 # ---- scoring
@@ -328,13 +358,13 @@ def cell(r: dict) -> str:
     return f"{r['der']:.1%} ({r['conf']:.1%}) / {r['count']:.0%}"
 
 
-def table(sets, pool: Pool) -> list[str]:
+def table(sets, pool: Pool, proj: W.WhisperLDA | None = None) -> list[str]:
     head = ["route", "DEV choice", "DEV: DER (conf.) / count", "dev_overlap", *TEST, "DER below default"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    base = None
-    for name, grid, hyp_of in routes(pool):
+    base, chosen = None, {}
+    for name, grid, hyp_of in routes(pool, proj):
         dev = {p: dev_score(sets, hyp_of, p, overlap=name.startswith("7")) for p in grid}
-        p = min(grid, key=lambda q: dev[q]["pick"])
+        p = chosen[name[:2]] = min(grid, key=lambda q: dev[q]["pick"])
         test = {k: rate(sets[k], hyp_of, p) for k in TEST}
         d = dev[p]
         if base is None:
@@ -350,9 +380,20 @@ def table(sets, pool: Pool) -> list[str]:
     def oracle(c, _):
         return D.assign(c.e, num_speakers=c.n_speakers) if c.e.windows else []
 
-    d = dev_score(sets, oracle, None)
-    lines.append(f"| oracle speaker count (told num_speakers) | - | {cell(d)} | {cell(d['dev_overlap'])} | "
-                 + " | ".join(cell(rate(sets[k], oracle, None)) for k in TEST) + " | not a route |")
+    def oracle_whisper(c, p):
+        if not c.e.windows:
+            return []
+        emb = whisper_emb(c, proj, p[0], p[1] == "8b")
+        return D.turns_from_windows(c.e.regions, c.e.windows, emb, D.cluster(emb, num_speakers=c.n_speakers))
+
+    rows = [("oracle speaker count (told num_speakers)", oracle, None)]
+    if proj is not None:
+        rows += [(f"oracle count, {k} embedding (d = {chosen[k][0]})", oracle_whisper, (chosen[k][0], k))
+                 for k in ("8a", "8b")]
+    for name, hyp_of, p in rows:
+        d = dev_score(sets, hyp_of, p)
+        lines.append(f"| {name} | - | {cell(d)} | {cell(d['dev_overlap'])} | "
+                     + " | ".join(cell(rate(sets[k], hyp_of, p)) for k in TEST) + " | not a route |")
     return lines
 
 
@@ -384,18 +425,21 @@ def main(argv: list[str] | None = None) -> None:
     if args.cache and args.cache.is_file():
         sets, pool = pickle.loads(args.cache.read_bytes())
     else:
-        encoder = load_speaker_encoder(threads=2)
-        sets, pool = build_sets(encoder, n, max(3, n // 4), args.seed), Pool(encoder)
+        encoder, whisper = load_speaker_encoder(threads=2), W.load_whisper(threads=2)
+        sets, pool = build_sets(encoder, n, max(3, n // 4), args.seed, whisper), Pool(encoder, whisper)
         if args.cache:
             args.cache.write_bytes(pickle.dumps((sets, pool)))
     lines = [f"DEV: {n} conversations of 2-4 speakers, {n} with overlap, {max(3, n // 4)} each of one speaker, "
              "calm, calm one speaker; TEST: bench_diarization.py's sets. Cells: DER (confusion) / speakers "
              "right; DEV = mean DER of dev and dev_calm / count over the four DEV sets. DEV choice: min "
              "DER - 0.5 x count (overlap marking: dev_overlap in the DER mean).", ""]
-    lines += table(sets, pool)
+    proj = W.WhisperLDA(pool.wemb, pool.speaker, pool.fit)
+    for c in (c for convs in sets.values() for c in convs):
+        c.pcs = proj.pcs(c.whisper)
+    lines += table(sets, pool, proj)
     default = rate(sets["test_overlap"], lambda c, _: D.assign(c.e), None)["der"]
     lines += ["", f"Overlap marking on test_overlap, every x (default: {default:.1%}): "
-              + marking_sweep(sets["test_overlap"]), dprimes(pool),
+              + marking_sweep(sets["test_overlap"]), dprimes(pool), W.dprime_line(pool, proj),
               f"run time {time.perf_counter() - start:.0f} s, load average "
               f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"]
     text = "\n".join(lines)
