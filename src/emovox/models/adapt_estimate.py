@@ -41,8 +41,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["DEFAULT_METHOD", "METHODS", "SOFT_SHARPEN", "SOFT_WEIGHT", "AdaptStats", "Estimate", "adapt_stats", "centre_for", "estimate", "gate_weight", "mix_offset",
-           "soft_combine", "source_centre"]
+__all__ = ["DEFAULT_METHOD", "METHODS", "SOFT_SHARPEN", "SOFT_WEIGHT", "AdaptStats", "Estimate", "adapt_stats",
+           "centre_for", "estimate", "gate_weight", "mix_offset", "soft_combine", "source_centre"]
 
 METHODS = ("safe", "soft", "centre", "gate", "none")
 """``safe``: MAP-EM over offset and mix (default); ``soft``: as ``safe`` where the mix is one-sided,

@@ -146,9 +146,10 @@ class Recognizer(Front):
         if not windows:
             logits = np.zeros((0, len(self.labels)))
         elif pooled and self.adapted is None and self.adaptable():
+            from ..models.adapted import forward_pooled
+
             base, _ = self._adaptable()
-            both = getattr(base, "forward_pooled", None)  # one encoding for both (models.native)
-            logits, features = both(windows) if callable(both) else (base.forward(windows), base.pooled(windows))
+            logits, features = forward_pooled(base, windows)  # one encoding for both (models.native)
             logits = logits[:, self._columns(base)]
         else:
             logits = self.backend.forward(windows)
@@ -183,8 +184,9 @@ class Recognizer(Front):
         if method == "soft":
             if probs is None or len(probs) != len(pooled):
                 raise OptionError("method 'soft' needs the clips' probabilities (probs) beside their pooled features")
+            probs = np.asarray(probs, dtype=np.float64).reshape(len(pooled), -1)
             main = np.zeros((len(pooled), len(base.info.labels)))  # labels this recognizer masks: no share
-            main[:, self._columns(base)] = np.asarray(probs, dtype=np.float64).reshape(len(pooled), -1)
+            main[:, self._columns(base)] = probs
         reference = _reference(base, list(pooled), method, probs=None if main is None else list(main))
         centre = reference.mean
         adapted = self.adapt(reference, to=to)
@@ -192,8 +194,8 @@ class Recognizer(Front):
             return adapted, None
         logits = base.adapted_head(pooled - np.asarray(centre, np.float32))[:, self._columns(base)]
         if method == "soft":  # as Adapted.forward mixes them (over this recognizer's labels)
-            return adapted, soft_combine(main[:, self._columns(base)] / main[:, self._columns(base)].sum(1, keepdims=True),
-                                         softmax(logits), reference.adaptation["share"])
+            return adapted, soft_combine(probs / probs.sum(axis=1, keepdims=True), softmax(logits),
+                                         reference.adaptation["share"])
         return adapted, softmax(logits)
 
     def _columns(self, base: Backend) -> np.ndarray:

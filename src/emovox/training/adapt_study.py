@@ -40,10 +40,10 @@ always applied; ``safe`` (ships): the same, but the un-adapted model is kept whe
 is one-sided (``adapt_estimate.ONE_SIDED``). ``soft-*`` (study only, issue 25 round 2): the
 probabilities ``(1 - weight) * main + weight * adapted`` (``adapt_estimate.soft_combine``), the adapted
 head at plain centring (``soft-centre``) or at ``adapt_estimate.mix_offset`` of the main head's
-probabilities of the source's clips, raised to ``sharpen`` (``soft-mix``); ``"gate": "safe"`` keeps
-the un-adapted model where ``safe`` would (a one-sided estimated mix) and mixes the heads elsewhere;
-``soft`` is that with ``SOFT_WEIGHT`` and ``SOFT_SHARPEN`` (0.4, ^2), as ``Recognizer.adapt`` runs it
-(round 4)."""
+probabilities of the source's clips, raised to ``sharpen`` (``soft-mix``). ``soft`` (round 4) keeps
+the un-adapted model where ``safe`` would (a one-sided estimated mix) and elsewhere is ``soft-mix``
+with ``SOFT_WEIGHT`` and ``SOFT_SHARPEN`` (0.4, ^2): ``source_centre(..., "soft")``, as
+``Recognizer.adapt`` runs it."""
 
 SKEW = 0.7
 
