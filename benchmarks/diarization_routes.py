@@ -40,6 +40,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench_diarization as b  # noqa: E402
 import diarization_whisper as W  # noqa: E402
+from diarization_whisper import norm  # noqa: E402
 
 from emovox.analysis import diarization as D  # noqa: E402
 from emovox.io.audio import SAMPLE_RATE  # noqa: E402
@@ -54,10 +55,6 @@ MAX_SPEAKERS = 8
 WIDE_S = 3.0
 OVERLAP_X = (0.1, 0.2, 0.3, 0.4, 0.5)
 W_THRESHOLDS = (0.8, 0.9, 0.95, 1.0, 1.1)
-
-
-def norm(x: np.ndarray) -> np.ndarray:
-    return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-9)
 
 
 @dataclass
